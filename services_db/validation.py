@@ -1,0 +1,159 @@
+"""Checks shared by every way data gets in (the demo loader, imports, edit forms).
+
+A refused record is reported with the file, the row (1-based, counting the header as row 1, as a spreadsheet
+shows it) and the column, so the person who sent it can find and fix it. Callers collect every problem first and
+write nothing unless there are none: an import is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+
+@dataclass(frozen=True)
+class RecordError:
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class ImportRefused(ValueError):
+    """Raised with every problem found; nothing has been written."""
+
+    def __init__(self, errors: Iterable[RecordError]):
+        self.errors = list(errors)
+        head = "; ".join(str(e) for e in self.errors[:5])
+        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        super().__init__(f"{len(self.errors)} problem(s), nothing was written: {head}{more}")
+
+
+class RowChecker:
+    """Reads typed values out of one row of text, recording a RecordError for each bad cell."""
+
+    def __init__(self, file: str, row: int, values: dict, errors: list[RecordError]):
+        self.file, self.row, self.values, self.errors = file, row, values, errors
+
+    def fail(self, column: str | None, message: str) -> None:
+        self.errors.append(RecordError(self.file, self.row, column, message))
+
+    def text(self, column: str, *, required: bool = False, max_len: int | None = None) -> str:
+        raw = self.values.get(column)
+        value = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        if required and not value:
+            self.fail(column, "is required but empty")
+        if max_len and len(value) > max_len:
+            self.fail(column, f"is longer than {max_len} characters")
+        return value
+
+    def choice(self, column: str, allowed: Iterable[str], *, required: bool = True) -> str | None:
+        value = self.text(column, required=required)
+        allowed = tuple(allowed)
+        if value and value not in allowed:
+            self.fail(column, f"'{value}' is not one of {', '.join(allowed)}")
+            return None
+        return value or None
+
+    def money(self, column: str, *, required: bool = True) -> Decimal | None:
+        value = self.text(column, required=required).replace(",", "").removeprefix("£")
+        if not value:
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            self.fail(column, f"'{value}' is not a number")
+            return None
+        if not amount.is_finite():
+            self.fail(column, f"'{value}' is not a number")
+            return None
+        if amount < 0:
+            self.fail(column, f"amount {value} is negative")
+            return None
+        return amount.quantize(Decimal("0.01"))
+
+    def number(self, column: str, *, required: bool = False) -> float | None:
+        value = self.text(column, required=required).replace(",", "")
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            self.fail(column, f"'{value}' is not a number")
+            return None
+        if math.isnan(number) or math.isinf(number):
+            self.fail(column, f"'{value}' is not a number")
+            return None
+        return number
+
+    def date(self, column: str, *, required: bool = False) -> dt.date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            self.fail(column, f"'{value}' is not a date (use YYYY-MM-DD)")
+            return None
+
+    def boolean(self, column: str) -> bool:
+        value = self.text(column).lower()
+        if value in ("", "false", "no", "0", "n"):
+            return False
+        if value in ("true", "yes", "1", "y"):
+            return True
+        self.fail(column, f"'{value}' is not true or false")
+        return False
+
+    def keys(self, column: str, known: set[str] | dict, *, what: str, required: bool = False) -> list[str]:
+        """A `;`-separated list of keys, each of which must be known."""
+        items = [k.strip() for k in self.text(column, required=required).split(";") if k.strip()]
+        for k in items:
+            if k not in known:
+                self.fail(column, f"unknown {what} '{k}'")
+        return [k for k in items if k in known]
+
+    def key(self, column: str, known: set[str] | dict, *, what: str, required: bool = True) -> str | None:
+        value = self.text(column, required=required)
+        if value and value not in known:
+            self.fail(column, f"unknown {what} '{value}'")
+            return None
+        return value or None
+
+    def period(self, start_column: str, end_column: str) -> tuple[dt.date | None, dt.date | None]:
+        start, end = self.date(start_column), self.date(end_column)
+        if start and end and end < start:
+            self.fail(end_column, f"ends ({end}) before it starts ({start})")
+        return start, end
+
+
+def check_header(file: str, header: Iterable[str], required: Iterable[str]) -> list[RecordError]:
+    """A wrong header is one error for the whole file, naming the missing columns."""
+    present = {h.strip() for h in header}
+    missing = [c for c in required if c not in present]
+    if missing:
+        return [RecordError(file, 1, None, f"wrong header: missing column(s) {', '.join(missing)}")]
+    return []
+
+
+def check_unique(file: str, rows: list[tuple[int, str]], column: str, errors: list[RecordError]) -> None:
+    """Each identifier may appear once; later copies are refused by row."""
+    seen: dict[str, int] = {}
+    for row, key in rows:
+        if not key:
+            continue
+        if key in seen:
+            errors.append(RecordError(file, row, column, f"duplicate identifier '{key}' (first on row {seen[key]})"))
+        else:
+            seen[key] = row
