@@ -1,0 +1,279 @@
+"""Adding and editing services, organisations, funds, allocations, plans and priorities.
+
+Every save checks the role (server side), checks each field with the same RowChecker the imports use, refuses a
+stale save (optimistic locking on `version`: the form names the version it read), records who changed what
+(before and after) in the audit log and bumps the data version, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services_db.audit import record, snapshot
+from services_db.db import Database, bump_data_version
+from services_db.models import (
+    SECTORS,
+    SERVICE_STATUSES,
+    TIERS,
+    Allocation,
+    Area,
+    Fund,
+    Organisation,
+    Plan,
+    Priority,
+    Service,
+    TargetGroup,
+    Theme,
+    utcnow,
+)
+from services_db.permissions import Actor, require
+from services_db.validation import RecordError, RowChecker
+
+
+class EditError(ValueError):
+    """The form has problems; `errors` name each field."""
+
+    def __init__(self, errors: list[RecordError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors))
+
+
+class StaleEdit(EditError):
+    """Somebody saved this record after it was opened; nothing was overwritten."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    model: type
+    action: str
+    label: str
+
+
+KINDS: dict[str, Kind] = {
+    "service": Kind(Service, "edit_service", "service"),
+    "organisation": Kind(Organisation, "edit_organisation", "organisation"),
+    "fund": Kind(Fund, "edit_fund", "fund"),
+    "allocation": Kind(Allocation, "edit_allocation", "allocation"),
+    "plan": Kind(Plan, "edit_plan", "plan"),
+    "priority": Kind(Priority, "edit_plan", "priority"),
+}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def keys_of(db: Database, table: str) -> list[tuple[str, str]]:
+    """(key, name) of every record of a kind, for a picker."""
+    model = KINDS[table].model
+    with db.sessions() as s:
+        label = model.purpose if model is Allocation else model.name
+        return [(k, f"{k}: {n[:80]}" if model is Allocation else n)
+                for k, n in s.execute(select(model.key, label).order_by(label))]
+
+
+def options(db: Database) -> dict[str, list[tuple[str, str]]]:
+    """Choices for the form's pickers: (key, label)."""
+    with db.sessions() as s:
+        areas = [(a.code, f"{a.name} ({a.level})") for a in s.scalars(
+            select(Area).where(Area.level != "lsoa").order_by(Area.level, Area.name))]
+        return {
+            "organisation": [(o.key, o.name) for o in s.scalars(select(Organisation).order_by(Organisation.name))],
+            "theme": [(t.key, t.name) for t in s.scalars(select(Theme).order_by(Theme.name))],
+            "target_group": [(t.key, t.name) for t in s.scalars(select(TargetGroup).order_by(TargetGroup.name))],
+            "area": areas,
+            "fund": [(f.key, f.name) for f in s.scalars(select(Fund).order_by(Fund.name))],
+            "service": [(x.key, x.name) for x in s.scalars(select(Service).order_by(Service.name))],
+            "plan": [(p.key, p.name) for p in s.scalars(select(Plan).order_by(Plan.name))],
+            "priority": [(p.key, p.name) for p in s.scalars(select(Priority).order_by(Priority.name))],
+            "allocation": [(a.key, a.key) for a in s.scalars(select(Allocation).order_by(Allocation.key))],
+        }
+
+
+def load(db: Database, table: str, key: str) -> dict:
+    """A record as form values (keys of related records, lists for links) with the version it was read at."""
+    with db.sessions() as s:
+        obj = _get(s, table, key)
+        if obj is None:
+            raise EditError([RecordError(table, None, "key", f"no {table} '{key}'")])
+        return _values(table, obj)
+
+
+def _get(s: Session, table: str, key: str):
+    model = KINDS[table].model
+    return s.scalar(select(model).where(model.key == key))
+
+
+def _values(table: str, obj) -> dict:
+    v = {c: getattr(obj, c) for c in snapshot(obj) if c not in ("id", "updated_at", "updated_by", "extra")}
+    if table == "service":
+        v.update(provider_key=obj.provider.key if obj.provider else "", themes=[t.key for t in obj.themes],
+                 target_groups=[g.key for g in obj.target_groups], coverage=[c.area_code for c in obj.coverage])
+    elif table == "fund":
+        v["owner_key"] = obj.owner.key if obj.owner else ""
+    elif table == "allocation":
+        v.update(fund_key=obj.fund.key, recipient_key=obj.recipient.key if obj.recipient else "",
+                 service_key=obj.service.key if obj.service else "", area_codes=[a.code for a in obj.areas],
+                 priorities=[p.key for p in obj.priorities])
+    elif table == "plan":
+        v.update(owner_key=obj.owner.key if obj.owner else "", area_codes=[a.code for a in obj.areas])
+    elif table == "priority":
+        v["plan_key"] = obj.plan.key
+    return v
+
+
+def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: str | None = None,
+         version: int | None = None) -> str:
+    """Create (key None) or update a record; returns its key. Raises PermissionDenied, EditError or StaleEdit."""
+    kind = KINDS[table]
+    require(actor, kind.action)
+    errors: list[RecordError] = []
+    form = {k: _text(v) for k, v in values.items()}
+    with db.session() as s:
+        obj = None
+        if key is not None:
+            obj = _get(s, table, key)
+            if obj is None:
+                raise EditError([RecordError(table, None, "key", f"no {table} '{key}' (it may have been deleted)")])
+            if version is None or obj.version != version:
+                raise StaleEdit([RecordError(table, None, None, (
+                    f"{obj.updated_by} saved this {kind.label} at {obj.updated_at:%H:%M on %d %b %Y} after you "
+                    "opened it, so your changes were not saved (nothing was overwritten). Reload it to see their "
+                    "changes, then make yours again."))])
+        c = RowChecker(table, None, form, errors)
+        new_key = c.text("key", required=obj is None, max_len=120) if obj is None else obj.key
+        if obj is None and new_key and _get(s, table, new_key) is not None:
+            c.fail("key", f"duplicate identifier '{new_key}': a {kind.label} with this key exists")
+        before = _audit_view(table, obj) if obj is not None else None
+        if obj is None:
+            obj = kind.model(key=new_key, source=c.text("source") or f"app: {actor.username}")
+        with s.no_autoflush:
+            _APPLY[table](s, obj, c)
+        if errors:
+            s.rollback()
+            raise EditError(errors)
+        if obj.id is None:
+            s.add(obj)
+        else:
+            obj.version += 1
+        obj.updated_by, obj.updated_at = actor.username, utcnow()
+        s.flush()
+        record(s, actor.username, "create" if before is None else "update", table, new_key, before,
+               _audit_view(table, obj))
+        bump_data_version(s)
+        return new_key
+
+
+def _audit_view(table: str, obj) -> dict:
+    out = snapshot(obj)
+    for k, v in _values(table, obj).items():
+        if isinstance(v, list):
+            out[k] = ";".join(sorted(v))
+        elif k.endswith("_key"):
+            out[k] = v
+    return out
+
+
+def _by_key(s: Session, model, key: str | None):
+    return s.scalar(select(model).where(model.key == key)) if key else None
+
+
+def _known(s: Session, model) -> set[str]:
+    return set(s.scalars(select(model.key)))
+
+
+def _apply_service(s: Session, o: Service, c: RowChecker) -> None:
+    o.name = c.text("name", required=True, max_len=300)
+    o.description, o.eligibility = c.text("description"), c.text("eligibility")
+    o.referral_route, o.contact = c.text("referral_route"), c.text("contact")
+    o.capacity = c.text("capacity", max_len=200)
+    o.tier = c.choice("tier", TIERS, required=False)
+    o.status = c.choice("status", SERVICE_STATUSES) or "active"
+    o.start_date, o.end_date = c.period("start_date", "end_date")
+    o.end_date_is_estimate = c.boolean("end_date_is_estimate")
+    o.confidential_location = c.boolean("confidential_location")
+    o.address = "" if o.confidential_location else c.text("address")
+    o.last_reviewed = c.date("last_reviewed")
+    o.provider = _by_key(s, Organisation, c.key("provider_key", _known(s, Organisation), what="organisation",
+                                                required=False))
+    themes = c.keys("themes", _known(s, Theme), what="theme", required=True)
+    o.themes = list(s.scalars(select(Theme).where(Theme.key.in_(themes))))
+    groups = c.keys("target_groups", _known(s, TargetGroup), what="target group")
+    o.target_groups = list(s.scalars(select(TargetGroup).where(TargetGroup.key.in_(groups))))
+    codes = c.keys("coverage", set(s.scalars(select(Area.code))), what="area code", required=True)
+    from services_db.models import Coverage
+    wanted = set(codes)
+    o.coverage = [cv for cv in o.coverage if cv.area_code in wanted]
+    have = {cv.area_code for cv in o.coverage}
+    o.coverage.extend(Coverage(area_code=a) for a in codes if a not in have)
+
+
+def _apply_organisation(s: Session, o: Organisation, c: RowChecker) -> None:
+    o.name = c.text("name", required=True, max_len=200)
+    o.sector = c.choice("sector", SECTORS) or "VCFS"
+    o.org_identifier = c.text("org_identifier", max_len=80) or None
+
+
+def _apply_fund(s: Session, o: Fund, c: RowChecker) -> None:
+    o.name = c.text("name", required=True, max_len=200)
+    o.money_source = c.text("money_source", max_len=300)
+    o.owner = _by_key(s, Organisation, c.key("owner_key", _known(s, Organisation), what="organisation",
+                                             required=False))
+    o.financial_year = c.text("financial_year", required=True, max_len=9)
+    amount = c.money("total_amount")
+    if amount is not None:
+        o.total_amount = amount
+    o.start_date, o.end_date = c.period("start_date", "end_date")
+
+
+def _apply_allocation(s: Session, o: Allocation, c: RowChecker) -> None:
+    o.fund = _by_key(s, Fund, c.key("fund_key", _known(s, Fund), what="fund"))
+    o.recipient = _by_key(s, Organisation, c.key("recipient_key", _known(s, Organisation), what="organisation",
+                                                 required=False))
+    o.service = _by_key(s, Service, c.key("service_key", _known(s, Service), what="service", required=False))
+    amount = c.money("amount")
+    if amount is not None:
+        o.amount = amount
+    o.purpose = c.text("purpose")
+    o.payment_schedule = c.text("payment_schedule", max_len=40) or "single"
+    o.award_date = c.date("award_date")
+    o.planned_start, o.planned_end = c.period("planned_start", "planned_end")
+    o.is_estimate = c.boolean("is_estimate")
+    codes = c.keys("area_codes", set(s.scalars(select(Area.code))), what="area code")
+    o.areas = list(s.scalars(select(Area).where(Area.code.in_(codes))))
+    pris = c.keys("priorities", _known(s, Priority), what="priority")
+    o.priorities = list(s.scalars(select(Priority).where(Priority.key.in_(pris))))
+
+
+def _apply_plan(s: Session, o: Plan, c: RowChecker) -> None:
+    o.name = c.text("name", required=True, max_len=200)
+    o.owner = _by_key(s, Organisation, c.key("owner_key", _known(s, Organisation), what="organisation",
+                                             required=False))
+    o.start_date, o.end_date = c.period("start_date", "end_date")
+    codes = c.keys("area_codes", set(s.scalars(select(Area.code))), what="area code")
+    o.areas = list(s.scalars(select(Area).where(Area.code.in_(codes))))
+
+
+def _apply_priority(s: Session, o: Priority, c: RowChecker) -> None:
+    o.name = c.text("name", required=True, max_len=200)
+    o.description = c.text("description")
+    o.plan = _by_key(s, Plan, c.key("plan_key", _known(s, Plan), what="plan"))
+
+
+_APPLY: dict[str, Callable[[Session, object, RowChecker], None]] = {
+    "service": _apply_service, "organisation": _apply_organisation, "fund": _apply_fund,
+    "allocation": _apply_allocation, "plan": _apply_plan, "priority": _apply_priority,
+}

@@ -1,0 +1,121 @@
+"""Gaps in service raised by Early Action Teams, and what became of them.
+
+A gap moves raised → acknowledged → referred (to a strategic board) → resolved or closed; each move carries a
+note, who and when. Saves name the version they read so two people moving the same gap cannot overwrite each
+other silently.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+
+from services_db.audit import record, snapshot
+from services_db.db import Database, bump_data_version
+from services_db.models import GAP_STATUSES, Area, GapReport, GapStatusChange, Theme, utcnow
+from services_db.permissions import Actor, require
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "raised": ("acknowledged", "closed"),
+    "acknowledged": ("referred", "resolved", "closed"),
+    "referred": ("resolved", "closed"),
+    "resolved": (),
+    "closed": (),
+}
+STATUS_LABELS = {
+    "raised": "Raised", "acknowledged": "Acknowledged", "referred": "Referred to a strategic board",
+    "resolved": "Resolved", "closed": "Closed",
+}
+MAX_TEXT = 5000
+
+
+class GapError(ValueError):
+    """A gap could not be saved; the message says why in words for the form."""
+
+
+class StaleEdit(GapError):
+    """Somebody else saved this record since it was read."""
+
+
+def raise_gap(db: Database, actor: Actor, *, area_code: str, theme_key: str, affected: str, description: str,
+              evidence: str = "") -> int:
+    """Record a new gap in service; returns its number."""
+    require(actor, "raise_gap")
+    description, affected, evidence = description.strip(), affected.strip(), evidence.strip()
+    if not description:
+        raise GapError("Say what happened: the description is required.")
+    if any(len(t) > MAX_TEXT for t in (description, affected, evidence)):
+        raise GapError(f"Each text box takes at most {MAX_TEXT:,} characters.")
+    with db.session() as s:
+        if s.get(Area, area_code) is None:
+            raise GapError(f"Unknown area '{area_code}'.")
+        if s.get(Theme, theme_key) is None:
+            raise GapError(f"Unknown theme '{theme_key}'.")
+        gap = GapReport(raised_by=actor.username, area_code=area_code, theme_key=theme_key, affected=affected,
+                        description=description, evidence=evidence, status="raised", updated_by=actor.username)
+        gap.history.append(GapStatusChange(from_status=None, to_status="raised", note="Raised",
+                                           changed_by=actor.username))
+        s.add(gap)
+        s.flush()
+        record(s, actor.username, "create", "gap_report", str(gap.id), None, snapshot(gap))
+        bump_data_version(s)
+        return gap.id
+
+
+def change_status(db: Database, actor: Actor, gap_id: int, to_status: str, note: str, *, expected_version: int) -> None:
+    """Move a gap to its next status, refusing stale saves and moves the workflow does not allow."""
+    require(actor, "change_gap_status")
+    if to_status not in GAP_STATUSES:
+        raise GapError(f"Unknown status '{to_status}'.")
+    if not note.strip():
+        raise GapError("Add a note saying why the status changes.")
+    with db.session() as s:
+        gap = s.get(GapReport, gap_id, with_for_update=True)
+        if gap is None:
+            raise GapError(f"There is no gap number {gap_id}.")
+        if gap.version != expected_version:
+            raise StaleEdit(f"Gap {gap_id} was changed by {gap.updated_by} at {gap.updated_at:%d %b %Y %H:%M} "
+                            "since you opened it; reload to see their change, then try again.")
+        if to_status not in TRANSITIONS[gap.status]:
+            allowed = ", ".join(STATUS_LABELS[t] for t in TRANSITIONS[gap.status]) or "nothing (it is finished)"
+            raise GapError(f"A gap that is {STATUS_LABELS[gap.status].lower()} can move to: {allowed}.")
+        before = snapshot(gap)
+        gap.history.append(GapStatusChange(from_status=gap.status, to_status=to_status, note=note.strip(),
+                                           changed_by=actor.username))
+        gap.status, gap.version = to_status, gap.version + 1
+        gap.updated_by, gap.updated_at = actor.username, utcnow()
+        s.flush()
+        record(s, actor.username, "update", "gap_report", str(gap.id), before, snapshot(gap))
+        bump_data_version(s)
+
+
+def gap_log(db: Database, *, area_codes: list[str] | None = None, theme_keys: list[str] | None = None,
+            statuses: list[str] | None = None) -> pd.DataFrame:
+    """Raised gaps with their area and theme names, newest first, filtered as asked."""
+    stmt = (select(GapReport.id, GapReport.raised_at, GapReport.raised_by, GapReport.area_code,
+                   Area.name.label("area"), GapReport.theme_key, Theme.name.label("theme"), GapReport.affected,
+                   GapReport.description, GapReport.evidence, GapReport.status, GapReport.version,
+                   GapReport.updated_at, GapReport.updated_by)
+            .join(Area, Area.code == GapReport.area_code).join(Theme, Theme.key == GapReport.theme_key)
+            .order_by(GapReport.id.desc()))
+    if area_codes:
+        stmt = stmt.where(GapReport.area_code.in_(area_codes))
+    if theme_keys:
+        stmt = stmt.where(GapReport.theme_key.in_(theme_keys))
+    if statuses:
+        stmt = stmt.where(GapReport.status.in_(statuses))
+    with db.engine.connect() as c:
+        result = c.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame["status_label"] = frame["status"].map(STATUS_LABELS)
+    return frame
+
+
+def gap_history(db: Database, gap_id: int) -> pd.DataFrame:
+    """Each status change of one gap: from, to, note, who and when."""
+    stmt = (select(GapStatusChange.changed_at, GapStatusChange.changed_by, GapStatusChange.from_status,
+                   GapStatusChange.to_status, GapStatusChange.note)
+            .where(GapStatusChange.gap_id == gap_id).order_by(GapStatusChange.id))
+    with db.engine.connect() as c:
+        result = c.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
