@@ -1,0 +1,92 @@
+"""`python -m services_db review`: an area's (or the force's) findings as sentences, CSV or JSON.
+
+The command reads nothing itself: `run_review(args, data)` is given the `ReviewData`, so it can be tested with
+hand-built frames and reused by a scheduled job. `add_review_parser` wires a default loader that asks the
+database layer for the data by module name at run time (so this package never imports the database code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from services_db.review.data import ReviewData
+from services_db.review.findings import Findings, UnknownArea, review_area, review_force
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _load_from_database(args: argparse.Namespace) -> ReviewData:
+    """Default loader: the database named by DATABASE_URL, read through the query API; its own "as at" date."""
+    db_module = importlib.import_module("services_db.db")
+    queries = importlib.import_module("services_db.queries")
+    db = db_module.open_database()
+    if getattr(queries, "default_as_at", None) is not None:
+        args.default_as_at = queries.default_as_at(db)
+    return queries.review_data(db)
+
+
+def add_review_parser(subparsers, *, load: Callable[[argparse.Namespace], ReviewData] | None = None):
+    """Add the `review` sub-command; `load(args)` supplies the data (default: the database)."""
+    p = subparsers.add_parser(
+        "review", help="gaps, duplication and inequity for an area (or the whole force)",
+        description="Print the review's findings for a place-based area or district, or the whole force.")
+    p.add_argument("--area", help='area or district name or code, e.g. "Burnley & Pendle" (default: whole force)')
+    p.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                   help="text: the findings as sentences; csv/json: the findings table")
+    p.add_argument("--as-at", dest="as_at", type=_date, help="review date YYYY-MM-DD (default: the data's own)")
+    loader = load or _load_from_database
+    p.set_defaults(func=lambda args: run_review(args, loader(args)))
+    return p
+
+
+def run_review(args: argparse.Namespace, data: ReviewData, *, out: TextIO | None = None,
+               err: TextIO | None = None) -> int:
+    """Print the findings; 2 (and the valid names on stderr) for an unknown area, else 0."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    as_at = getattr(args, "as_at", None) or getattr(args, "default_as_at", None) or dt.date.today()
+    area = getattr(args, "area", None)
+    try:
+        findings = review_area(data, area, as_at) if area else review_force(data, as_at)
+    except UnknownArea as exc:
+        print(f"unknown area {exc.given!r}. Valid names:", file=err)
+        for name in exc.valid:
+            print(f"  {name}", file=err)
+        return 2
+    fmt = getattr(args, "format", "text") or "text"
+    if fmt == "csv":
+        findings.table().to_csv(out, index=False)
+    elif fmt == "json":
+        print(findings.to_json(), file=out)
+    else:
+        print(render_text(findings), file=out)
+    return 0
+
+
+def render_text(findings: Findings) -> str:
+    """The findings as numbered sentences under a heading that states the date and the thresholds."""
+    p = findings.params
+    lines = [
+        f"Review of {findings.scope_name} as at {findings.as_at.date().isoformat()}: "
+        f"{len(findings)} finding{'s' if len(findings) != 1 else ''}",
+        f"(gap: need share >= {p['need_ratio']:g} x population share and gap index >= {p['min_gap_index']:g}, "
+        f"or need with no provision; duplication: overlap >= {p['min_overlap']:.0%}; "
+        f"cliffs: within {p['cliff_months']} months)",
+        "",
+    ]
+    if not findings.findings:
+        lines.append("No findings.")
+    for i, f in enumerate(findings.findings, start=1):
+        mark = " (estimate)" if f.is_estimate else ""
+        lines.append(f"{i:>3}. {f.sentence}{mark}")
+    return "\n".join(lines)

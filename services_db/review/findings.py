@@ -1,0 +1,447 @@
+"""The review as findings: `review_force` and `review_area`, the API the pages, briefings and command line call.
+
+Each finding is one sentence a Chief Inspector can repeat, with the figures it shows and the table rows it comes
+from. Findings are ordered by importance: the money involved (a gap's money to parity, a duplication group's
+combined funding, a fund's money that would have to move to be even per head, the sum at risk at a cliff, a fair
+share's shortfall), largest first; findings without money (priorities nothing answers) follow, by kind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services_db.review import wording
+from services_db.review.apportion import _service_funding
+from services_db.review.cliffs import MONTHS, _cliffs, force_cliffs
+from services_db.review.context import Context, objects, prepared_of
+from services_db.review.data import LEVELS, ReviewData
+from services_db.review.dates import DateLike
+from services_db.review.duplication import GROUP_COLUMNS, MIN_OVERLAP, PAIR_COLUMNS, _duplication
+from services_db.review.fair_share import _fair_share, formula_labels
+from services_db.review.gaps import GAP_COLUMNS, MIN_GAP_INDEX, NEED_RATIO, _gaps
+from services_db.review.geography import check_level
+from services_db.review.inequity import PER, Inequity, inequities
+from services_db.review.plans import _plan_coverage
+from services_db.review.shares import _need_theme_columns, _provision_columns, provision_matrix
+
+EVEN = 0.005  # a fund within half a per cent of even per head gets no inequity finding
+KINDS = ("gap", "duplication", "inequity", "cliff", "fair_share", "plan", "unlinked", "data")
+
+
+@dataclass(frozen=True)
+class ReviewParams:
+    """Every threshold of the review with review.md's default; shown on screen next to the result."""
+
+    level: str = "area"
+    need_ratio: float = NEED_RATIO
+    min_gap_index: float = MIN_GAP_INDEX
+    min_overlap: float = MIN_OVERLAP
+    cliff_months: int = MONTHS
+    indicators: tuple[str, ...] | None = None
+    inequity_level: str = "district"
+    per: float = PER
+    fair_share_weights: Mapping[str, float] | None = None
+    raised_gaps: pd.DataFrame | None = None
+
+    @classmethod
+    def of(cls, **params: Any) -> ReviewParams:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise TypeError(f"unknown review parameter(s) {unknown}; known: {sorted(known)}")
+        p = cls(**params)
+        check_level(p.level)
+        check_level(p.inequity_level)
+        return p
+
+    def shown(self) -> dict[str, Any]:
+        """The parameters as plain values, for the screen, CSV and JSON."""
+        out = {k: v for k, v in asdict(self).items() if k != "raised_gaps"}
+        out["indicators"] = list(self.indicators) if self.indicators else None
+        out["fair_share_weights"] = dict(self.fair_share_weights) if self.fair_share_weights else None
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence and the figures (as shown) and names it contains."""
+
+    kind: str
+    sentence: str
+    importance: float
+    area_code: str | None = None
+    area_name: str | None = None
+    theme_key: str | None = None
+    figures: Mapping[str, float] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+    is_estimate: bool = False
+
+    def row(self) -> dict[str, Any]:
+        base = {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
+                "theme_key": self.theme_key, "importance": self.importance, "is_estimate": self.is_estimate,
+                "sentence": self.sentence}
+        return {**base, **dict(self.texts), **dict(self.figures)}
+
+    def record(self) -> dict[str, Any]:
+        return {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
+                "theme_key": self.theme_key, "importance": _plain(self.importance),
+                "is_estimate": self.is_estimate, "sentence": self.sentence,
+                "figures": {k: _plain(v) for k, v in self.figures.items()}, "texts": dict(self.texts)}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _make(kind: str, s: wording.Sentence, importance: float, *, area_code: str | None = None,
+          area_name: str | None = None, theme_key: str | None = None, is_estimate: bool = False) -> Finding:
+    return Finding(kind, s.text(), float(importance) if importance is not None else float("nan"), area_code,
+                   area_name, theme_key, dict(s.figures), dict(s.texts), bool(is_estimate))
+
+
+class Tables(Mapping):
+    """The tables behind a review, built into DataFrames only when first read (most callers read a few)."""
+
+    def __init__(self, columns: dict[str, dict | pd.DataFrame]) -> None:
+        self._columns = columns
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            value = self._columns[name]
+            self._frames[name] = value if isinstance(value, pd.DataFrame) else pd.DataFrame(value)
+        return self._frames[name]
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+@dataclass
+class Findings:
+    """A review's findings (ordered by importance) and the tables they come from (`tables[name]`: a DataFrame).
+
+    Tables: gaps, duplication, duplication_pairs, inequity (per area, all funds and themes), inequity_summary,
+    cliffs (per area and theme), cliffs_by_theme (force reviews), cliff_lines, plan_priorities,
+    unlinked_services, fair_share (when weights are given), provision, need, service_funding.
+    """
+
+    scope_code: str | None
+    scope_name: str
+    level: str
+    as_at: pd.Timestamp
+    params: dict[str, Any]
+    findings: list[Finding]
+    tables: Tables
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def sentences(self) -> list[str]:
+        return [f.sentence for f in self.findings]
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    def table(self) -> pd.DataFrame:
+        """One row per finding: rank, kind, area, theme, importance, sentence, then its names and figures."""
+        rows = [{"rank": i + 1, **f.row()} for i, f in enumerate(self.findings)]
+        base = ["rank", "kind", "area_code", "area_name", "theme_key", "importance", "is_estimate", "sentence"]
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=base)
+        return frame[base + [c for c in frame.columns if c not in base]]
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "scope_code": self.scope_code, "scope": self.scope_name, "level": self.level,
+            "as_at": self.as_at.date().isoformat(), "params": self.params,
+            "findings": [dict(rank=i + 1, **f.record()) for i, f in enumerate(self.findings)],
+        }, indent=2, default=str)
+
+
+def _order(findings: list[Finding]) -> list[Finding]:
+    def key(f: Finding) -> tuple:
+        imp = f.importance if math.isfinite(f.importance) else -1.0
+        return (-imp, KINDS.index(f.kind), f.area_name or "", f.sentence)
+
+    return sorted(findings, key=key)
+
+
+# -- building the findings ----------------------------------------------------------------------------------------
+
+
+def records(cols: dict[str, np.ndarray], rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Rows of a column dict as dicts (only the rows asked for)."""
+    keys = list(cols)
+    if not keys:
+        return []
+    idx = np.arange(len(cols[keys[0]])) if rows is None else np.asarray(rows, dtype=np.int64)
+    picked = [cols[k][idx].tolist() for k in keys]
+    return [dict(zip(keys, vals, strict=True)) for vals in zip(*picked, strict=True)]
+
+
+def subset(cols: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[mask] for k, v in cols.items()}
+
+
+def _gap_findings(ctx: Context, gaps: dict, level: str, force: bool) -> list[Finding]:
+    """One finding per gap; in the force review a theme with need but no funding anywhere is one finding."""
+    out = []
+    flagged = gaps["is_gap"].astype(bool)
+    if force and len(flagged):
+        nowhere = flagged & (gaps["provision_total"] <= 0)
+        flagged &= ~nowhere
+        for theme in dict.fromkeys(gaps["theme_key"][nowhere].tolist()):
+            rows = np.flatnonzero(nowhere & (gaps["theme_key"] == theme))
+            top = rows[np.argmax(gaps["need_share"][rows])]
+            row = records(gaps, [top])[0]
+            s = wording.no_funding_sentence(row, len(rows), ctx.geo.force_name, wording.LEVEL_NOUN[level])
+            out.append(_make("gap", s, float("nan"), theme_key=theme, is_estimate=row["need_is_estimate"]))
+    for row in records(gaps, np.flatnonzero(flagged)):
+        s = wording.gap_sentence(row, ctx.geo.force_name)
+        out.append(_make("gap", s, max(row["money_to_parity"], 0.0), area_code=row["area_code"],
+                         area_name=row["area_name"], theme_key=row["theme_key"], is_estimate=row["need_is_estimate"]))
+    return out
+
+
+def _duplication_findings(groups: dict, level: str) -> list[Finding]:
+    out = []
+    for row in records(groups):
+        s = wording.duplication_sentence(row, wording.LEVEL_NOUN[level])
+        out.append(_make("duplication", s, row["combined_funding"], theme_key=row["theme_key"]))
+    return out
+
+
+def _inequity_finding(result: Inequity) -> Finding | None:
+    summary = result.summary
+    if summary["total"] <= 0:
+        return None
+    if not summary["zero_areas"] and summary["misallocated"] < EVEN * summary["total"]:
+        return None  # even per head (a whole-force grant shared by population): nothing to say
+    s = wording.inequity_sentence(summary, wording.LEVEL_NOUN[result.level])
+    return _make("inequity", s, summary["misallocated"], theme_key=result.key if result.basis == "theme" else None)
+
+
+def _inequities(ctx: Context, level: str, per: float) -> tuple[list[Inequity], list[Inequity]]:
+    """Every fund with money placed, and every theme with current funding, by `level`."""
+    money = provision_matrix(ctx, level).money
+    themes = [str(ctx.themes.keys[ti]) for ti in np.flatnonzero(money.sum(axis=0) > 0)]
+    results = inequities(ctx, level, per, ctx.prep.fund_keys, themes)
+    funds = [r for r in results if r.basis == "fund" and r.summary["total"] > 0]
+    return funds, [r for r in results if r.basis == "theme"]
+
+
+def _inequity_columns(results: list[Inequity], keep: set[str] | None = None) -> tuple[dict, dict]:
+    """One long per-area table for all funds and themes, and one summary row per fund or theme."""
+    if not results:
+        return {}, {}
+    names = ["basis", "key", "label", *results[0].columns]
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    for r in results:
+        n = len(r.columns["area_code"])
+        mask = np.ones(n, dtype=bool) if keep is None else np.isin(r.columns["area_code"], list(keep))
+        extra = {"basis": r.basis, "key": r.key, "label": r.label}
+        for k in names:
+            value = np.full(n, extra[k], dtype=object) if k in extra else np.asarray(r.columns[k])
+            parts[k].append(value[mask])
+    summary = [{"basis": r.basis, "key": r.key, **r.summary} for r in results]
+    return ({k: np.concatenate(v) for k, v in parts.items()},
+            {k: objects([row.get(k) for row in summary]) for k in summary[0]})
+
+
+def _cliff_findings(by_theme: dict, months: int, area_name: str | None, area_code: str | None) -> list[Finding]:
+    out = []
+    for row in records(by_theme):
+        if row["at_risk"] <= 0:
+            continue
+        s = wording.cliff_sentence(row, months, area_name)
+        out.append(_make("cliff", s, row["at_risk"], area_code=area_code, area_name=area_name,
+                         theme_key=row["theme_key"]))
+    return out
+
+
+def _plan_findings(priorities: dict, area_name: str | None, area_code: str | None) -> list[Finding]:
+    return [_make("plan", wording.plan_sentence(row, area_name), float("nan"), area_code=area_code,
+                  area_name=area_name) for row in records(priorities)]
+
+
+def _unlinked_finding(unlinked: dict, area_name: str | None, area_code: str | None) -> list[Finding]:
+    n = len(unlinked["service_id"])
+    if n == 0:
+        return []
+    s = wording.unlinked_sentence(n, float(unlinked["annual_funding"].sum()), area_name)
+    return [_make("unlinked", s, float("nan"), area_code=area_code, area_name=area_name)]
+
+
+def _fair_share_findings(ctx: Context, p: ReviewParams, level: str,
+                         scope_codes: set[str] | None) -> tuple[list[Finding], dict]:
+    if not p.fair_share_weights:
+        return [], {}
+    formula = formula_labels(ctx, p.fair_share_weights)
+    out, parts = [], []
+    for key in ctx.prep.fund_keys:
+        cols = _fair_share(ctx, key, p.fair_share_weights, level, None)
+        if cols["actual"].sum() <= 0:
+            continue
+        name = ctx.prep.fund_names.get(key, key)
+        n = len(cols["area_code"])
+        parts.append({"fund_key": np.full(n, key, dtype=object), "fund_name": np.full(n, name, dtype=object), **cols})
+        if scope_codes is None:  # the force: the area furthest below its fair share
+            rows = np.argsort(cols["difference"], kind="stable")[:1]
+        else:
+            rows = np.flatnonzero(np.isin(cols["area_code"], list(scope_codes)))
+        for row in records(cols, rows):
+            s = wording.fair_share_sentence(row, name, formula)
+            out.append(_make("fair_share", s, abs(row["difference"]), area_code=row["area_code"],
+                             area_name=row["area_name"]))
+    table = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]} if parts else {}
+    if table and scope_codes is not None:
+        table = subset(table, np.isin(table["area_code"], list(scope_codes)))
+    return out, table
+
+
+def _data_findings(ctx: Context) -> list[Finding]:
+    unplaced = (ctx.funding_pence != 0) & ~ctx.covered
+    if not unplaced.any():
+        return []
+    money = float(ctx.funding_pence[unplaced].sum() / 100.0)
+    return [_make("data", wording.unplaced_sentence(int(unplaced.sum()), money), money)]
+
+
+def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
+    """The whole force's review at `as_at`: gaps, duplication, inequity, cliffs, plans (and fair shares when
+    `fair_share_weights` is given). Parameters: see `ReviewParams` (defaults from review.md)."""
+    p = ReviewParams.of(**params)
+    ctx = Context(data, as_at)
+    level = p.level
+    gaps = _gaps(ctx, level, p.need_ratio, p.min_gap_index, p.indicators, p.raised_gaps)
+    groups, pairs = _duplication(ctx, p.min_overlap, level)
+    funds, themes = _inequities(ctx, p.inequity_level, p.per)
+    cliffs = _cliffs(ctx, p.cliff_months, level)
+    by_theme = force_cliffs(cliffs, ctx)
+    plans = _plan_coverage(ctx, level)
+    pri = plans.priority_columns
+    first = np.zeros(len(pri["priority_key"]), dtype=bool)
+    first[np.unique(pri["priority_key"].astype(str), return_index=True)[1]] = True
+    unanswered = subset(pri, first & (pri["linked_services_force"] == 0))
+    fair, fair_table = _fair_share_findings(ctx, p, p.inequity_level, None)
+
+    findings = _gap_findings(ctx, gaps, level, True) + _duplication_findings(groups, level)
+    findings += [f for f in map(_inequity_finding, funds) if f is not None]
+    findings += [f for r in themes if r.summary["zero_areas"] for f in [_inequity_finding(r)] if f is not None]
+    findings += _cliff_findings(by_theme, p.cliff_months, None, None)
+    findings += fair + _plan_findings(unanswered, None, None)
+    findings += _unlinked_finding(plans.unlinked_columns, None, None) + _data_findings(ctx)
+
+    ineq, ineq_summary = _inequity_columns(funds + themes)
+    tables = Tables({
+        "gaps": _frame(gaps, GAP_COLUMNS), "duplication": _frame(groups, GROUP_COLUMNS),
+        "duplication_pairs": _frame(pairs, PAIR_COLUMNS), "inequity": ineq, "inequity_summary": ineq_summary,
+        "cliffs": cliffs.area_columns, "cliffs_by_theme": by_theme, "cliff_lines": cliffs.line_columns,
+        "plan_priorities": pri, "unlinked_services": plans.unlinked_columns, "fair_share": fair_table,
+        "provision": _provision_columns(ctx, level), "need": _need_theme_columns(ctx, level, p.indicators),
+        "service_funding": _service_funding(ctx),
+    })
+    return Findings(None, ctx.geo.force_name, level, ctx.as_at, p.shown(), _order(findings), tables)
+
+
+def _frame(cols: dict, columns: list[str]) -> pd.DataFrame | dict:
+    """Columns in a fixed order (a table with no rows still has its columns)."""
+    if cols and len(next(iter(cols.values()))):
+        return {c: cols[c] for c in columns}
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+class UnknownArea(KeyError):
+    """An area name or code the hierarchy does not know; `valid` lists the names that would work."""
+
+    def __init__(self, given: str, valid: list[str]) -> None:
+        super().__init__(given)
+        self.given = given
+        self.valid = valid
+
+    def __str__(self) -> str:
+        return f"unknown area {self.given!r}; valid names: {', '.join(self.valid)}"
+
+
+def area_names(data: ReviewData) -> list[str]:
+    """The names `review_area` accepts: place-based areas, then districts."""
+    return prepared_of(data).geo.names_at(("area", "district"))
+
+
+def review_area(data: ReviewData, area_code_or_name: str, as_at: DateLike, **params: Any) -> Findings:
+    """One place-based area's (or district's) review at `as_at`, as its Chief Inspector reads it.
+
+    The area's own gaps, duplication groups overlapping in it, funds (and themes) where one of its districts
+    received nothing, cliffs and unanswered priorities in it, unlinked services covering it (and its fair shares
+    when `fair_share_weights` is given). The summary level is the area's own (place-based area or district);
+    the `level` parameter is ignored here. Raises `UnknownArea` (a KeyError) for a name it does not know.
+    """
+    p = ReviewParams.of(**params)
+    ctx = Context(data, as_at)
+    geo = ctx.geo
+    try:
+        pos = geo.resolve(area_code_or_name, ("area", "district"))
+    except KeyError:
+        raise UnknownArea(area_code_or_name, geo.names_at(("area", "district"))) from None
+    level = str(geo.levels[pos])
+    code, name = str(geo.codes[pos]), str(geo.names[pos])
+    ilevel = p.inequity_level if LEVELS.index(p.inequity_level) <= LEVELS.index(level) else level
+    in_units = geo.units(ilevel)
+    target = int(np.flatnonzero(geo.units(level).positions == pos)[0])
+    scope_codes = set(in_units.codes[geo.unit_of_areas(level, in_units.positions) == target].tolist())
+
+    gaps = _gaps(ctx, level, p.need_ratio, p.min_gap_index, p.indicators, p.raised_gaps)
+    gaps = subset(gaps, gaps["area_code"] == code) if len(gaps["area_code"]) else gaps
+    groups, pairs = _duplication(ctx, p.min_overlap, level)
+    if len(groups["group_id"]):
+        groups = subset(groups, np.array([code in c for c in groups["shared_area_codes"]], dtype=bool))
+        pairs = subset(pairs, np.isin(pairs["group_id"], groups["group_id"]))
+    funds, themes = _inequities(ctx, ilevel, p.per)
+    cliffs = _cliffs(ctx, p.cliff_months, level)
+    here = subset(cliffs.area_columns, cliffs.area_columns["area_code"] == code)
+    plans = _plan_coverage(ctx, level)
+    pri = subset(plans.priority_columns, plans.priority_columns["area_code"] == code)
+    unlinked = plans.unlinked_columns
+    unlinked = subset(unlinked, np.array([code in c for c in unlinked["area_codes"]], dtype=bool))
+    fair, fair_table = _fair_share_findings(ctx, p, ilevel, scope_codes)
+
+    findings = _gap_findings(ctx, gaps, level, False) + _duplication_findings(groups, level)
+    for r in funds + themes:
+        if set(r.summary["zero_codes"]) & scope_codes:
+            f = _inequity_finding(r)
+            if f is not None:
+                findings.append(f)
+    findings += _cliff_findings(here, p.cliff_months, name, code)
+    findings += fair + _plan_findings(subset(pri, pri["unanswered"].astype(bool)), name, code)
+    findings += _unlinked_finding(unlinked, name, code) + _data_findings(ctx)
+
+    ineq, ineq_summary = _inequity_columns(funds + themes, scope_codes)
+    provision = _provision_columns(ctx, level)
+    need = _need_theme_columns(ctx, level, p.indicators)
+    sids = {s for t in here["service_ids"] for s in t}
+    lines = subset(cliffs.line_columns, np.isin(cliffs.line_columns["service_id"], list(sids)))
+    tables = Tables({
+        "gaps": _frame(gaps, GAP_COLUMNS), "duplication": _frame(groups, GROUP_COLUMNS),
+        "duplication_pairs": _frame(pairs, PAIR_COLUMNS), "inequity": ineq, "inequity_summary": ineq_summary,
+        "cliffs": here, "cliff_lines": lines, "plan_priorities": pri, "unlinked_services": unlinked,
+        "fair_share": fair_table, "provision": subset(provision, provision["area_code"] == code),
+        "need": subset(need, need["area_code"] == code), "service_funding": _service_funding(ctx),
+    })
+    params_shown = {**p.shown(), "level": level, "inequity_level": ilevel}
+    return Findings(code, name, level, ctx.as_at, params_shown, _order(findings), tables)

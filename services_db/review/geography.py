@@ -1,0 +1,255 @@
+"""The area hierarchy as arrays: coverage at any level expanded to LSOAs, and LSOAs grouped into districts or areas.
+
+Every measure in the review works on LSOAs (the finest level) and then adds up to the level asked for, so that a
+service covering "Preston" and one covering three Preston LSOAs are compared on the same footing. The hierarchy
+is turned once into integer arrays (a compressed "area -> LSOAs under it" table and an "LSOA -> ancestor at each
+level" table) so that expanding coverage is a gather, not a loop, at 941 LSOAs or at 34,753.
+
+A `Geography` is cached per `areas` frame (by identity, as `services_db.queries.review_data` hands out the same
+frames until the data change), so a page redraw or a second measure does not rebuild it.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from services_db.review.data import LEVELS
+
+
+def unique(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an integer array (by sorting: see `context.unique`)."""
+    s = np.sort(np.asarray(x))
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
+#: The levels a review can be summarised at ("area" is the force's place-based policing area).
+REVIEW_LEVELS = ("lsoa", "district", "area")
+_LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
+_MAX_DEPTH = 16  # a hierarchy deeper than this is a cycle in parent_code
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """The areas of one level: which unit each LSOA belongs to and how many residents each unit has."""
+
+    level: str
+    positions: np.ndarray  # positions of the units in the areas frame
+    codes: np.ndarray
+    names: np.ndarray
+    of_lsoa: np.ndarray  # unit index of each LSOA, -1 when it has no ancestor at this level
+    population: np.ndarray  # residents (effective, see Geography) of each unit
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def _normalise_name(text: str) -> str:
+    text = re.sub(r"\s+", " ", str(text).strip().casefold())
+    return text.replace(" and ", " & ")
+
+
+class Geography:
+    """Arrays built from the `areas` frame (see `services_db.review.data`).
+
+    Population: an LSOA with an unknown (NaN or negative) population counts as an average LSOA (the mean of the
+    known non-zero ones, or 1 when none is known). So where no population is known anywhere, money and need are split
+    equally between LSOAs, as review.md asks, and one missing figure does not zero an LSOA out.
+    """
+
+    def __init__(self, areas: pd.DataFrame) -> None:
+        frame = areas.reset_index(drop=True)
+        self.codes = frame["code"].astype(str).to_numpy(dtype=object)
+        self.code_pos = {c: i for i, c in enumerate(self.codes)}
+        if len(self.code_pos) != len(self.codes):
+            dupes = sorted({c for c in self.codes if list(self.codes).count(c) > 1})[:5]
+            raise ValueError(f"areas.code is not unique: {dupes}")
+        self.names = frame["name"].astype(object).where(frame["name"].notna(), frame["code"]).to_numpy(dtype=object)
+        self.levels = frame["level"].astype(str).to_numpy(dtype=object)
+        level_id = np.array([_LEVEL_ID.get(v, -1) for v in self.levels], dtype=np.int64)
+        self.level_id = level_id
+        self.parent = self.positions(frame["parent_code"].tolist())
+
+        self.lsoa = np.flatnonzero(level_id == _LEVEL_ID["lsoa"])
+        self.n_lsoa = len(self.lsoa)
+        self.lsoa_codes = self.codes[self.lsoa]
+
+        raw = pd.to_numeric(frame["population"], errors="coerce").to_numpy(dtype=float)[self.lsoa]
+        known = np.isfinite(raw) & (raw >= 0)
+        positive = known & (raw > 0)
+        fill = float(raw[positive].mean()) if positive.any() else 1.0
+        self.population_known = known
+        self.population = np.where(known, raw, fill)
+        if "population_is_estimate" in frame:
+            flag = frame["population_is_estimate"].fillna(False).astype(bool).to_numpy()[self.lsoa]
+        else:
+            flag = np.zeros(self.n_lsoa, dtype=bool)
+        self.population_is_estimate = flag | ~known
+
+        self._build_hierarchy()
+        self._units: dict[str, Units] = {}
+
+    def _build_hierarchy(self) -> None:
+        """Walk every area up to the top once: the ancestors of each area and the LSOAs under each area."""
+        n_areas = len(self.codes)
+        # ancestor[level, area] = position of the area's ancestor (or itself) at that level, -1 when none.
+        ancestor = np.full((len(LEVELS), n_areas), -1, dtype=np.int64)
+        start = np.arange(n_areas, dtype=np.int64)
+        cur = start.copy()
+        lsoa_number = np.full(n_areas, -1, dtype=np.int64)
+        lsoa_number[self.lsoa] = np.arange(self.n_lsoa)
+        pair_area: list[np.ndarray] = []
+        pair_lsoa: list[np.ndarray] = []
+        for _ in range(_MAX_DEPTH):
+            live = cur >= 0
+            if not live.any():
+                break
+            who, at = start[live], cur[live]
+            lv = self.level_id[at]
+            ok = (lv >= 0) & (ancestor[np.maximum(lv, 0), who] < 0)
+            ancestor[lv[ok], who[ok]] = at[ok]
+            from_lsoa = lsoa_number[who] >= 0
+            pair_area.append(at[from_lsoa])
+            pair_lsoa.append(lsoa_number[who[from_lsoa]])
+            cur[live] = self.parent[at]
+        self.area_ancestor = ancestor
+        self.lsoa_ancestor = ancestor[:, self.lsoa]
+
+        areas_of = np.concatenate(pair_area) if pair_area else np.empty(0, dtype=np.int64)
+        lsoas_of = np.concatenate(pair_lsoa) if pair_lsoa else np.empty(0, dtype=np.int64)
+        key = unique(areas_of * max(self.n_lsoa, 1) + lsoas_of)
+        member_area = key // max(self.n_lsoa, 1)
+        self.members = (key % max(self.n_lsoa, 1)).astype(np.int64)
+        counts = np.bincount(member_area, minlength=n_areas)
+        self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.area_population = np.bincount(member_area, weights=self.population[self.members], minlength=n_areas)
+        self.area_population_is_estimate = np.bincount(
+            member_area, weights=self.population_is_estimate[self.members].astype(float), minlength=n_areas) > 0
+
+    # -- lookups ---------------------------------------------------------------------------------------------------
+
+    def positions(self, codes: object) -> np.ndarray:
+        """Positions of area codes in the areas frame (-1 for a code the hierarchy does not know)."""
+        values = codes.tolist() if isinstance(codes, pd.Series | np.ndarray) else list(codes)
+        get = self.code_pos.get
+        return np.fromiter((get(c, -1) if isinstance(c, str) else -1 for c in values), dtype=np.int64,
+                           count=len(values))
+
+    def expand(self, keys: np.ndarray, area_positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(key, area) rows -> unique (key, LSOA) rows, sorted by key then LSOA.
+
+        `keys` are small non-negative integers (a service's or allocation's position). Rows with an unknown area
+        (-1) are dropped. This is the one place coverage at any level becomes LSOAs.
+        """
+        keys = np.asarray(keys, dtype=np.int64)
+        pos = np.asarray(area_positions, dtype=np.int64)
+        ok = pos >= 0
+        keys, pos = keys[ok], pos[ok]
+        lens = self.ptr[pos + 1] - self.ptr[pos]
+        total = int(lens.sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        rep_keys = np.repeat(keys, lens)
+        offsets = np.repeat(self.ptr[pos] - (np.cumsum(lens) - lens), lens) + np.arange(total)
+        lsoas = self.members[offsets]
+        n = max(self.n_lsoa, 1)
+        combined = unique(rep_keys * n + lsoas)
+        return combined // n, combined % n
+
+    def lsoas_under(self, codes: object) -> np.ndarray:
+        """The LSOAs under any of the given codes (unique, sorted)."""
+        pos = self.positions(codes)
+        return self.expand(np.zeros(len(pos), dtype=np.int64), pos)[1]
+
+    def units(self, level: str) -> Units:
+        """The units of a level (lsoa, district, area, division or force) and the unit of each LSOA."""
+        if level not in _LEVEL_ID:
+            raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+        cached = self._units.get(level)
+        if cached is not None:
+            return cached
+        if level == "lsoa":
+            positions = self.lsoa
+            of_lsoa = np.arange(self.n_lsoa, dtype=np.int64)
+        else:
+            positions = np.flatnonzero(self.level_id == _LEVEL_ID[level])
+            unit_of_area = np.full(len(self.codes), -1, dtype=np.int64)
+            unit_of_area[positions] = np.arange(len(positions))
+            anc = self.lsoa_ancestor[_LEVEL_ID[level]]
+            of_lsoa = np.where(anc >= 0, unit_of_area[np.maximum(anc, 0)], -1)
+        population = np.bincount(of_lsoa[of_lsoa >= 0], weights=self.population[of_lsoa >= 0],
+                                 minlength=len(positions))
+        units = Units(level, positions, self.codes[positions], self.names[positions], of_lsoa, population)
+        self._units[level] = units
+        return units
+
+    def unit_of_areas(self, level: str, area_positions: np.ndarray) -> np.ndarray:
+        """The unit (at `level`) containing each area, -1 when the area is above that level or unknown."""
+        units = self.units(level)
+        pos = np.asarray(area_positions, dtype=np.int64)
+        unit_of_area = np.full(len(self.codes), -1, dtype=np.int64)
+        unit_of_area[units.positions] = np.arange(len(units))
+        anc = np.where(pos >= 0, self.area_ancestor[_LEVEL_ID[level], np.maximum(pos, 0)], -1)
+        return np.where(anc >= 0, unit_of_area[np.maximum(anc, 0)], -1)
+
+    @cached_property
+    def force_name(self) -> str:
+        force = np.flatnonzero(self.level_id == _LEVEL_ID["force"])
+        return str(self.names[force[0]]) if len(force) else "the force"
+
+    def lookup(self) -> pd.DataFrame:
+        """One row per LSOA: its district and area (codes and names) and its population used by the review."""
+        out = {"lsoa_code": self.lsoa_codes, "lsoa_name": self.names[self.lsoa]}
+        for level in ("district", "area"):
+            anc = self.lsoa_ancestor[_LEVEL_ID[level]]
+            out[f"{level}_code"] = np.where(anc >= 0, self.codes[np.maximum(anc, 0)], None)
+            out[f"{level}_name"] = np.where(anc >= 0, self.names[np.maximum(anc, 0)], None)
+        out["population"] = self.population
+        out["population_is_estimate"] = self.population_is_estimate
+        return pd.DataFrame(out)
+
+    def resolve(self, code_or_name: str, levels: tuple[str, ...] = ("area", "district")) -> int:
+        """The position of an area given by code or name (case, spacing and "and"/"&" do not matter).
+
+        Raises KeyError listing nothing; callers show `names_at(levels)` so the user can pick a valid one.
+        """
+        wanted = _normalise_name(code_or_name)
+        for level in levels:
+            units = self.units(level)
+            for pos, code, name in zip(units.positions, units.codes, units.names, strict=True):
+                if wanted in (_normalise_name(code), _normalise_name(name)):
+                    return int(pos)
+        raise KeyError(code_or_name)
+
+    def names_at(self, levels: tuple[str, ...] = ("area", "district")) -> list[str]:
+        """The names a user may give to `resolve`, level by level (a district named like its area once)."""
+        return list(dict.fromkeys(str(n) for level in levels for n in self.units(level).names))
+
+
+_CACHE: dict[int, tuple[weakref.ref, Geography]] = {}
+_CACHE_SIZE = 8
+
+
+def geography_of(areas: pd.DataFrame) -> Geography:
+    """The Geography of an areas frame, built once per frame object (frames are treated as immutable)."""
+    key = id(areas)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is areas:
+        return hit[1]
+    geo = Geography(areas)
+    if len(_CACHE) >= _CACHE_SIZE:
+        for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None] or list(_CACHE)[:1]:
+            _CACHE.pop(stale, None)
+    _CACHE[key] = (weakref.ref(areas), geo)
+    return geo
+
+
+def check_level(level: str) -> str:
+    if level not in REVIEW_LEVELS:
+        raise ValueError(f"level must be one of {REVIEW_LEVELS}, not {level!r}")
+    return level

@@ -1,0 +1,131 @@
+"""Provision and need shares per (area, theme)."""
+
+import pandas as pd
+import pytest
+
+from services_db.review import need_by_indicator, need_shares, provision_shares
+from services_db.review.dates import latest_periods, period_end
+
+AS_AT = "2016-07-21"
+
+
+def cell(frame, area, theme, column, key="theme_key"):
+    row = frame[(frame["area_code"] == area) & (frame[key] == theme)]
+    assert len(row) == 1, (area, theme)
+    return row[column].item()
+
+
+@pytest.fixture
+def services(make):
+    b = make()
+    b.service(1, coverage=("A1",), amount=6000)
+    b.service(2, coverage=("F",), amount=1000)
+    b.service(4, themes=("da", "mh"), coverage=("A2",), amount=3000)
+    b.service(5, coverage=("D3",), amount=999, end="2016-03-31")  # service ended, its funding line has not
+    return b
+
+
+def test_provision_is_apportioned_funding_and_services_counted_per_area(services):
+    frame = provision_shares(services.build(), AS_AT, level="area")
+    # mh: service 1 all in North (6,000); service 2 by population 600/400; service 4 all South; 5's line is current.
+    assert cell(frame, "A1", "mh", "provision") == 6600.0
+    assert cell(frame, "A2", "mh", "provision") == 400.0 + 3000.0 + 999.0
+    assert cell(frame, "A1", "mh", "provision_share") == pytest.approx(6600 / 10999)
+    assert cell(frame, "A2", "da", "provision_share") == 1.0
+    # Counts: current services covering any part (service 5 ended on 31 March 2016, so it is not counted).
+    assert cell(frame, "A1", "mh", "services") == 2
+    assert cell(frame, "A2", "mh", "services") == 2
+    assert cell(frame, "A1", "da", "services") == 0
+    assert cell(frame, "A2", "mh", "population_share") == 0.4
+
+
+def test_provision_at_district_and_lsoa_level(services):
+    frame = provision_shares(services.build(), AS_AT, level="district")
+    assert cell(frame, "D1", "mh", "provision") == 4000.0 + 400.0
+    assert cell(frame, "D2", "mh", "provision") == 2000.0 + 200.0
+    lsoa = provision_shares(services.build(), AS_AT, level="lsoa")
+    assert cell(lsoa, "L1", "mh", "provision") == 1000.0 + 100.0
+    assert lsoa.groupby("theme_key")["provision"].sum()["mh"] == pytest.approx(10999.0)
+
+
+def test_district_need_adds_up_to_areas_and_shares_down_to_lsoas_by_population(make):
+    b = make().indicator("ea", "Early Action incidents", ("mh",))
+    b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300).need("ea", "F", 48720)
+    data = b.build()
+    area = need_shares(data, level="area")
+    assert cell(area, "A1", "mh", "need_share") == pytest.approx(0.4)
+    assert cell(area, "A2", "mh", "need_share") == pytest.approx(0.6)
+    assert cell(area, "A1", "mh", "need_label") == "Early Action incidents"
+    lsoa = need_by_indicator(data, level="lsoa").set_index("area_code")
+    assert lsoa["need"].tolist() == pytest.approx([25.0, 75.0, 100.0, 187.5, 112.5])
+    assert lsoa["is_estimate"].tolist() == [True] * 5  # shared down by population: an estimate
+    assert need_by_indicator(data, level="district")["is_estimate"].tolist() == [False] * 3
+
+
+def test_force_level_need_alone_is_ignored(make):
+    data = make().indicator("ea", "EA", ("mh",)).need("ea", "F", 48720).build()
+    assert need_shares(data).empty
+
+
+def test_rates_per_1000_from_numerator_and_denominator(make):
+    b = make().indicator("ref", "referrals per 1,000 children", ("mh",))
+    b.need("ref", "D1", 0, numerator=10, denominator=100)  # 100 per 1,000
+    b.need("ref", "D2", 0, numerator=10, denominator=50)  # 200 per 1,000
+    b.need("ref", "D3", 0, numerator=20, denominator=400)  # 50 per 1,000
+    frame = need_by_indicator(b.build(), level="district").set_index("area_code")
+    # need = rate x residents / 1,000: 40, 40, 20
+    assert frame["need"].tolist() == pytest.approx([40.0, 40.0, 20.0])
+    assert frame["need_share"].tolist() == pytest.approx([0.4, 0.4, 0.2])
+    assert frame["rate_per_1000"].tolist() == pytest.approx([100.0, 200.0, 50.0])
+
+
+def test_a_unit_per_1000_is_read_as_a_rate(make):
+    b = make().indicator("r", "rate", ("mh",), unit="per 1,000 residents")
+    b.need("r", "D1", 10).need("r", "D2", 20).need("r", "D3", 5)
+    frame = need_by_indicator(b.build(), level="district")
+    assert frame["need_share"].tolist() == pytest.approx([0.4, 0.4, 0.2])
+
+
+def test_several_indicators_combine_as_the_mean_of_their_shares(make):
+    b = make().indicator("ea", "Early Action incidents", ("mh",)).indicator("mhx", "MH calls", ("mh", "da"))
+    b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300)
+    b.need("mhx", "L1", 50).need("mhx", "L3", 50)
+    frame = need_shares(b.build(), level="area")
+    assert cell(frame, "A1", "mh", "need_share") == pytest.approx((0.4 + 1.0) / 2)
+    assert cell(frame, "A2", "mh", "need_share") == pytest.approx((0.6 + 0.0) / 2)
+    assert cell(frame, "A1", "mh", "n_indicators") == 2
+    assert cell(frame, "A1", "mh", "need_label") == "the need for mental health"
+    assert cell(frame, "A1", "da", "need_share") == 1.0
+    assert cell(frame, "A1", "da", "need_label") == "MH calls"
+
+
+def test_the_latest_period_of_each_indicator_is_used(make):
+    b = make().indicator("ea", "EA", ("mh",))
+    b.need("ea", "D1", 1, period="2015-16").need("ea", "D3", 1, period="2015-16")
+    b.need("ea", "D1", 99, period="2016-01").need("ea", "D3", 1, period="2014-15")
+    frame = need_by_indicator(b.build(), level="district").set_index("area_code")
+    assert frame["need"].tolist() == [1.0, 0.0, 1.0]
+    assert set(frame["period"]) == {"2015-16"}
+
+
+def test_the_level_nearest_the_one_asked_for_is_used(make):
+    b = make().indicator("ea", "EA", ("mh",))
+    b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300)
+    b.need("ea", "L1", 1000, is_estimate=True)  # LSOA figures that disagree with the districts
+    data = b.build()
+    assert need_by_indicator(data, level="area")["need"].tolist() == [200.0, 300.0]  # districts
+    assert need_by_indicator(data, level="lsoa")["need"].tolist() == [1000.0, 0, 0, 0, 0]  # LSOAs
+
+
+@pytest.mark.parametrize("period, end", [
+    ("2013-14", "2014-03-31"), ("2011-12", "2012-03-31"), ("2013-10", "2013-10-31"),
+    ("2012-10/2013-09", "2013-09-30"), ("2015", "2015-12-31"), ("2016-02-29", "2016-02-29"),
+])
+def test_period_ends(period, end):
+    assert period_end(period) == pd.Timestamp(end)
+
+
+def test_unreadable_periods_sort_first():
+    assert pd.isna(period_end("spring")) and pd.isna(period_end(None))
+    latest = latest_periods(pd.Series(["a", "a", "a"]), pd.Series(["spring", "2013-14", "2013-10"]))
+    assert latest["a"] == "2013-14"
