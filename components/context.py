@@ -1,0 +1,76 @@
+"""The one database handle, the session's "as at" date and cached reads shared by every page of a running app.
+
+Cached reads are keyed on `database().data_version()`, which every write path bumps, so a warm page costs no
+query at all until somebody changes the data, and nobody ever sees a stale figure after a save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from services_db import queries
+from services_db.db import Database, database_url, open_database
+from services_db.review.data import ReviewData
+
+
+@st.cache_resource(show_spinner="Opening the database (the first start builds the demo data and map cache)…")
+def _open(url: str) -> Database:
+    return open_database(url)
+
+
+def database() -> Database:
+    """Opened once per server process and URL; migrates and seeds an empty database on first start."""
+    return _open(database_url())
+
+
+def data_version() -> str:
+    """The cache key of everything read from the database."""
+    return database().data_version()
+
+
+def review_data() -> ReviewData:
+    """The review's frames, re-read only when the data version changes."""
+    return queries.review_data(database())
+
+
+def _default_as_at() -> dt.date:
+    return queries.default_as_at(database())
+
+
+def as_at() -> dt.date:
+    """The "as at" date chosen in the sidebar, shared by every page of the session."""
+    if "as_at" not in st.session_state:
+        st.session_state["as_at"] = _default_as_at()
+    value = st.session_state["as_at"]
+    return value if isinstance(value, dt.date) else _default_as_at()
+
+
+def as_at_picker() -> dt.date:
+    """Draw the sidebar's "as at" date (app.py calls this once, before the page runs)."""
+    as_at()
+    st.sidebar.date_input(
+        "As at", key="as_at", format="DD/MM/YYYY",
+        help="Funding, services and plans are counted as they stood on this date. The demo data's own date is "
+             f"{_default_as_at():%d %B %Y}.")
+    return as_at()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def area_options(version: str) -> pd.DataFrame:
+    """Place-based areas (code, name, population), in the grouping file's order."""
+    del version
+    return queries.areas(database(), "area")[["code", "name", "population", "population_is_estimate"]]
+
+
+def cached(fn):
+    """Cache `fn(version, *args)` per data version and arguments (a thin alias so pages read clearly)."""
+    return st.cache_data(show_spinner=False, max_entries=128)(fn)
+
+
+def shared(fn):
+    """Like `cached`, but hands every session the same object instead of an unpickled copy: for large read-only
+    results (an area's whole profile), where copying on every rerun costs more than the page itself."""
+    return st.cache_resource(show_spinner=False, max_entries=64)(fn)

@@ -1,0 +1,186 @@
+"""The service directory for commissioners: one row per service, a keyword search and filters, and a detail view.
+
+The rows are built from the review's frames (so a service's annual funding here is the figure the review
+apportions) plus the descriptive columns the review does not need (description, eligibility, contact...), read
+once by `service_extras`. Filtering is pure pandas so it is instant on a warm page and testable without a
+database. "Covers" means any LSOA in common: a county-wide service covers every district, and a district
+service covers each of its LSOAs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import select
+
+from services_db.db import Database
+from services_db.funds import lsoas_under
+from services_db.models import Service
+from services_db.review.apportion import service_funding
+from services_db.review.data import ReviewData
+
+EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_route", "contact", "capacity",
+                 "address", "confidential_location", "last_reviewed", "source"]
+
+
+def service_extras(db: Database) -> pd.DataFrame:
+    """The descriptive columns of every service, which the review frames leave out."""
+    stmt = select(Service.id.label("service_id"), Service.key, Service.description, Service.eligibility,
+                  Service.referral_route, Service.contact, Service.capacity, Service.address,
+                  Service.confidential_location, Service.last_reviewed, Service.source)
+    with db.engine.connect() as c:
+        result = c.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _names(keys: object, lookup: dict[str, str]) -> str:
+    if not isinstance(keys, tuple) or not keys:
+        return ""
+    return "; ".join(lookup.get(k, k) for k in keys)
+
+
+def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.Timestamp) -> pd.DataFrame:
+    """One row per service with everything the directory shows and filters on.
+
+    Columns: service_id, key, name, description, provider, provider_sector, tier, status, start_date, end_date,
+    end_date_is_estimate, theme_keys, themes (names), target_group_keys, commissioners (names, "; "-joined),
+    commissioner_list, annual_funding (£ a year at `as_at`), funding_is_estimate, funding_ends (last end of its
+    funding lines), coverage_codes, coverage (names), lsoas (frozenset), plus the `extras` columns.
+    """
+    services = data.services.copy()
+    theme_name = dict(zip(data.themes["theme_key"], data.themes["name"], strict=False))
+    area_name = dict(zip(data.areas["code"], data.areas["name"], strict=False))
+    services["theme_keys"] = services["themes"]
+    services["themes"] = services["theme_keys"].map(lambda t: _names(t, theme_name))
+    services["target_group_keys"] = services["target_groups"]
+    services["commissioner_list"] = services["commissioners"].map(lambda t: t if isinstance(t, tuple) else ())
+    services["commissioners"] = services["commissioner_list"].map("; ".join)
+
+    funding = service_funding(data, as_at).set_index("service_id")["annual_funding"]
+    services["annual_funding"] = services["service_id"].map(funding).fillna(0.0)
+    lines = data.funding_lines
+    services["funding_is_estimate"] = services["service_id"].map(
+        lines.groupby("service_id")["is_estimate"].any()).fillna(False).astype(bool)
+    services["funding_ends"] = services["service_id"].map(lines.groupby("service_id")["end_date"].max())
+
+    cov = data.coverage.groupby("service_id")["area_code"].agg(lambda s: tuple(sorted(s)))
+    services["coverage_codes"] = services["service_id"].map(cov).map(lambda t: t if isinstance(t, tuple) else ())
+    services["coverage"] = services["coverage_codes"].map(lambda t: "; ".join(area_name.get(c, c) for c in t))
+    under = lsoas_under(data.areas)
+    services["lsoas"] = services["coverage_codes"].map(
+        lambda t: frozenset(lsoa for c in t for lsoa in under.get(c, ())))
+    out = services.drop(columns=["target_groups"]).merge(extras, on="service_id", how="left")
+    for col in ("key", "description", "eligibility", "referral_route", "contact", "capacity", "address", "source"):
+        out[col] = out[col].fillna("")
+    return out.sort_values("name", key=lambda s: s.str.lower()).reset_index(drop=True)
+
+
+@dataclass
+class DirectoryFilter:
+    """What a commissioner asked for; empty fields do not filter."""
+
+    keyword: str = ""
+    themes: list[str] = field(default_factory=list)  # theme keys: any of them
+    target_groups: list[str] = field(default_factory=list)  # group keys: any of them
+    tiers: list[str] = field(default_factory=list)
+    covers: str | None = None  # an area code at any level: services covering any LSOA of it
+    commissioners: list[str] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    funding_ends_before: dt.date | None = None
+
+
+def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of `directory_frame` that match every filter; the keyword matches name or description, every
+    word of it somewhere (case-insensitive). `areas` (ReviewData.areas) is needed for the `covers` filter."""
+    mask = pd.Series(True, index=frame.index)
+    words = [w for w in f.keyword.lower().split() if w]
+    if words:
+        text = (frame["name"].fillna("") + " " + frame["description"].fillna("")).str.lower()
+        for w in words:
+            mask &= text.str.contains(w, regex=False)
+    if f.themes:
+        wanted = set(f.themes)
+        mask &= frame["theme_keys"].map(lambda t: bool(wanted & set(t)))
+    if f.target_groups:
+        wanted_g = set(f.target_groups)
+        mask &= frame["target_group_keys"].map(lambda t: bool(wanted_g & set(t)))
+    if f.tiers:
+        mask &= frame["tier"].isin(f.tiers)
+    if f.covers:
+        if areas is None:
+            raise ValueError("search(covers=...) needs the areas frame")
+        target = frozenset(lsoas_under(areas).get(f.covers, ()))
+        mask &= frame["lsoas"].map(lambda s: bool(s & target))
+    if f.commissioners:
+        wanted_c = set(f.commissioners)
+        mask &= frame["commissioner_list"].map(lambda t: bool(wanted_c & set(t)))
+    if f.providers:
+        mask &= frame["provider"].isin(f.providers)
+    if f.sectors:
+        mask &= frame["provider_sector"].isin(f.sectors)
+    if f.funding_ends_before:
+        cutoff = pd.Timestamp(f.funding_ends_before)
+        mask &= frame["funding_ends"].notna() & (frame["funding_ends"] < cutoff)
+    return frame[mask].reset_index(drop=True)
+
+
+EXPORT_COLUMNS = {
+    "key": "Key", "name": "Service", "provider": "Provider", "provider_sector": "Sector", "commissioners":
+    "Commissioners", "tier": "Prevention tier", "themes": "Themes", "coverage": "Covers", "annual_funding":
+    "Annual funding (£)", "funding_is_estimate": "Funding is an estimate", "start_date": "Starts", "end_date": "Ends",
+    "end_date_is_estimate": "End date is an estimate", "status": "Status", "description": "Description",
+    "eligibility": "Eligibility", "referral_route": "Referral route", "contact": "Contact", "source": "Source",
+}
+
+
+def export_frame(results: pd.DataFrame) -> pd.DataFrame:
+    """The results as people read them in a spreadsheet: named columns, dates as dates, no internal sets."""
+    out = results[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS).copy()
+    for col in ("Starts", "Ends"):
+        out[col] = pd.to_datetime(out[col]).dt.date
+    return out
+
+
+def find_service(frame: pd.DataFrame, key_or_id: str | int | None) -> pd.Series | None:
+    """The row whose key or numeric id is `key_or_id` (as a URL gives it), or None."""
+    if key_or_id is None or str(key_or_id).strip() == "":
+        return None
+    text = str(key_or_id).strip()
+    hit = frame[frame["key"] == text]
+    if hit.empty and text.isdigit():
+        hit = frame[frame["service_id"] == int(text)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def service_funding_lines(data: ReviewData, service_id: int) -> pd.DataFrame:
+    """A service's funding lines, newest first, with the fund's name."""
+    fund_name = dict(zip(data.funds["fund_key"], data.funds["name"], strict=False))
+    lines = data.funding_lines[data.funding_lines["service_id"] == service_id].copy()
+    lines["fund"] = lines["fund_key"].map(fund_name).fillna("")
+    return lines[["commissioner", "fund", "annual_amount", "start_date", "end_date", "is_estimate"]] \
+        .sort_values("start_date", ascending=False).reset_index(drop=True)
+
+
+def service_priorities(data: ReviewData, service_id: int) -> pd.DataFrame:
+    """The plan priorities a service is linked to: plan, priority."""
+    links = data.service_priorities[data.service_priorities["service_id"] == service_id]
+    pr = links.merge(data.priorities, on="priority_key").merge(
+        data.plans[["plan_key", "name"]].rename(columns={"name": "plan"}), on="plan_key")
+    return pr.rename(columns={"name": "priority"})[["plan", "priority"]].reset_index(drop=True)
+
+
+def coverage_counts(data: ReviewData, results: pd.DataFrame, level: str = "lsoa") -> pd.DataFrame:
+    """How many of the given services cover each area of `level`: code, services."""
+    from services_db.funds import ancestor_at
+
+    up = ancestor_at(data.areas, level) if level != "lsoa" else None
+    counts: dict[str, int] = {}
+    for lsoas in results["lsoas"]:
+        units = lsoas if up is None else {up[c] for c in lsoas if c in up}
+        for u in units:
+            counts[u] = counts.get(u, 0) + 1
+    codes = data.areas.loc[data.areas["level"] == level, "code"]
+    return pd.DataFrame({"code": codes, "services": codes.map(counts).fillna(0).astype(int)}).reset_index(drop=True)

@@ -1,0 +1,49 @@
+"""Service directory: keyword search, filters (including covers this LSOA), and the detail view by URL."""
+
+from services_db.directory import DirectoryFilter, directory_frame, search, service_extras
+from tests.app.conftest import texts
+
+
+def _count(at) -> int:
+    for m in at.markdown:
+        if " of " in m.value and "services**" in m.value:
+            return int(m.value.split("**")[1].split(" of ")[0])
+    raise AssertionError("no result count shown")
+
+
+def test_search_and_filters_narrow_the_results(open_page, demo_data):
+    data, as_at, db = demo_data
+    frame = directory_frame(data, service_extras(db), as_at)
+    at = open_page("directory")
+    assert _count(at) == len(frame)
+    at.text_input(key="dir_keyword").set_value("domestic abuse").run()
+    expected = search(frame, DirectoryFilter(keyword="domestic abuse"))
+    assert _count(at) == len(expected) > 0
+    assert set(at.dataframe[0].value["Service"]) == set(expected["name"])
+
+    at.text_input(key="dir_keyword").set_value("").run()
+    at.selectbox(key="dir_level").set_value("LSOA").run()
+    at.selectbox(key="dir_covers_lsoa").set_value("E01025174").run()  # Pendle 008A
+    covering = search(frame, DirectoryFilter(covers="E01025174"), data.areas)
+    assert _count(at) == len(covering) > 0
+    assert "Mediation Services (Pendle)" in set(at.dataframe[0].value["Service"])
+
+    at.multiselect(key="dir_tiers").set_value(["primary"]).run()
+    both = search(frame, DirectoryFilter(covers="E01025174", tiers=["primary"]), data.areas)
+    assert _count(at) == len(both)
+
+
+def test_nothing_matches_says_what_to_change(open_page):
+    at = open_page("directory")
+    at.text_input(key="dir_keyword").set_value("zzzz no such service").run()
+    assert "No services match. Remove a filter or shorten the search words." in texts(at)
+
+
+def test_detail_view_by_url(open_page):
+    at = open_page("directory", query={"service": "avert-womens-diversion"})
+    assert at.header[0].value == "AVERT – women's diversion project"
+    shown = texts(at)
+    assert "Lancashire Women's Centre" in shown
+    assert {m.label: m.value for m in at.metric}["Ends"] == "31 Mar 2017 (estimate)"  # labelled: end_date_is_estimate
+    at = open_page("directory", query={"service": "no-such-key"})
+    assert "There is no service “no-such-key”" in texts(at)

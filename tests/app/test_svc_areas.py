@@ -1,0 +1,44 @@
+"""services_db.areas: one profile per area whose figures equal the review's and the other pages'."""
+
+import pytest
+
+from services_db.areas import area_profile, force_map, resolve_area
+from services_db.queries import default_as_at, review_data
+from services_db.review import review_area
+
+
+def test_resolve_area_by_code_or_name(demo_db):
+    data = review_data(demo_db)
+    assert resolve_area(data, "PBA08") == "PBA08"
+    assert resolve_area(data, "  burnley &  pendle ") == "PBA08"
+    assert resolve_area(data, "Pendle") is None  # a district, not a place-based area
+    with pytest.raises(ValueError, match="no place-based area called 'Atlantis'"):
+        area_profile(data, "Atlantis", default_as_at(demo_db))
+
+
+def test_profile_parts_agree_with_the_review(demo_db):
+    data, as_at = review_data(demo_db), default_as_at(demo_db)
+    p = area_profile(data, "Burnley & Pendle", as_at)
+    assert p.code == "PBA08" and p.districts == ["Burnley", "Pendle"] and p.population_is_estimate
+    assert p.review.findings.sentences() == review_area(data, "PBA08", as_at).sentences()
+    assert p.plans.unanswered == 2
+    assert set(p.plans.priorities.loc[p.plans.priorities["unanswered"], "services"]) == {"Nothing linked"}
+    names = set(p.activity.services["name"])
+    assert "Mediation Services (Pendle)" in names and "Blackpool CCTV hub" not in names
+    assert p.activity.annual_funding == pytest.approx(p.activity.services["annual_funding"].sum())
+
+
+def test_force_map_need_equals_the_area_page(demo_db):
+    data, as_at = review_data(demo_db), default_as_at(demo_db)
+    m = force_map(data, as_at, "need", indicator="early-action-incidents").set_index("code")
+    rate = area_profile(data, "PBA08", as_at).need.indicators.set_index("indicator_key").loc[
+        "early-action-incidents", "rate"]
+    assert m.loc["PBA08", "value"] == rate
+    assert m["value"].isna().sum() == 2  # Blackpool and Blackburn with Darwen: no figure in the seed
+    gaps = force_map(data, as_at, "gaps")
+    from services_db.review import gaps as review_gaps
+
+    flagged = review_gaps(data, as_at, level="area")
+    assert gaps["value"].sum() == int(flagged["is_gap"].sum())
+    with pytest.raises(ValueError):
+        force_map(data, as_at, "nonsense")

@@ -1,0 +1,103 @@
+"""End to end in a real browser: Playwright drives Debian's chromium against `streamlit run app.py` on a free
+port and a private copy of the demo database; every page must finish running with no exception on screen."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = [  # (url path, text that must be on the page)
+    ("", "Commissioned services in Lancashire"),
+    ("area?area=Burnley+%26+Pendle", "Burnley & Pendle"),
+    ("directory", "Service directory"),
+    ("directory?service=avert-womens-diversion", "AVERT – women's diversion project"),
+    ("funds", "Funds in 2013-14"),
+    ("review", "Review across the force"),
+    ("gaps", "Raise a gap"),
+]
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(sqlite_demo_url):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": sqlite_demo_url}
+    cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true", "--server.port",
+           str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]  # a file saved mid-test would show a "Rerun" status widget
+    if not Path(cmd[0]).exists():
+        cmd[0:1] = [sys.executable, "-m", "streamlit"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start within 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_until_done(page, text: str, timeout_ms: int = 90_000) -> None:
+    """Streamlit has finished when no "Running…" status widget is left and either the page's key text or an
+    exception is on screen (an exception fails the test at once instead of after the timeout)."""
+    page.wait_for_function(
+        """(text) => !document.querySelector('[data-testid="stStatusWidget"]')
+                     && (document.querySelector('[data-testid="stException"]')
+                         || document.body.innerText.includes(text))""",
+        arg=text, timeout=timeout_ms)
+    page.wait_for_timeout(1500)  # let plotly lay out before the screenshot
+
+
+def test_every_page_opens_without_an_exception(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for path, text in PAGES:
+            page.goto(f"{server}/{path}")
+            try:
+                wait_until_done(page, text)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "failed.png"), full_page=True)
+                raise AssertionError(f"/{path} did not finish running") from None
+            assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+            assert text in page.inner_text("body")
+            name = path.split("?")[0] or "overview"
+            name += "-detail" if "service=" in path else ""
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            if path.startswith("area"):
+                page.screenshot(path=str(ROOT / "docs" / "screenshot-area.png"), full_page=False)
+        browser.close()
