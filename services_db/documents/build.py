@@ -1,0 +1,199 @@
+"""Building briefings from a database: one area in one format, or all areas in one zip.
+
+This is the only part of `services_db.documents` that reads the database; it gathers the inputs (review frames,
+raised gaps, data sources, LSOA boundaries), fingerprints them, and hands them to the pure content builder and
+the renderers. The app's buttons and the command line both call `build_briefing` and `build_all`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from services_db.areas import area_profile, resolve_area
+from services_db.db import Database
+from services_db.documents.content import briefing_content
+from services_db.documents.fingerprint import fingerprint
+from services_db.documents.model import Briefing, file_stem
+from services_db.documents.pdf import render_pdf
+from services_db.documents.word import ZIP_TIME, render_docx
+from services_db.gaps import gap_log
+from services_db.queries import review_data
+from services_db.review import geography_of
+from services_db.review.data import ReviewData
+
+FORMATS = {"pdf": ("pdf", "application/pdf"),
+           "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}
+RAISED_COLUMNS = ["id", "raised_at", "area_code", "theme_key", "theme", "description", "status", "status_label"]
+
+Progress = Callable[[int, int, str], None]
+
+
+class BriefingError(ValueError):
+    """A briefing cannot be built as asked; the message says why and, for an area, which names are valid."""
+
+    def __init__(self, message: str, valid: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.valid = valid or []
+
+
+@dataclass(frozen=True)
+class BuiltBriefing:
+    briefing: Briefing
+    fmt: str
+    content: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.briefing.file_stem()}.{FORMATS[self.fmt][0]}"
+
+    @property
+    def mime(self) -> str:
+        return FORMATS[self.fmt][1]
+
+
+def parse_as_at(text: str | dt.date | None) -> dt.date:
+    """A date given as YYYY-MM-DD, or a clear error saying what was wrong with it."""
+    if isinstance(text, dt.datetime):
+        return text.date()
+    if isinstance(text, dt.date):
+        return text
+    raw = str(text or "").strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise BriefingError(f"the 'as at' date must be written YYYY-MM-DD (for example 2014-01-27), not {raw!r}")
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BriefingError(f"the 'as at' date {raw!r} is not a real date ({exc})") from None
+
+
+def check_format(fmt: str) -> str:
+    key = str(fmt).lower().lstrip(".")
+    key = {"word": "docx"}.get(key, key)
+    if key not in FORMATS:
+        raise BriefingError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return key
+
+
+def area_names(data: ReviewData) -> list[str]:
+    """The place-based areas a briefing can be built for, in the force's own order."""
+    areas = data.areas[data.areas["level"] == "area"]
+    return [str(n) for n in areas.sort_values("code")["name"]]
+
+
+def resolve(data: ReviewData, area: str) -> str:
+    """The area's code from its name or code; "and" for "&" and any case or spacing are forgiven."""
+    code = resolve_area(data, area)
+    if code is not None:
+        return code
+    geo = geography_of(data.areas)
+    try:
+        return str(geo.codes[geo.resolve(str(area), ("area",))])
+    except KeyError:
+        raise BriefingError(f"there is no place-based area called {area!r}", area_names(data)) from None
+
+
+def raised_gaps(db: Database) -> pd.DataFrame:
+    """The gaps Early Action Teams raised, with only the columns the briefing shows (and fingerprints)."""
+    log = gap_log(db)
+    return log[RAISED_COLUMNS].sort_values("id").reset_index(drop=True)
+
+
+def data_sources(db: Database) -> list[str]:
+    """Where the figures come from: each source file (or estimating rule) and how many records it gave."""
+    from services_db.models import Base
+
+    counts: dict[str, int] = {}
+    with db.engine.connect() as c:
+        for table in Base.metadata.sorted_tables:
+            if "source" not in table.c:
+                continue
+            for source, n in c.execute(select(table.c.source, func.count()).group_by(table.c.source)):
+                key = str(source or "not recorded")
+                key = key.split(" \u00a7", 1)[0].strip()
+                key = key.split(" (", 1)[0].strip() if key.startswith("rule:") else key
+                counts[key] = counts.get(key, 0) + int(n)
+    files = sorted(k for k in counts if not k.startswith("rule:"))
+    rules = sorted(k for k in counts if k.startswith("rule:"))
+    out = [f"{k}: {counts[k]:,} records" for k in files]
+    out += [f"Estimated by the documented rule \u201c{k.removeprefix('rule:')}\u201d: {counts[k]:,} records"
+            for k in rules]
+    return out
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read from the database once, shared by every briefing of a batch."""
+
+    data: ReviewData
+    raised: pd.DataFrame
+    fingerprint: str
+    data_updated: str
+    sources: list[str]
+    features: dict[str, list[dict]] | None
+
+
+def gather(db: Database, with_map: bool = True) -> Inputs:
+    data = review_data(db)
+    raised = raised_gaps(db)
+    features = None
+    if with_map:
+        from services_db.geography import map_geojson
+
+        features = {level: map_geojson(level)["features"] for level in ("lsoa", "district")}
+    return Inputs(data=data, raised=raised, fingerprint=fingerprint(data, {"raised_gaps": raised}),
+                  data_updated=db.setting("data_loaded_at") or "", sources=data_sources(db), features=features)
+
+
+def content_for(inputs: Inputs, area: str, as_at: dt.date) -> Briefing:
+    code = resolve(inputs.data, area)
+    profile = area_profile(inputs.data, code, as_at, raised_gaps=inputs.raised)
+    return briefing_content(profile, inputs.data, fingerprint=inputs.fingerprint, data_updated=inputs.data_updated,
+                            sources=inputs.sources, features=inputs.features)
+
+
+def render(b: Briefing, fmt: str) -> bytes:
+    return render_pdf(b) if check_format(fmt) == "pdf" else render_docx(b)
+
+
+def build_briefing(db: Database, area: str, as_at: dt.date | str, fmt: str = "pdf", *,
+                   inputs: Inputs | None = None) -> BuiltBriefing:
+    """One area's briefing (area given by name or code) as PDF or Word bytes."""
+    fmt, day = check_format(fmt), parse_as_at(as_at)
+    inputs = inputs or gather(db)
+    b = content_for(inputs, area, day)
+    return BuiltBriefing(b, fmt, render(b, fmt))
+
+
+def build_all(db: Database, as_at: dt.date | str, fmt: str = "pdf", progress: Progress | None = None) -> bytes:
+    """Every area's briefing in one zip (bytes); `progress(done, total, area_name)` is called after each one."""
+    fmt, day = check_format(fmt), parse_as_at(as_at)
+    inputs = gather(db)
+    names = area_names(inputs.data)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, name in enumerate(names, start=1):
+            built = build_briefing(db, name, day, fmt, inputs=inputs)
+            info = zipfile.ZipInfo(built.filename, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, built.content)
+            if progress is not None:
+                progress(i, len(names), name)
+    return out.getvalue()
+
+
+def briefing_filename(area_name: str, as_at: dt.date, fmt: str) -> str:
+    """The file name a briefing gets, known before it is built (the app's download button needs it up front)."""
+    return f"{file_stem(area_name, as_at)}.{FORMATS[check_format(fmt)][0]}"
+
+
+def all_filename(as_at: dt.date, fmt: str) -> str:
+    return f"briefings-all-areas-{as_at.isoformat()}-{check_format(fmt)}.zip"

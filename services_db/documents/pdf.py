@@ -1,0 +1,190 @@
+"""The briefing as an A4 PDF, drawn with reportlab's platypus.
+
+Reproducible: `invariant=1` fixes the creation date and document id reportlab would otherwise stamp, so the same
+briefing gives the same bytes. Every piece of text is xml-escaped before it reaches a Paragraph, whose markup is
+XML-like: a service name with "&" or "<" would otherwise break the build or change the formatting.
+Page numbers read "Page n of m", which needs the page count before the first footer is drawn: the canvas keeps
+each page's state and draws all the footers when the document is saved.
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from services_db.documents import model
+
+MARGIN = 2.0 * cm
+TEXT_WIDTH = A4[0] - 2 * MARGIN
+INK = colors.HexColor("#1a1a1a")
+ACCENT = colors.HexColor("#08306b")
+RULE = colors.HexColor("#9e9e9e")
+SHADE = colors.HexColor("#e8eef6")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5,
+                          textColor=INK, spaceAfter=5)
+    return {
+        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=26, leading=31,
+                                textColor=ACCENT, spaceAfter=10),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18, spaceAfter=24),
+        "h1": ParagraphStyle("h1", parent=body, fontName="Helvetica-Bold", fontSize=16, leading=20,
+                             textColor=ACCENT, spaceBefore=6, spaceAfter=8, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=12, leading=15,
+                             textColor=ACCENT, spaceBefore=8, spaceAfter=5, keepWithNext=1),
+        "body": body,
+        "lead": ParagraphStyle("lead", parent=body, fontSize=11, leading=15),
+        "finding": ParagraphStyle("finding", parent=body, fontSize=11, leading=15, spaceAfter=8),
+        "note": ParagraphStyle("note", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0),
+        "cell_r": ParagraphStyle("cell_r", parent=body, fontSize=8, leading=10, spaceAfter=0, alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=body, fontName="Helvetica-Bold", fontSize=8, leading=10,
+                               spaceAfter=0, textColor=colors.white),
+        "head_r": ParagraphStyle("head_r", parent=body, fontName="Helvetica-Bold", fontSize=8, leading=10,
+                                 spaceAfter=0, textColor=colors.white, alignment=TA_RIGHT),
+        "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Oblique", fontSize=8, leading=10,
+                                  textColor=colors.HexColor("#444444"), spaceBefore=2, spaceAfter=10),
+        "fact_label": ParagraphStyle("fact_label", parent=body, fontName="Helvetica-Bold"),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
+    out: list = []
+    if not t.rows:
+        out.append(_p(t.empty_text, st["body"]))
+    else:
+        n = len(t.columns)
+        align = t.align or ("l",) * n
+        rel = t.widths or (1.0,) * n
+        widths = [TEXT_WIDTH * w / sum(rel) for w in rel]
+        head = [_p(c, st["head_r" if a == "r" else "head"]) for c, a in zip(t.columns, align, strict=True)]
+        body = [[_p(c, st["cell_r" if a == "r" else "cell"]) for c, a in zip(row, align, strict=True)]
+                for row in t.rows]
+        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        style = [
+            ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ]
+        style += [("BACKGROUND", (0, i), (-1, i), SHADE) for i in range(2, len(t.rows) + 1, 2)]
+        table.setStyle(TableStyle(style))
+        out.append(table)
+    if t.caption:
+        out.append(_p(t.caption, st["caption"]))
+    else:
+        out.append(Spacer(1, 8))
+    return out
+
+
+def _flowables(b: model.Briefing, st: dict[str, ParagraphStyle]) -> list:
+    tp = b.title_page
+    out: list = [Spacer(1, 3 * cm), _p(tp.title, st["title"]), _p(tp.subtitle, st["subtitle"])]
+    facts = Table([[_p(k, st["fact_label"]), _p(v, st["body"])] for k, v in tp.facts],
+                  colWidths=[5 * cm, TEXT_WIDTH - 5 * cm], hAlign="LEFT")
+    facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE)]))
+    out += [facts, Spacer(1, 18), _p("Data sources", st["h2"])]
+    out.append(ListFlowable([ListItem(_p(s, st["body"]), leftIndent=12) for s in tp.sources],
+                            bulletType="bullet", start="\u2022", leftIndent=12))
+    if tp.note:
+        out += [Spacer(1, 12), _p(tp.note, st["note"])]
+    out.append(PageBreak())
+    for i, block in enumerate(b.blocks):
+        following = b.blocks[i + 1] if i + 1 < len(b.blocks) else None
+        if isinstance(block, model.Heading) and isinstance(following, model.Figure):
+            continue  # drawn with its figure, so a heading never sits alone at the foot of a page
+        if isinstance(block, model.Heading):
+            out.append(_p(block.text, st["h1" if block.level == 1 else "h2"]))
+        elif isinstance(block, model.Para):
+            out.append(_p(block.text, st.get(block.style, st["body"])))
+        elif isinstance(block, model.Bullets):
+            items = [ListItem(_p(s, st["body"]), leftIndent=14) for s in block.items]
+            out.append(ListFlowable(items, bulletType="1" if block.numbered else "bullet",
+                                    start=None if block.numbered else "\u2022", leftIndent=14))
+        elif isinstance(block, model.Table):
+            out += _table(block, st)
+        elif isinstance(block, model.Figure):
+            img = Image(io.BytesIO(block.png), width=block.width_cm * cm, height=block.height_cm * cm)
+            img.hAlign = "LEFT"
+            previous = b.blocks[i - 1] if i else None
+            head = ([_p(previous.text, st["h1" if previous.level == 1 else "h2"])]
+                    if isinstance(previous, model.Heading) else [])
+            out.append(KeepTogether([*head, img, _p(block.caption, st["caption"])]))
+        elif isinstance(block, model.PageBreak):
+            out.append(PageBreak())
+    return out
+
+
+def _numbered_canvas(footer: str):
+    """A canvas class that writes "footer · Page n of m" on every page once the page count is known."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            self.saveState()
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(MARGIN, 1.5 * cm, A4[0] - MARGIN, 1.5 * cm)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(INK)
+            self.drawString(MARGIN, 1.05 * cm, footer)
+            self.drawRightString(A4[0] - MARGIN, 1.05 * cm, f"Page {self._pageNumber} of {total}")
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def render_pdf(b: model.Briefing) -> bytes:
+    """The briefing as PDF bytes (A4, 2 cm margins); the same briefing always gives the same bytes."""
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=2.2 * cm,
+        title=b.document_title, author="Partnership Commissioning Review", subject=f"Fingerprint {b.fingerprint}",
+        creator="services_db briefing", producer="services_db briefing", invariant=1,
+        keywords=[b.area_name, b.as_at.isoformat(), b.fingerprint],
+    )
+    doc.build(_flowables(b, _styles()), canvasmaker=_numbered_canvas(b.footer))
+    return buf.getvalue()
