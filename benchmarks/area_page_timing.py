@@ -1,0 +1,38 @@
+"""Server-side script time of the area page, cold and warm, with Streamlit's AppTest; prints one JSON line.
+
+Run by `python -m services_db bench` in a child process, because services_db itself never imports Streamlit.
+Usage: python benchmarks/area_page_timing.py DATABASE_URL AREA TIMEOUT_SECONDS
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main(url: str, area: str, timeout: float) -> dict:
+    os.environ["DATABASE_URL"] = url
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.switch_page("pages/area.py")
+    at.query_params["area"] = area
+    t0 = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - t0
+    if at.exception:
+        return {"error": at.exception[0].message}
+    t0 = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - t0
+    return {"cold": cold, "warm": warm, "error": at.exception[0].message if at.exception else None}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1], sys.argv[2], float(sys.argv[3]))))
