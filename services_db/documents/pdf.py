@@ -73,6 +73,17 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
+CELL_LIMIT = 600  # characters: a longer cell (a duplication group of hundreds of services) cannot fit one page
+
+
+def _cell(text: str) -> str:
+    """A table cell short enough to fit a page: reportlab cannot split a row, so an over-tall cell fails the build."""
+    if len(text) <= CELL_LIMIT:
+        return text
+    cut = text.rfind(" ", 0, CELL_LIMIT)
+    return text[: cut if cut > CELL_LIMIT // 2 else CELL_LIMIT] + f" … (shortened for print; {len(text):,} characters in full in the Word briefing)"
+
+
 def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
     out: list = []
     if not t.rows:
@@ -83,7 +94,7 @@ def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
         rel = t.widths or (1.0,) * n
         widths = [TEXT_WIDTH * w / sum(rel) for w in rel]
         head = [_p(c, st["head_r" if a == "r" else "head"]) for c, a in zip(t.columns, align, strict=True)]
-        body = [[_p(c, st["cell_r" if a == "r" else "cell"]) for c, a in zip(row, align, strict=True)]
+        body = [[_p(_cell(c), st["cell_r" if a == "r" else "cell"]) for c, a in zip(row, align, strict=True)]
                 for row in t.rows]
         table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
         style = [

@@ -93,3 +93,24 @@ def test_pdf_and_word_show_the_same_words(built):
         for row in table.rows[1:]:
             assert _flat(row.cells[0].text) in pdf_text
     assert built("pdf").briefing.text() == built("docx").briefing.text()
+
+
+def test_a_cell_too_tall_for_a_page_is_shortened_in_the_pdf_and_kept_whole_in_word():
+    """At national size a duplication group lists hundreds of services in one cell; reportlab cannot split a row,
+    so the PDF shortens the cell (saying so) instead of failing, and the Word file keeps every word."""
+    import datetime as dt
+
+    from services_db.documents import model
+    from services_db.documents.pdf import CELL_LIMIT, render_pdf
+    from services_db.documents.word import render_docx
+
+    names = "; ".join(f"Service number {i}" for i in range(1, 801))
+    b = model.Briefing(area_code="X", area_name="Testshire", as_at=dt.date(2014, 1, 27), fingerprint="abc",
+                       data_updated="today", title_page=model.TitlePage("Testshire", "Briefing", (("Area", "Testshire"),), ("test",)),
+                       blocks=[model.Table(("Group", "Services"), (("families", names),))])
+    _, text = _pdf_text(render_pdf(b))
+    assert "Service number 1;" in text and "Service number 800" not in text
+    assert f"{len(names):,} characters in full in the Word briefing" in text
+    assert len(names) > CELL_LIMIT
+    cells = [c.text for t in Document(io.BytesIO(render_docx(b))).tables for row in t.rows for c in row.cells]
+    assert names in cells
