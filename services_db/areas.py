@@ -15,7 +15,7 @@ import pandas as pd
 
 from services_db import need as need_mod
 from services_db.directory import EXTRA_COLUMNS, directory_frame
-from services_db.funds import lsoas_under
+from services_db.funds import codes_touching
 from services_db.review import Findings, review_area
 from services_db.review.data import ReviewData
 
@@ -91,9 +91,9 @@ def resolve_area(data: ReviewData, text: str | None) -> str | None:
 
 
 def _activity(data: ReviewData, code: str, as_at: dt.date) -> ActivityPart:
-    frame = directory_frame(data, pd.DataFrame(columns=EXTRA_COLUMNS), as_at)
-    target = frozenset(lsoas_under(data.areas).get(code, ()))
-    hits = frame[frame["lsoas"].map(lambda s: bool(s & target))].reset_index(drop=True)
+    touching = codes_touching(data.areas, code)
+    ids = data.coverage.loc[data.coverage["area_code"].isin(touching), "service_id"].unique()
+    hits = directory_frame(data, pd.DataFrame(columns=EXTRA_COLUMNS), as_at, service_ids=ids)
     return ActivityPart(services=hits, annual_funding=float(hits["annual_funding"].sum()))
 
 

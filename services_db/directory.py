@@ -10,13 +10,14 @@ service covers each of its LSOAs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import select
 
 from services_db.db import Database
-from services_db.funds import lsoas_under
+from services_db.funds import codes_touching, units_touched
 from services_db.models import Service
 from services_db.review.apportion import service_funding
 from services_db.review.data import ReviewData
@@ -41,15 +42,18 @@ def _names(keys: object, lookup: dict[str, str]) -> str:
     return "; ".join(lookup.get(k, k) for k in keys)
 
 
-def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.Timestamp) -> pd.DataFrame:
+def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.Timestamp,
+                    service_ids: Collection[int] | None = None) -> pd.DataFrame:
     """One row per service with everything the directory shows and filters on.
 
     Columns: service_id, key, name, description, provider, provider_sector, tier, status, start_date, end_date,
     end_date_is_estimate, theme_keys, themes (names), target_group_keys, commissioners (names, "; "-joined),
     commissioner_list, annual_funding (£ a year at `as_at`), funding_is_estimate, funding_ends (last end of its
-    funding lines), coverage_codes, coverage (names), lsoas (frozenset), plus the `extras` columns.
+    funding lines), coverage_codes, coverage (names), plus the `extras` columns. `service_ids` limits the rows
+    (an area page needs only the services covering it, not a nation's 100,000).
     """
-    services = data.services.copy()
+    services = data.services if service_ids is None else data.services[data.services["service_id"].isin(service_ids)]
+    services = services.copy()
     theme_name = dict(zip(data.themes["theme_key"], data.themes["name"], strict=False))
     area_name = dict(zip(data.areas["code"], data.areas["name"], strict=False))
     services["theme_keys"] = services["themes"]
@@ -68,9 +72,6 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     cov = data.coverage.groupby("service_id")["area_code"].agg(lambda s: tuple(sorted(s)))
     services["coverage_codes"] = services["service_id"].map(cov).map(lambda t: t if isinstance(t, tuple) else ())
     services["coverage"] = services["coverage_codes"].map(lambda t: "; ".join(area_name.get(c, c) for c in t))
-    under = lsoas_under(data.areas)
-    services["lsoas"] = services["coverage_codes"].map(
-        lambda t: frozenset(lsoa for c in t for lsoa in under.get(c, ())))
     out = services.drop(columns=["target_groups"]).merge(extras, on="service_id", how="left")
     for col in ("key", "description", "eligibility", "referral_route", "contact", "capacity", "address", "source"):
         out[col] = out[col].fillna("")
@@ -112,8 +113,8 @@ def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None =
     if f.covers:
         if areas is None:
             raise ValueError("search(covers=...) needs the areas frame")
-        target = frozenset(lsoas_under(areas).get(f.covers, ()))
-        mask &= frame["lsoas"].map(lambda s: bool(s & target))
+        touching = codes_touching(areas, f.covers)
+        mask &= ~frame["coverage_codes"].map(touching.isdisjoint).astype(bool)
     if f.commissioners:
         wanted_c = set(f.commissioners)
         mask &= frame["commissioner_list"].map(lambda t: bool(wanted_c & set(t)))
@@ -174,13 +175,10 @@ def service_priorities(data: ReviewData, service_id: int) -> pd.DataFrame:
 
 def coverage_counts(data: ReviewData, results: pd.DataFrame, level: str = "lsoa") -> pd.DataFrame:
     """How many of the given services cover each area of `level`: code, services."""
-    from services_db.funds import ancestor_at
-
-    up = ancestor_at(data.areas, level) if level != "lsoa" else None
-    counts: dict[str, int] = {}
-    for lsoas in results["lsoas"]:
-        units = lsoas if up is None else {up[c] for c in lsoas if c in up}
-        for u in units:
-            counts[u] = counts.get(u, 0) + 1
+    units = units_touched(data.areas, level)
+    pairs = results[["service_id", "coverage_codes"]].explode("coverage_codes").dropna()
+    pairs["unit"] = pairs["coverage_codes"].map(units)
+    pairs = pairs.dropna(subset=["unit"]).explode("unit").drop_duplicates(["service_id", "unit"])
+    counts = pairs["unit"].value_counts()
     codes = data.areas.loc[data.areas["level"] == level, "code"]
     return pd.DataFrame({"code": codes, "services": codes.map(counts).fillna(0).astype(int)}).reset_index(drop=True)

@@ -113,6 +113,29 @@ def lsoas_under(areas: pd.DataFrame) -> dict[str, list[str]]:
     return under
 
 
+def codes_touching(areas: pd.DataFrame, code: str) -> frozenset[str]:
+    """Every area code sharing an LSOA with `code`: the area itself, what lies under it and what lies above it.
+    A service "covers" an area when any of its coverage codes is one of these, so a filter is a set lookup per
+    service instead of intersecting LSOA sets (a national service has 34,753)."""
+    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
+    out: set[str] = set()
+    for lsoa in lsoas_under(areas).get(code, ()):
+        node = lsoa
+        while isinstance(node, str) and node not in out:
+            out.add(node)
+            node = parent.get(node)
+    return frozenset(out)
+
+
+def units_touched(areas: pd.DataFrame, level: str) -> dict[str, tuple[str, ...]]:
+    """Every area code → the codes at `level` sharing an LSOA with it (the units under it, or the one above)."""
+    up = ancestor_at(areas, level) if level != "lsoa" else None
+    out: dict[str, tuple[str, ...]] = {}
+    for code, lsoas in lsoas_under(areas).items():
+        out[code] = tuple(lsoas) if up is None else tuple(dict.fromkeys(up[c] for c in lsoas if c in up))
+    return out
+
+
 def ancestor_at(areas: pd.DataFrame, level: str) -> dict[str, str]:
     """LSOA code → its ancestor's code at `level`."""
     parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
