@@ -66,6 +66,7 @@ class Geography:
         frame = areas.reset_index(drop=True)
         self.codes = frame["code"].astype(str).to_numpy(dtype=object)
         self.code_pos = {c: i for i, c in enumerate(self.codes)}
+        self._code_index = pd.Index(np.asarray(self.codes, dtype=object))
         if len(self.code_pos) != len(self.codes):
             dupes = sorted({c for c in self.codes if list(self.codes).count(c) > 1})[:5]
             raise ValueError(f"areas.code is not unique: {dupes}")
@@ -135,10 +136,13 @@ class Geography:
 
     def positions(self, codes: object) -> np.ndarray:
         """Positions of area codes in the areas frame (-1 for a code the hierarchy does not know)."""
-        values = codes.tolist() if isinstance(codes, pd.Series | np.ndarray) else list(codes)
-        get = self.code_pos.get
-        return np.fromiter((get(c, -1) if isinstance(c, str) else -1 for c in values), dtype=np.int64,
-                           count=len(values))
+        if not isinstance(codes, pd.Series | np.ndarray):
+            codes = list(codes)
+        if len(codes) < 1000:  # a dict lookup beats building a hash table for a handful
+            get = self.code_pos.get
+            return np.fromiter((get(c, -1) if isinstance(c, str) else -1 for c in codes), dtype=np.int64,
+                               count=len(codes))
+        return self._code_index.get_indexer(np.asarray(codes, dtype=object)).astype(np.int64)
 
     def expand(self, keys: np.ndarray, area_positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, area) rows -> unique (key, LSOA) rows, sorted by key then LSOA.
