@@ -64,12 +64,15 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
 
     funding = service_funding(data, as_at).set_index("service_id")["annual_funding"]
     services["annual_funding"] = services["service_id"].map(funding).fillna(0.0)
-    lines = data.funding_lines
+    lines, coverage = data.funding_lines, data.coverage
+    if service_ids is not None:
+        lines = lines[lines["service_id"].isin(service_ids)]
+        coverage = coverage[coverage["service_id"].isin(service_ids)]
     services["funding_is_estimate"] = services["service_id"].map(
         lines.groupby("service_id")["is_estimate"].any()).fillna(False).astype(bool)
     services["funding_ends"] = services["service_id"].map(lines.groupby("service_id")["end_date"].max())
 
-    cov = data.coverage.groupby("service_id")["area_code"].agg(lambda s: tuple(sorted(s)))
+    cov = coverage.sort_values(["service_id", "area_code"]).groupby("service_id")["area_code"].agg(tuple)
     services["coverage_codes"] = services["service_id"].map(cov).map(lambda t: t if isinstance(t, tuple) else ())
     services["coverage"] = services["coverage_codes"].map(lambda t: "; ".join(area_name.get(c, c) for c in t))
     out = services.drop(columns=["target_groups"]).merge(extras, on="service_id", how="left")

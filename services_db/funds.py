@@ -118,12 +118,20 @@ def codes_touching(areas: pd.DataFrame, code: str) -> frozenset[str]:
     A service "covers" an area when any of its coverage codes is one of these, so a filter is a set lookup per
     service instead of intersecting LSOA sets (a national service has 34,753)."""
     parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    out: set[str] = set()
-    for lsoa in lsoas_under(areas).get(code, ()):
-        node = lsoa
-        while isinstance(node, str) and node not in out:
-            out.add(node)
-            node = parent.get(node)
+    if code not in parent:
+        return frozenset()
+    children: dict[str, list[str]] = {}
+    for child, up in parent.items():
+        if isinstance(up, str):
+            children.setdefault(up, []).append(child)
+    out, frontier = {code}, [code]
+    while frontier:  # down the tree
+        frontier = [c for p in frontier for c in children.get(p, ())]
+        out.update(frontier)
+    node = parent.get(code)
+    while isinstance(node, str) and node not in out:  # and up it
+        out.add(node)
+        node = parent.get(node)
     return frozenset(out)
 
 

@@ -31,15 +31,15 @@ from services_db.documents.model import (
     TitlePage,
     date_long,
 )
-from services_db.review import apportion, geography_of
+from services_db.review.apportion import area_apportionment
 from services_db.review.data import ReviewData
 
 SUMMARY_FINDINGS = 5
+PRINT_LIMIT = 30  # findings printed per kind: on paper the largest matter; at national size an area has hundreds
 TIER_NAMES = {"primary": "Primary", "secondary": "Secondary", "tertiary": "Tertiary"}
 
 
 # -- formatting (tables show exact figures; sentences keep the review's rounding) ---------------------------------
-
 
 def pounds(value: float, estimate: bool = False) -> str:
     """£1,177,536: tables show money to the pound, so the reader can add a column up."""
@@ -201,11 +201,7 @@ def area_funding(p: AreaProfile, data: ReviewData) -> pd.DataFrame:
 
     Columns: service_id, amount, tier, theme_keys. The sum per theme is the review's provision for the area.
     """
-    lookup = geography_of(data.areas).lookup()
-    lsoas = set(lookup.loc[lookup["area_code"] == p.code, "lsoa_code"])
-    ap = apportion(data, pd.Timestamp(p.as_at))
-    ap = ap[ap["lsoa_code"].isin(lsoas)]
-    per_service = ap.groupby("service_id", as_index=False)["amount"].sum()
+    per_service = area_apportionment(data, pd.Timestamp(p.as_at), p.code)
     svc = data.services.drop_duplicates("service_id").set_index("service_id")
     per_service["tier"] = per_service["service_id"].map(svc["tier"])
     per_service["theme_keys"] = per_service["service_id"].map(svc["themes"]).map(
@@ -298,12 +294,21 @@ def _review(p: AreaProfile) -> list:
             continue
         blocks.append(Heading(heading, 2))
         if found:
-            blocks.append(Bullets(tuple(marked(x.sentence, x.is_estimate) for x in found)))
+            shown = found[:PRINT_LIMIT]
+            blocks.append(Bullets(tuple(marked(x.sentence, x.is_estimate) for x in shown)))
+            if len(found) > len(shown):
+                blocks.append(Para(
+                    f"The {len(shown)} largest of {len(found):,} findings of this kind are printed here; the area "
+                    f"page's Review section and “python -m services_db review --area \"{p.name}\"” list them all."))
         else:
             blocks.append(Para("Nothing found for this area at this date."))
-        t = _review_table(kind, table)
+        if table is not None and kind == "cliff" and len(table) > 2 * PRINT_LIMIT:
+            table = table.sort_values("annual_amount", ascending=False, kind="stable")
+        t = _review_table(kind, table.head(2 * PRINT_LIMIT) if table is not None else None)
         if t is not None and found:
             blocks.append(t)
+            if len(table) > 2 * PRINT_LIMIT:
+                blocks.append(Para(f"The table shows the {2 * PRINT_LIMIT} largest of {len(table):,} rows."))
     return blocks + _raised(p)
 
 

@@ -22,7 +22,7 @@ migrations the app uses):
 
 Every generated row's `source` is `rule:generate-national seed N`, and money, need and populations are flagged
 estimates. The same seed and scale give the same rows, on SQLite and on PostgreSQL alike (numpy's PCG64 stream
-is consumed in a fixed order; nothing depends on set or hash order). Writing uses `services_db.scale.bulk`.
+is consumed in a fixed order; nothing depends on set or hash order). Writing uses `services_db.bulk`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import Engine
 
+from services_db.bulk import reset_sequences, write_columns
 from services_db.db import DATA_DIR, Database, make_engine, upgrade
 from services_db.geography import MEAN_LSOA_POPULATION, lsoa_source_path
 from services_db.models import (
@@ -64,7 +65,6 @@ from services_db.models import (
     service_target_group,
     service_theme,
 )
-from services_db.scale.bulk import reset_sequences, write_columns
 from services_db.scale.grouping import NationalGrouping, load_national_grouping
 
 SERVICES = 100_000

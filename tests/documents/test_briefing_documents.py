@@ -114,3 +114,22 @@ def test_a_cell_too_tall_for_a_page_is_shortened_in_the_pdf_and_kept_whole_in_wo
     assert len(names) > CELL_LIMIT
     cells = [c.text for t in Document(io.BytesIO(render_docx(b))).tables for row in t.rows for c in row.cells]
     assert names in cells
+
+
+def test_long_finding_lists_print_the_largest_and_say_how_many_more(demo_db, profile, as_at, monkeypatch):
+    """At national size an area has hundreds of findings; the paper briefing prints the largest of each kind and
+    says how many there are and where to read them all."""
+    from services_db.documents import content as content_mod
+    from services_db.documents.build import content_for, gather
+    from services_db.documents.model import Bullets, Para
+
+    monkeypatch.setattr(content_mod, "PRINT_LIMIT", 2)
+    cliffs = profile.review.findings.of_kind("cliff")
+    assert len(cliffs) > 2, "Preston's demo review has more than two funding cliffs; the test needs them"
+    b = content_for(gather(demo_db, with_map=False), "Preston", as_at)
+    printed = [s for blk in b.blocks if isinstance(blk, Bullets) for s in blk.items]
+    assert _flat(cliffs[0].sentence) in map(_flat, printed) and _flat(cliffs[1].sentence) in map(_flat, printed)
+    assert _flat(cliffs[2].sentence) not in map(_flat, printed[5:])  # the summary's top five may quote it
+    notes = [blk.text for blk in b.blocks if isinstance(blk, Para)]
+    assert f"The 2 largest of {len(cliffs):,} findings of this kind are printed here; the area page's Review " \
+           f"section and “python -m services_db review --area \"Preston\"” list them all." in notes

@@ -1,8 +1,8 @@
-"""Bulk writes for the national generator: millions of rows through the real schema in seconds.
+"""Bulk writes: millions of rows through the real schema in seconds (the national generator, large imports).
 
-The ORM (one object per row) would take many minutes for 2.1 million need values, so the generator hands whole
-columns to `write_columns`, which uses the fastest path each backend offers for the same `services_db.models`
-tables: PostgreSQL's COPY through psycopg (one stream, no per-row round trip), and on SQLite the DB-API
+The ORM (one object per row) would take many minutes for 2.1 million need values, so the generator and the
+imports hand whole columns to `write_columns`, which uses the fastest path each backend offers for the same
+`services_db.models` tables: PostgreSQL's COPY through psycopg (one stream, no per-row round trip), and on SQLite the DB-API
 `executemany` of the statement SQLAlchemy Core compiles for the table, in large batches inside one transaction.
 Values are passed in forms both backends parse identically (ISO date strings, floats rounded to pence, bools).
 """
