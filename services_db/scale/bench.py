@@ -363,6 +363,8 @@ def bench_backend(backend: str, url: str, scale: float, import_url: str | None, 
         if sliced is not None:
             steps.run("one force's review (Lancashire)", lambda: review_force(sliced, as_at), "force review",
                       note=lambda f: f"{len(f.findings):,} findings")
+            steps.run("  the same again (warm: arrays kept per data version)", lambda: review_force(sliced, as_at),
+                      "force review warm", note=lambda f: f"{len(f.findings):,} findings")
         steps.run("one area's review on national data (Preston)", lambda: review_area(data, AREA, as_at),
                   "area review", note=lambda f: f"{len(f.findings):,} findings")
 
