@@ -105,11 +105,18 @@ def _summary(p: AreaProfile, apportioned_total: float) -> list:
     n_dup = len(f.of_kind("duplication"))
     n_cliff = len(f.of_kind("cliff"))
     n_services = len(p.activity.services)
-    lead = (f"{n_services} commissioned services cover some part of {p.name}, with {pounds(p.activity.annual_funding)}"
-            f" a year of funding between them as at {date_long(p.as_at)} (whole services; the area's share by "
-            f"population is {pounds(apportioned_total)}). The review finds {n_gaps} gaps, {n_dup} duplication "
-            f"groups and {n_cliff} funding cliffs here; {p.plans.unanswered} priorities of the plans that apply "
-            f"have no service linked to them in the area.")
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    unanswered = p.plans.unanswered
+    lead = (f"{n(n_services, 'commissioned service covers', 'commissioned services cover')} some part of {p.name}, "
+            f"with {pounds(p.activity.annual_funding)} a year of funding between them as at {date_long(p.as_at)} "
+            f"(whole services; the area's share by population is {pounds(apportioned_total)}). The review finds "
+            f"{n(n_gaps, 'gap', 'gaps')}, {n(n_dup, 'duplication group', 'duplication groups')} and "
+            f"{n(n_cliff, 'funding cliff', 'funding cliffs')} here; "
+            f"{n(unanswered, 'priority', 'priorities')} of the plans that apply "
+            f"{'has' if unanswered == 1 else 'have'} no service linked to {'it' if unanswered == 1 else 'them'} "
+            f"in the area.")
     top = f.findings[:SUMMARY_FINDINGS]
     blocks: list = [Heading("Summary", 1), Para(lead, "lead"),
                     Heading(f"The {len(top)} most important findings", 2)]
