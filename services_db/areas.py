@@ -79,13 +79,18 @@ class AreaProfile:
 
 
 def resolve_area(data: ReviewData, text: str | None) -> str | None:
-    """A place-based area's code from its code or name as typed in a URL (case and spacing forgiven)."""
+    """A place-based area's code from its code or name as typed in a URL (case, spacing and "and" for "&"
+    forgiven: people type "Burnley and Pendle")."""
     if not text:
         return None
     areas = data.areas[data.areas["level"] == "area"]
-    t = " ".join(str(text).split()).lower()
+
+    def norm(value: object) -> str:
+        return " ".join(str(value).replace("&", " and ").split()).lower()
+
+    t = norm(text)
     for row in areas.itertuples(index=False):
-        if t in (str(row.code).lower(), " ".join(str(row.name).split()).lower()):
+        if t in (str(row.code).lower(), norm(row.name)):
             return row.code
     return None
 

@@ -7,6 +7,7 @@ the renderers. The app's buttons and the command line both call `build_briefing`
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -18,7 +19,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from services_db.areas import area_profile, resolve_area
-from services_db.db import Database
+from services_db.db import DATA_DIR, Database
 from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
 from services_db.documents.model import Briefing, file_stem
@@ -106,6 +107,15 @@ def raised_gaps(db: Database) -> pd.DataFrame:
     return log[RAISED_COLUMNS].sort_values("id").reset_index(drop=True)
 
 
+def source_titles() -> dict[str, str]:
+    """Seed file name -> the report's title, from data/demo/sources.csv (a reader wants the report, not the file)."""
+    path = DATA_DIR / "demo" / "sources.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row["file"]: row["title"] for row in csv.DictReader(f) if row.get("file") and row.get("title")}
+
+
 def data_sources(db: Database) -> list[str]:
     """Where the figures come from: each source file (or estimating rule) and how many records it gave."""
     from services_db.models import Base
@@ -122,7 +132,9 @@ def data_sources(db: Database) -> list[str]:
                 counts[key] = counts.get(key, 0) + int(n)
     files = sorted(k for k in counts if not k.startswith("rule:"))
     rules = sorted(k for k in counts if k.startswith("rule:"))
-    out = [f"{k}: {counts[k]:,} records" for k in files]
+    titles = source_titles()
+    out = [f"{titles[k]} ({k}): {counts[k]:,} records" if k in titles else f"{k}: {counts[k]:,} records"
+           for k in files]
     out += [f"Estimated by the documented rule \u201c{k.removeprefix('rule:')}\u201d: {counts[k]:,} records"
             for k in rules]
     return out

@@ -11,6 +11,9 @@ def test_resolve_area_by_code_or_name(demo_db):
     data = review_data(demo_db)
     assert resolve_area(data, "PBA08") == "PBA08"
     assert resolve_area(data, "  burnley &  pendle ") == "PBA08"
+    assert resolve_area(data, "Burnley and Pendle") == "PBA08"
+    assert resolve_area(data, "hyndburn, ribble valley and rossendale") == "PBA09"
+    assert resolve_area(data, "Burnley") is None  # a district is not a place-based area
     assert resolve_area(data, "Pendle") is None  # a district, not a place-based area
     with pytest.raises(ValueError, match="no place-based area called 'Atlantis'"):
         area_profile(data, "Atlantis", default_as_at(demo_db))

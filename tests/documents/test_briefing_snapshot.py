@@ -121,3 +121,16 @@ def test_build_all_zips_every_area_with_progress(demo_db, monkeypatch):
     with zipfile.ZipFile(io.BytesIO(blob)) as z:
         assert z.namelist() == ["briefing-blackpool-2014-01-27.docx", "briefing-fylde-wyre-2014-01-27.docx"]
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in z.infolist())
+
+
+def test_data_sources_name_each_report_by_its_title(demo_db, monkeypatch):
+    """The title page names the seed reports, not just their file names, with the same record counts."""
+    titled = build_mod.data_sources(demo_db)
+    monkeypatch.setattr(build_mod, "source_titles", dict)
+    bare = build_mod.data_sources(demo_db)
+    panel = "Police and Crime Panel, update from the Police and Crime Commissioner for Lancashire, 27 January 2014"
+    line = next(s for s in titled if s.startswith(panel))
+    count = line.rsplit(": ", 1)[1]
+    assert f"002_9343223861ab40f1.txt: {count}" in bare
+    assert line == f"{panel} (002_9343223861ab40f1.txt): {count}"
+    assert len(titled) == len(bare)
