@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from services_db.review.context import Context
+from services_db.review.context import Context, group_blocks
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
+from services_db.review.geography import chunk_size
 
 
 def split_pence(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -23,8 +24,22 @@ def split_pence(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> n
     `group` must be sorted (rows of a group contiguous). A group whose weights add to zero is split equally.
     Each row gets the floor of its exact share; the pence left over go one each to the rows with the largest
     fractional parts (ties to the earlier row), so every group adds up exactly. Works for negative totals too.
+    Groups are independent, so national-size input (tens of millions of rows) goes in blocks of whole groups:
+    a dozen temporaries the size of the input would otherwise take gigabytes.
     """
     group = np.asarray(group, dtype=np.int64)
+    if len(group) <= chunk_size():
+        return _split_block(group, weights, totals)
+    weights = np.asarray(weights, dtype=float)
+    totals = np.asarray(totals, dtype=np.int64)
+    out = np.empty(len(group), dtype=np.int64)
+    for block in group_blocks(group):
+        first, last = group[block.start], group[block.stop - 1]
+        out[block] = _split_block(group[block] - first, weights[block], totals[first:last + 1])
+    return out
+
+
+def _split_block(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
     if len(group) == 0:
         return np.empty(0, dtype=np.int64)
     w = np.clip(np.asarray(weights, dtype=float), 0.0, None)
@@ -87,6 +102,8 @@ def apportion(data: ReviewData, as_at: DateLike) -> pd.DataFrame:
 
 def _apportion(ctx: Context) -> pd.DataFrame:
     svc, lsoa, pence = ctx.apportioned
+    funded = ctx.funding_pence[svc] != 0
+    svc, lsoa, pence = svc[funded], lsoa[funded], pence[funded]
     return pd.DataFrame({
         "service_id": ctx.service_ids[svc], "lsoa_code": ctx.geo.lsoa_codes[lsoa],
         "population": ctx.geo.population[lsoa], "pence": pence, "amount": pence / 100.0,
@@ -100,7 +117,7 @@ def area_apportionment(data: ReviewData, as_at: DateLike, area_code: str) -> pd.
     table of every (service, LSOA) row (27 million at national size)."""
     ctx = Context(data, as_at)
     svc, lsoa, pence = ctx.apportioned
-    inside = np.isin(lsoa, ctx.geo.lsoas_under([area_code]))
+    inside = np.isin(lsoa, ctx.geo.lsoas_under([area_code])) & (ctx.funding_pence[svc] != 0)
     ids, total = np.unique(svc[inside], return_inverse=True)
     amount = np.bincount(total, weights=pence[inside], minlength=len(ids)) / 100.0
     return pd.DataFrame({"service_id": ctx.service_ids[ids], "amount": amount})

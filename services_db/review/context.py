@@ -20,14 +20,16 @@ import pandas as pd
 
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike, as_datetimes, as_timestamp
-from services_db.review.geography import Geography, geography_of
+from services_db.review.geography import Geography, chunk_size, geography_of
 
 
 def tuples(values: pd.Series | list) -> list[tuple]:
     """A column of tuples (or lists, or a `;`-separated string, or missing) as a list of tuples of str."""
     out: list[tuple] = []
     for v in values.tolist() if isinstance(values, pd.Series) else values:
-        if isinstance(v, tuple | list | np.ndarray | set | frozenset):
+        if type(v) is tuple and all(type(x) is str for x in v):  # what review_data gives: kept as it is
+            out.append(v)
+        elif isinstance(v, tuple | list | np.ndarray | set | frozenset):
             out.append(tuple(str(x) for x in v if x is not None and x == x))
         elif isinstance(v, str) and v.strip():
             out.append(tuple(p.strip() for p in v.split(";") if p.strip()))
@@ -135,6 +137,29 @@ def gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     which = np.repeat(np.arange(len(keys), dtype=np.int64), lens)
     rows = np.repeat(ptr[keys] - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
     return which, rows
+
+
+def blocks(n: int, size: int | None = None) -> list[slice]:
+    """Slices covering range(n) in blocks of `size`: national-size row sets are worked through a block at a time
+    so that their temporaries stay tens of MB."""
+    size = size or chunk_size()
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
+
+
+def group_blocks(keys: np.ndarray, size: int | None = None) -> list[slice]:
+    """Like `blocks` for rows sorted by key, but never cutting a key's rows in two (a key larger than a block
+    gets a block of its own), so per-key results of the blocks can be concatenated."""
+    size = size or chunk_size()
+    out, start, n = [], 0, len(keys)
+    while start < n:
+        stop = min(start + size, n)
+        if stop < n:
+            stop = int(np.searchsorted(keys, keys[stop], side="left"))
+            if stop <= start:
+                stop = int(np.searchsorted(keys, keys[start], side="right"))
+        out.append(slice(start, stop))
+        start = stop
+    return out or [slice(0, 0)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -297,12 +322,18 @@ class Prepared:
         key = ("service_units", level)
         if key not in self.cache:
             units = self.geo.units(level)
-            svc, lsoa = self.coverage
-            unit = units.of_lsoa[lsoa]
-            ok = unit >= 0
+            svc_all, lsoa_all = self.coverage
             n = max(len(units), 1)
-            pairs, inverse = unique_inverse(svc[ok] * n + unit[ok])
-            weight = np.bincount(inverse, weights=self.geo.population[lsoa[ok]], minlength=len(pairs))
+            parts = []
+            for block in group_blocks(svc_all):  # pairs of different blocks never coincide: blocks cut no service
+                svc, lsoa = svc_all[block], lsoa_all[block]
+                unit = units.of_lsoa[lsoa]
+                ok = unit >= 0
+                pairs, inverse = unique_inverse(svc[ok] * n + unit[ok])
+                parts.append((pairs, np.bincount(inverse, weights=self.geo.population[lsoa[ok]],
+                                                 minlength=len(pairs))))
+            pairs = np.concatenate([p for p, _ in parts])
+            weight = np.concatenate([w for _, w in parts])
             self.cache[key] = (pairs // n, pairs % n, weight)
         return self.cache[key]
 
@@ -454,14 +485,12 @@ class Context:
 
     @cached_property
     def apportioned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(service position, LSOA, pence) rows: each funded service's money split over its LSOAs to the penny."""
+        """(service position, LSOA, pence) rows: each service's money split over its LSOAs to the penny, row for
+        row with `coverage` (a service with no funding at the date has 0 pence on each of its rows)."""
         return self.shared("apportioned", self._apportion)
 
     def _apportion(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from services_db.review.apportion import split_pence
 
-        svc, lsoa = self.coverage
-        keep = self.funding_pence[svc] != 0
-        svc, lsoa = svc[keep], lsoa[keep]
-        pence = split_pence(svc, self.geo.population[lsoa], self.funding_pence)
-        return svc, lsoa, pence
+        svc, lsoa = self.coverage  # the coverage arrays themselves, not filtered copies: 400 MB at national size
+        return svc, lsoa, split_pence(svc, self.geo.population[lsoa], self.funding_pence)

@@ -32,6 +32,14 @@ def unique(x: np.ndarray) -> np.ndarray:
 REVIEW_LEVELS = ("lsoa", "district", "area")
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 _MAX_DEPTH = 16  # a hierarchy deeper than this is a cycle in parent_code
+#: Rows per block when expanding or splitting national-size coverage (tens of millions of rows): big enough that
+#: NumPy's per-call cost vanishes, small enough that a block's temporaries are tens of MB, not gigabytes.
+CHUNK = 1 << 21
+
+
+def chunk_size() -> int:
+    """`CHUNK`, read when called (tests shrink it to run the block paths on small data)."""
+    return CHUNK
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,19 +156,43 @@ class Geography:
         """(key, area) rows -> unique (key, LSOA) rows, sorted by key then LSOA.
 
         `keys` are small non-negative integers (a service's or allocation's position). Rows with an unknown area
-        (-1) are dropped. This is the one place coverage at any level becomes LSOAs.
+        (-1) are dropped. This is the one place coverage at any level becomes LSOAs. At national size that is
+        tens of millions of rows, so the work goes in blocks of whole keys (`CHUNK` rows at most, unless one key
+        alone has more): the temporaries stay small, and a block where every key has one area row is already
+        sorted and unique (the LSOAs under an area are stored sorted), so only blocks with repeated keys sort.
         """
         keys = np.asarray(keys, dtype=np.int64)
         pos = np.asarray(area_positions, dtype=np.int64)
         ok = pos >= 0
         keys, pos = keys[ok], pos[ok]
+        order = np.argsort(keys, kind="stable")
+        keys, pos = keys[order], pos[order]
         lens = self.ptr[pos + 1] - self.ptr[pos]
-        total = int(lens.sum())
-        if total == 0:
+        ends = np.cumsum(lens)
+        if len(keys) == 0 or ends[-1] == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        out_keys, out_lsoas = [], []
+        start = 0
+        while start < len(keys):
+            done = int(ends[start - 1]) if start else 0
+            stop = max(int(np.searchsorted(ends, done + CHUNK, side="right")), start + 1)
+            stop = int(np.searchsorted(keys, keys[stop - 1], side="right"))  # never split a key's rows
+            k, lsoa = self._expand_block(keys[start:stop], pos[start:stop], lens[start:stop])
+            out_keys.append(k)
+            out_lsoas.append(lsoa)
+            start = stop
+        if len(out_keys) == 1:
+            return out_keys[0], out_lsoas[0]
+        return np.concatenate(out_keys), np.concatenate(out_lsoas)
+
+    def _expand_block(self, keys: np.ndarray, pos: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`expand` for rows sorted by key."""
+        total = int(lens.sum())
         rep_keys = np.repeat(keys, lens)
-        offsets = np.repeat(self.ptr[pos] - (np.cumsum(lens) - lens), lens) + np.arange(total)
+        offsets = np.repeat(self.ptr[pos] - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
         lsoas = self.members[offsets]
+        if len(keys) < 2 or bool((keys[1:] != keys[:-1]).all()):
+            return rep_keys, lsoas
         n = max(self.n_lsoa, 1)
         combined = unique(rep_keys * n + lsoas)
         return combined // n, combined % n

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from services_db.review.apportion import spread
-from services_db.review.context import Context, objects
+from services_db.review.context import Context, blocks, objects
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike, latest_periods
 from services_db.review.geography import Units, check_level
@@ -69,11 +69,15 @@ def _provision_matrix(ctx: Context, level: str) -> Provision:
     units = ctx.geo.units(level)
     n_units, n_themes = len(units), len(ctx.themes.keys)
     svc, lsoa, pence = ctx.apportioned
-    unit = units.of_lsoa[lsoa]
-    rows, theme = ctx.by_theme(svc)
-    ok = unit[rows] >= 0
-    money = np.bincount(unit[rows][ok] * n_themes + theme[ok], weights=pence[rows][ok],
-                        minlength=n_units * n_themes).reshape(n_units, n_themes) / 100.0
+    money = np.zeros(n_units * n_themes)
+    for block in blocks(len(svc)):  # one row per (service, LSOA, theme) would be ~50 million at national size
+        unit = units.of_lsoa[lsoa[block]]
+        rows, theme = ctx.by_theme(svc[block])
+        unit = unit[rows]
+        ok = unit >= 0
+        money += np.bincount(unit[ok] * n_themes + theme[ok], weights=pence[block][rows][ok],
+                             minlength=n_units * n_themes)  # whole pence: exact in float64 whatever the blocks
+    money = money.reshape(n_units, n_themes) / 100.0
 
     psvc, punit = ctx.prep.service_units(level)
     keep = ctx.current[psvc]
