@@ -21,6 +21,7 @@ from services_db.funds import codes_touching, units_touched
 from services_db.models import Service
 from services_db.review.apportion import service_funding
 from services_db.review.data import ReviewData
+from services_db.review.geography import geography_of
 
 EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_route", "contact", "capacity",
                  "address", "confidential_location", "last_reviewed", "source"]
@@ -55,7 +56,8 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     services = data.services if service_ids is None else data.services[data.services["service_id"].isin(service_ids)]
     services = services.copy()
     theme_name = dict(zip(data.themes["theme_key"], data.themes["name"], strict=False))
-    area_name = dict(zip(data.areas["code"], data.areas["name"], strict=False))
+    geo = geography_of(data.areas)  # its arrays are kept per areas frame: no pass over 35,000 Arrow strings
+    area_name = dict(zip(geo.codes.tolist(), geo.names.tolist(), strict=True))
     services["theme_keys"] = services["themes"]
     services["themes"] = services["theme_keys"].map(lambda t: _names(t, theme_name))
     services["target_group_keys"] = services["target_groups"]

@@ -21,6 +21,7 @@ from services_db.db import Database
 from services_db.models import Allocation
 from services_db.review.apportion import split_pence
 from services_db.review.data import ReviewData
+from services_db.review.geography import geography_of
 
 UNALLOCATED = "Unallocated"
 NOT_BROKEN_DOWN = "(rest of the parent allocation, not broken down)"
@@ -117,9 +118,16 @@ def codes_touching(areas: pd.DataFrame, code: str) -> frozenset[str]:
     """Every area code sharing an LSOA with `code`: the area itself, what lies under it and what lies above it.
     A service "covers" an area when any of its coverage codes is one of these, so a filter is a set lookup per
     service instead of intersecting LSOA sets (a national service has 34,753)."""
-    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    if code not in parent:
+    geo = geography_of(areas)
+    pos = geo.code_pos.get(code)
+    if pos is None:
         return frozenset()
+    level = geo.level_id[pos]
+    if level >= 0:  # read off the hierarchy arrays kept per areas frame: what lies under it, and what above
+        under = geo.codes[geo.area_ancestor[level] == pos].tolist()
+        above = [geo.codes[a] for a in geo.area_ancestor[:, pos].tolist() if a >= 0]
+        return frozenset(under + above)
+    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
     children: dict[str, list[str]] = {}
     for child, up in parent.items():
         if isinstance(up, str):

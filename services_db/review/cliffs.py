@@ -74,10 +74,8 @@ def _at_risk_lines(ctx: Context, months: int) -> tuple[np.ndarray, np.ndarray, n
 
     # A renewal on record: same service and commissioner, starting after this line did and by the day after it
     # ends. Lines are grouped by (service, commissioner); only the few lines of one group are compared.
-    comm: dict = {}
-    cid = np.fromiter((comm.setdefault(c, len(comm)) for c in lines["commissioner"].tolist()), dtype=np.int64,
-                      count=len(pos))
-    _, group = unique_inverse(pos * max(len(comm), 1) + cid)
+    cid, comm = pd.factorize(lines["commissioner"])
+    _, group = unique_inverse(pos * max(len(comm), 1) + cid.astype(np.int64))
     order = np.argsort(group, kind="stable")
     ptr = csr(group, int(group.max()) + 1)
     which, at = gather(ptr, group[idx])
@@ -146,7 +144,7 @@ def _aggregate(ctx: Context, cells: np.ndarray, money: np.ndarray, line: np.ndar
         "theme_key": ctx.themes.keys[cell % n_t], "theme_name": ctx.themes.names[cell % n_t],
         "at_risk": at_risk[order], "services": services[order],
         "first_end": first[order].astype("datetime64[ns]"),
-        "service_ids": objects([tuple(int(x) for x in ids_per_cell[k]) for k in order.tolist()]),
+        "service_ids": objects([tuple(ids_per_cell[k].tolist()) for k in order.tolist()]),
     }
     if units is not None:
         out = {"area_code": units.codes[cell // n_t], "area_name": units.names[cell // n_t], **out}

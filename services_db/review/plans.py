@@ -138,6 +138,6 @@ def _plan_coverage(ctx: Context, level: str) -> PlanCoverage:
     unlinked_cols = {
         "service_id": ctx.service_ids[unlinked], "name": ctx.prep.svc_name[unlinked],
         "annual_funding": ctx.funding_pence[unlinked] / 100.0,
-        "area_codes": objects([tuple(str(c) for c in part) for part in per]) if len(unlinked) else objects([]),
+        "area_codes": objects([tuple(part.tolist()) for part in per]) if len(unlinked) else objects([]),
     }
     return PlanCoverage(cols, unlinked_cols)
