@@ -2,8 +2,8 @@
 
 The hash is over a canonical form of the review's frames (and the raised-gap log the briefing also shows): columns
 in name order; numbers (whatever type the database returned) as float64; text, dates and tuples as canonical text
-(tuples sorted and joined); each row hashed (`pandas.util.hash_pandas_object`, vectorised) and the row hashes
-sorted. So the fingerprint does not depend on the order a database returns rows in, nor on the process or the
+(tuples sorted and joined), then replaced by its rank among the column's sorted distinct texts, which are hashed
+once; each row hashed (`pandas.util.hash_pandas_object`, vectorised) and the row hashes sorted. So the fingerprint does not depend on the order a database returns rows in, nor on the process or the
 day, and it changes whenever any figure, name, link or date the review reads changes. Row hashing rather than a
 text dump keeps it well under a second for the 2 million need values of a national database.
 """
@@ -25,7 +25,15 @@ from services_db.review.data import ReviewData
 SHORT = 12  # hex digits shown on the document: 48 bits, plenty to tell snapshots apart
 
 
+def _text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return value
+
+
 def _cell(value: object) -> str:
+    if type(value) is str:  # by far the commonest cell: no isinstance chain
+        return _text(value)
     if value is None:
         return ""
     if isinstance(value, tuple | list | set | frozenset | np.ndarray):
@@ -49,32 +57,47 @@ def _cell(value: object) -> str:
         pass
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[union-attr]
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return _text(str(value))
 
 
-def _canonical_column(values: pd.Series) -> pd.Series:
-    """Numbers as float64; anything else as its canonical text, computed once per distinct value."""
+def _canonical_column(values: pd.Series) -> tuple[pd.Series, list[str] | None]:
+    """Numbers as float64; anything else as the rank of its canonical text among the column's distinct texts,
+    with those texts (sorted) returned to be hashed once. Hashing small integers instead of millions of Python
+    strings is what keeps a national database's fingerprint fast; ranks of sorted texts do not depend on row
+    order, and any changed text changes the list of texts."""
     if ptypes.is_bool_dtype(values) or (ptypes.is_numeric_dtype(values) and not ptypes.is_object_dtype(values)):
-        return pd.to_numeric(values, errors="coerce").astype("float64").reset_index(drop=True)
+        return pd.to_numeric(values, errors="coerce").astype("float64").reset_index(drop=True), None
     sample = values.dropna()
     first = sample.iloc[0] if len(sample) else None
     if isinstance(first, int | float | decimal.Decimal | np.number) and not isinstance(first, bool):
-        return pd.to_numeric(values, errors="coerce").astype("float64").reset_index(drop=True)
+        return pd.to_numeric(values, errors="coerce").astype("float64").reset_index(drop=True), None
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists): canonicalise each one
-        return pd.Series([_cell(v) for v in values.tolist()], dtype=object)
-    texts = np.array([_cell(u) for u in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], dtype=object)
+        texts = [_cell(u) for u in uniques.tolist()] + [""]
+    except TypeError:  # unhashable cells (lists): canonicalise each one, then factorize the texts
+        codes, uniques = pd.factorize(pd.Series([_cell(v) for v in values.tolist()], dtype=object))
+        texts = [str(u) for u in uniques] + [""]
+    distinct = sorted(set(texts))
+    rank = {t: i for i, t in enumerate(distinct)}
+    ranks = np.array([rank[t] for t in texts], dtype=np.int64)
+    return pd.Series(ranks[codes], dtype=np.int64), distinct
 
 
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of the canonical frame, sorted: equal content gives equal arrays."""
+def row_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, bytes]:
+    """One 64-bit hash per row of the canonical frame, sorted, and a digest of each text column's distinct texts:
+    equal content gives equal results."""
     cols = sorted(str(c) for c in frame.columns)
     if not len(frame) or not cols:
-        return np.zeros(0, dtype=np.uint64)
-    canonical = pd.DataFrame({c: _canonical_column(frame[c]) for c in cols})
-    return np.sort(pd.util.hash_pandas_object(canonical, index=False).to_numpy(dtype=np.uint64))
+        return np.zeros(0, dtype=np.uint64), b""
+    canonical, vocab = {}, hashlib.sha256()
+    for c in cols:
+        canonical[c], distinct = _canonical_column(frame[c])
+        if distinct is not None:
+            vocab.update(f"{c}\n".encode())
+            vocab.update("\n".join(distinct).encode("utf-8", "surrogatepass"))
+            vocab.update(b"\x00")
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(canonical), index=False).to_numpy(dtype=np.uint64)
+    return np.sort(hashes), vocab.digest()
 
 
 def _digest(parts: list[tuple[str, pd.DataFrame]]) -> bytes:
@@ -82,7 +105,9 @@ def _digest(parts: list[tuple[str, pd.DataFrame]]) -> bytes:
     for name, frame in parts:
         cols = "\t".join(sorted(str(c) for c in frame.columns))
         h.update(f"{name}\n{cols}\n{len(frame)}\n".encode())
-        h.update(row_hashes(frame).tobytes())
+        hashes, vocab = row_hashes(frame)
+        h.update(vocab)
+        h.update(hashes.tobytes())
     return h.digest()
 
 

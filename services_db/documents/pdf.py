@@ -23,6 +23,7 @@ from reportlab.platypus import (
     KeepTogether,
     ListFlowable,
     ListItem,
+    LongTable,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -96,7 +97,7 @@ def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
         head = [_p(c, st["head_r" if a == "r" else "head"]) for c, a in zip(t.columns, align, strict=True)]
         body = [[_p(_cell(c), st["cell_r" if a == "r" else "cell"]) for c, a in zip(row, align, strict=True)]
                 for row in t.rows]
-        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = LongTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
         style = [
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
