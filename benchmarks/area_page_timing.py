@@ -1,6 +1,9 @@
 """Server-side script time of the area page, cold and warm, with Streamlit's AppTest; prints one JSON line.
 
 Run by `python -m services_db bench` in a child process, because services_db itself never imports Streamlit.
+That child is the app process (app.py and the area page on the national data), so its peak resident memory is the
+figure the "app process under 2 GiB" budget is about; the bench's own process also generates, imports and
+builds briefings, and its peak is printed beside it for information.
 Usage: python benchmarks/area_page_timing.py DATABASE_URL AREA TIMEOUT_SECONDS
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -31,7 +35,8 @@ def main(url: str, area: str, timeout: float) -> dict:
     t0 = time.perf_counter()
     at.run()
     warm = time.perf_counter() - t0
-    return {"cold": cold, "warm": warm, "error": at.exception[0].message if at.exception else None}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    return {"cold": cold, "warm": warm, "peak": peak, "error": at.exception[0].message if at.exception else None}
 
 
 if __name__ == "__main__":

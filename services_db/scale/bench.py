@@ -47,7 +47,7 @@ BUDGETS = {  # step → (seconds or bytes, unit)
     "map nation district": (3 * 1024 * 1024, "B"),
     "import services": (60.0, "s"),
     "briefing": (5.0, "s"),
-    "peak memory": (2 * 1024**3, "B"),
+    "app process memory": (2 * 1024**3, "B"),
 }
 
 
@@ -383,7 +383,8 @@ def bench_backend(backend: str, url: str, scale: float, import_url: str | None, 
         if size is not None:
             steps.value("  map data for the nation, district level", "map nation district", size, "B")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    steps.value("peak memory of this process (ru_maxrss)", "peak memory", peak, "B")
+    steps.value("peak memory of the bench process (ru_maxrss)", "bench memory", peak, "B",
+                "  (generation, review, import and briefing in one process; for information)")
     db.dispose()
     return steps.figures
 
@@ -407,6 +408,8 @@ def _area_page(steps: Steps, url: str, timeout: float) -> None:
     if result is not None:
         steps.value("  area page script, cold", "area page cold", result["cold"], "s")
         steps.value("  area page script, warm (rerun)", "area page warm", result["warm"], "s")
+        if result.get("peak"):
+            steps.value("  peak memory of the app process (ru_maxrss)", "app process memory", result["peak"], "B")
 
 
 def _directory(steps: Steps, db: Database, data: ReviewData, as_at: dt.date) -> None:
