@@ -134,3 +134,19 @@ def test_data_sources_name_each_report_by_its_title(demo_db, monkeypatch):
     assert f"002_9343223861ab40f1.txt: {count}" in bare
     assert line == f"{panel} (002_9343223861ab40f1.txt): {count}"
     assert len(titled) == len(bare)
+
+
+def test_source_counts_are_kept_per_data_version(fresh_demo_db):
+    """Counted once per data version (a national count scans 2 million rows), and counted again after a change."""
+    db = fresh_demo_db
+    before = build_mod.source_counts(db)
+    with db.session() as s:
+        svc = s.scalars(select(Service).order_by(Service.id)).first()
+        old_source = svc.source
+        svc.source = "rule:test (a correction)"
+    assert build_mod.source_counts(db) == before  # no new data version: the kept counts
+    with db.session() as s:
+        bump_data_version(s)
+    after = build_mod.source_counts(db)
+    assert after["rule:test"] == 1
+    assert after[old_source.split(" \u00a7", 1)[0].strip()] == before[old_source.split(" \u00a7", 1)[0].strip()] - 1
