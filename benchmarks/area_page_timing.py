@@ -20,6 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def peak_resident_bytes() -> int:
+    """This process's own peak resident memory. Linux's VmHWM, not ru_maxrss: a child started by `subprocess`
+    inherits its parent's ru_maxrss through fork and exec, so the bench would report its own peak as the app's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def main(url: str, area: str, timeout: float) -> dict:
     os.environ["DATABASE_URL"] = url
     from streamlit.testing.v1 import AppTest
@@ -35,7 +47,7 @@ def main(url: str, area: str, timeout: float) -> dict:
     t0 = time.perf_counter()
     at.run()
     warm = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    peak = peak_resident_bytes()
     return {"cold": cold, "warm": warm, "peak": peak, "error": at.exception[0].message if at.exception else None}
 
 

@@ -409,7 +409,7 @@ def _area_page(steps: Steps, url: str, timeout: float) -> None:
         steps.value("  area page script, cold", "area page cold", result["cold"], "s")
         steps.value("  area page script, warm (rerun)", "area page warm", result["warm"], "s")
         if result.get("peak"):
-            steps.value("  peak memory of the app process (ru_maxrss)", "app process memory", result["peak"], "B")
+            steps.value("  peak memory of the app process (VmHWM)", "app process memory", result["peak"], "B")
 
 
 def _directory(steps: Steps, db: Database, data: ReviewData, as_at: dt.date) -> None:
@@ -517,6 +517,7 @@ def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str
     _ensure_generated(sqlite_url, seed, scale, regenerate)
     backends = {"sqlite": sqlite_url}
     if pg_url:
+        _ensure_database(pg_url)
         _ensure_generated(pg_url, seed, scale, regenerate)
         backends["postgresql"] = pg_url
     else:
@@ -536,6 +537,27 @@ def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str
     _budget_table(results)
     print(f"\nbench finished in {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _ensure_database(url: str) -> None:
+    """Create the PostgreSQL database the URL names when the server does not have it yet (a fresh server has only
+    `postgres`), so `--postgres …/bench` works first time."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if not target.database:
+        return
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as c:
+            exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                               {"name": target.database}).first()
+            if not exists:
+                c.exec_driver_sql(f'CREATE DATABASE "{target.database.replace(chr(34), "")}"')
+                print(f"created PostgreSQL database {target.database}", flush=True)
+    finally:
+        engine.dispose()
 
 
 def _pg_schema_url(url: str, create: bool) -> str:
