@@ -21,15 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def peak_resident_bytes() -> int:
-    """This process's own peak resident memory. Linux's VmHWM, not ru_maxrss: a child started by `subprocess`
-    inherits its parent's ru_maxrss through fork and exec, so the bench would report its own peak as the app's."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's own peak resident memory (VmHWM; see `services_db.scale.bench.memory_kb`)."""
+    from services_db.scale.bench import memory_kb
+
+    peak_kb = memory_kb().get("VmHWM")
+    return peak_kb * 1024 if peak_kb else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main(url: str, area: str, timeout: float) -> dict:

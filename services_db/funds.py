@@ -122,11 +122,10 @@ def codes_touching(areas: pd.DataFrame, code: str) -> frozenset[str]:
     pos = geo.code_pos.get(code)
     if pos is None:
         return frozenset()
-    level = geo.level_id[pos]
-    if level >= 0:  # read off the hierarchy arrays kept per areas frame: what lies under it, and what above
-        under = geo.codes[geo.area_ancestor[level] == pos].tolist()
+    under = geo.under(code)
+    if len(under):  # read off the hierarchy arrays kept per areas frame: what lies under it, and what above
         above = [geo.codes[a] for a in geo.area_ancestor[:, pos].tolist() if a >= 0]
-        return frozenset(under + above)
+        return frozenset(geo.codes[under].tolist() + above)
     parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
     children: dict[str, list[str]] = {}
     for child, up in parent.items():

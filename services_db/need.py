@@ -99,12 +99,10 @@ def _descendants(areas: pd.DataFrame, code: str, level: str) -> list[str]:
 
     Read off the hierarchy arrays the review keeps per areas frame, not by walking 35,000 parents in Python."""
     geo = geography_of(areas)
-    pos = geo.code_pos.get(code)
-    if pos is None or level not in LEVELS or geo.level_id[pos] < 0:
+    if level not in LEVELS:
         return []
-    at_level = geo.level_id == LEVELS.index(level)
-    under = geo.area_ancestor[geo.level_id[pos]] == pos
-    return geo.codes[at_level & under].tolist()
+    under = geo.under(code)
+    return geo.codes[under[geo.level_id[under] == LEVELS.index(level)]].tolist()
 
 
 def _latest(values: pd.DataFrame) -> pd.DataFrame:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from services_db.review.context import Context, group_blocks
+from services_db.review.context import Context
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.geography import chunk_size
+from services_db.review.geography import chunk_size, group_blocks
 
 
 def split_pence(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike, as_datetimes, as_timestamp
-from services_db.review.geography import Geography, chunk_size, geography_of
+from services_db.review.geography import Geography, geography_of, group_blocks
 
 
 def tuples(values: pd.Series | list) -> list[tuple]:
@@ -137,29 +137,6 @@ def gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     which = np.repeat(np.arange(len(keys), dtype=np.int64), lens)
     rows = np.repeat(ptr[keys] - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
     return which, rows
-
-
-def blocks(n: int, size: int | None = None) -> list[slice]:
-    """Slices covering range(n) in blocks of `size`: national-size row sets are worked through a block at a time
-    so that their temporaries stay tens of MB."""
-    size = size or chunk_size()
-    return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
-
-
-def group_blocks(keys: np.ndarray, size: int | None = None) -> list[slice]:
-    """Like `blocks` for rows sorted by key, but never cutting a key's rows in two (a key larger than a block
-    gets a block of its own), so per-key results of the blocks can be concatenated."""
-    size = size or chunk_size()
-    out, start, n = [], 0, len(keys)
-    while start < n:
-        stop = min(start + size, n)
-        if stop < n:
-            stop = int(np.searchsorted(keys, keys[stop], side="left"))
-            if stop <= start:
-                stop = int(np.searchsorted(keys, keys[start], side="right"))
-        out.append(slice(start, stop))
-        start = stop
-    return out or [slice(0, 0)]
 
 
 @dataclass(frozen=True, eq=False)

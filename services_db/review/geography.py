@@ -42,6 +42,32 @@ def chunk_size() -> int:
     return CHUNK
 
 
+def blocks(n: int, size: int | None = None) -> list[slice]:
+    """Slices covering range(n) in blocks of `size`: national-size row sets are worked through a block at a time
+    so that their temporaries stay tens of MB."""
+    size = size or chunk_size()
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)] or [slice(0, 0)]
+
+
+def group_blocks(keys: np.ndarray, size: int | None = None, lengths: np.ndarray | None = None) -> list[slice]:
+    """Like `blocks` for rows sorted by key, but never cutting a key's rows in two (a key larger than a block
+    gets a block of its own), so per-key results of the blocks can be concatenated. With `lengths`, a block
+    holds at most `size` of their sum (rows that each stand for that many output rows) rather than `size` rows."""
+    size = size or chunk_size()
+    n = len(keys)
+    ends = np.cumsum(lengths) if lengths is not None else np.arange(1, n + 1)
+    out, start = [], 0
+    while start < n:
+        done = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, done + size, side="right")), start + 1)
+        if stop < n:
+            cut = int(np.searchsorted(keys, keys[stop], side="left"))  # back to the start of the key cut in two
+            stop = cut if cut > start else int(np.searchsorted(keys, keys[start], side="right"))
+        out.append(slice(start, stop))
+        start = stop
+    return out or [slice(0, 0)]
+
+
 @dataclass(frozen=True, eq=False)
 class Units:
     """The areas of one level: which unit each LSOA belongs to and how many residents each unit has."""
@@ -168,22 +194,12 @@ class Geography:
         order = np.argsort(keys, kind="stable")
         keys, pos = keys[order], pos[order]
         lens = self.ptr[pos + 1] - self.ptr[pos]
-        ends = np.cumsum(lens)
-        if len(keys) == 0 or ends[-1] == 0:
+        if len(keys) == 0 or lens.sum() == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        out_keys, out_lsoas = [], []
-        start = 0
-        while start < len(keys):
-            done = int(ends[start - 1]) if start else 0
-            stop = max(int(np.searchsorted(ends, done + CHUNK, side="right")), start + 1)
-            stop = int(np.searchsorted(keys, keys[stop - 1], side="right"))  # never split a key's rows
-            k, lsoa = self._expand_block(keys[start:stop], pos[start:stop], lens[start:stop])
-            out_keys.append(k)
-            out_lsoas.append(lsoa)
-            start = stop
-        if len(out_keys) == 1:
-            return out_keys[0], out_lsoas[0]
-        return np.concatenate(out_keys), np.concatenate(out_lsoas)
+        parts = [self._expand_block(keys[b], pos[b], lens[b]) for b in group_blocks(keys, lengths=lens)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([k for k, _ in parts]), np.concatenate([lsoa for _, lsoa in parts])
 
     def _expand_block(self, keys: np.ndarray, pos: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`expand` for rows sorted by key."""
@@ -196,6 +212,14 @@ class Geography:
         n = max(self.n_lsoa, 1)
         combined = unique(rep_keys * n + lsoas)
         return combined // n, combined % n
+
+    def under(self, code: str) -> np.ndarray:
+        """Positions (in the areas frame's order) of the areas at or below `code`; empty when the code is unknown
+        or has no level."""
+        pos = self.code_pos.get(code)
+        if pos is None or self.level_id[pos] < 0:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.area_ancestor[self.level_id[pos]] == pos)
 
     def lsoas_under(self, codes: object) -> np.ndarray:
         """The LSOAs under any of the given codes (unique, sorted)."""

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from services_db.review.apportion import spread
-from services_db.review.context import Context, blocks, objects
+from services_db.review.context import Context, objects
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike, latest_periods
-from services_db.review.geography import Units, check_level
+from services_db.review.geography import Units, blocks, check_level
 from services_db.review.wording import common
 
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}

@@ -67,14 +67,22 @@ def _alarm(signum, frame) -> None:  # noqa: ANN001 - signal handler signature
     raise StepTimeout
 
 
-def _rss_mib() -> str:
-    """Resident and peak resident memory now (Linux /proc), to see which step raises the peak."""
+def memory_kb() -> dict[str, int]:
+    """This process's resident (VmRSS) and peak resident (VmHWM) memory in kB from Linux /proc; {} elsewhere.
+    VmHWM is the process's own peak: ru_maxrss of a child started by `subprocess` includes its parent's."""
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
+        return {}
+    return {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+            if line.startswith(("VmRSS", "VmHWM"))}
+
+
+def _rss_mib() -> str:
+    """Resident and peak resident memory now, to see which step raises the peak."""
+    kb = memory_kb()
+    if not kb:
         return "n/a"
-    kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
-          if line.startswith(("VmRSS", "VmHWM"))}
     return f"{kb.get('VmRSS', 0) / 1024:,.0f} MiB, peak {kb.get('VmHWM', 0) / 1024:,.0f} MiB"
 
 

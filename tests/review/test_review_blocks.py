@@ -16,8 +16,9 @@ from services_db.queries import default_as_at, review_data
 from services_db.review import apportion, review_force
 from services_db.review import geography as geography_module
 from services_db.review.apportion import split_pence
-from services_db.review.context import group_blocks, prepared_of
+from services_db.review.context import prepared_of
 from services_db.review.data import ReviewData
+from services_db.review.geography import group_blocks
 
 
 def _copy(data: ReviewData) -> ReviewData:
