@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from services_db.counting import services_current
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike, as_datetimes, as_timestamp
 from services_db.review.geography import Geography, geography_of, group_blocks
@@ -220,6 +221,8 @@ class Prepared:
             "start": column(dates(s["start_date"]), np.datetime64("NaT"), "datetime64[ns]"),
             "end": column(dates(s["end_date"]), np.datetime64("NaT"), "datetime64[ns]"),
             "end_is_estimate": column(flags(s["end_date_is_estimate"]), False, bool),
+            "known_from": column(dates(s["known_from"]), np.datetime64("NaT"), "datetime64[ns]"),
+            "status": column(texts(s["status"], "active"), "active"),
             "listed": column(np.ones(len(s), dtype=bool), False, bool),
             "themes": themes, "groups": groups, "commissioners": comm,
         }
@@ -420,9 +423,9 @@ class Context:
 
     @cached_property
     def current(self) -> np.ndarray:
-        """Services listed in the services table whose own dates contain the date (open ends allowed)."""
+        """Services listed in the services table and current at the date by the one rule (`services_db.counting`)."""
         s = self.prep._services
-        return s["listed"] & contains(s["start"], s["end"], self._when)
+        return s["listed"] & services_current(s["status"], s["start"], s["end"], self.as_at, s["known_from"])
 
     @cached_property
     def line_current(self) -> np.ndarray:

@@ -27,12 +27,16 @@ need
     indicator_key, area_code (any level, usually lsoa or district), period (str), value (float),
     numerator (float, NaN), denominator (float, NaN), is_estimate (bool).
 funds
-    fund_key, name, money_source, financial_year ("2013-14"), total_amount (float), owner.
+    fund_key, name, money_source, financial_year ("2013-14"), total_amount (float), owner,
+    start_date, end_date (optional; the fund's period), eligible_area_codes (optional tuple[str]: the areas the
+    fund is open to, any level; empty means the whole force).
 allocations
     allocation_id (int), fund_key, recipient (str | None), service_id (float/NaN when none),
     amount (float), purpose, priorities (tuple[str] of priority keys),
     area_codes (tuple[str], any level; empty means the whole force), planned_start, planned_end (datetime64[ns]),
-    is_estimate (bool), parent_allocation_id (float/NaN; a breakdown row of another allocation).
+    is_estimate (bool), parent_allocation_id (float/NaN; a breakdown row of another allocation),
+    status (optional; "applied" | "awarded" | "paid" | "withdrawn", default "awarded": only awarded and paid
+    money counts), areas_are_estimate (optional bool: the areas were placed by a rule, not given by the source).
 plans
     plan_key, name, owner, start_date, end_date, area_codes (tuple[str]; empty means the whole force).
 priorities
@@ -70,6 +74,14 @@ COLUMNS: dict[str, list[str]] = {
     "themes": ["theme_key", "name"],
 }
 
+# Columns added after the first version of the contract: a frame without them gets the default, so hand-built
+# cases (and older callers) keep working. A callable default is called with the frame's length.
+OPTIONAL: dict[str, dict[str, object]] = {
+    "services": {"known_from": pd.NaT},
+    "allocations": {"status": "awarded", "areas_are_estimate": False},
+    "funds": {"start_date": pd.NaT, "end_date": pd.NaT, "eligible_area_codes": ()},
+}
+
 LEVELS = ("lsoa", "district", "area", "division", "force")
 
 
@@ -93,6 +105,14 @@ class ReviewData:
     def __post_init__(self) -> None:
         for f in fields(self):
             frame = getattr(self, f.name)
+            absent = {c: v for c, v in OPTIONAL.get(f.name, {}).items() if c not in frame.columns}
+            if absent:
+                frame = frame.copy()
+                for c, v in absent.items():
+                    frame[c] = [v] * len(frame) if isinstance(v, tuple) else v
+                    if v is pd.NaT:
+                        frame[c] = pd.to_datetime(frame[c])
+                object.__setattr__(self, f.name, frame)
             missing = [c for c in COLUMNS[f.name] if c not in frame.columns]
             if missing:
                 raise ValueError(f"ReviewData.{f.name} lacks columns {missing}")
@@ -100,4 +120,4 @@ class ReviewData:
 
 def empty_frame(name: str) -> pd.DataFrame:
     """An empty frame with the contract's columns, for building test cases piece by piece."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in [*COLUMNS[name], *OPTIONAL.get(name, {})]})
