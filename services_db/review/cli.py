@@ -44,9 +44,32 @@ def add_review_parser(subparsers, *, load: Callable[[argparse.Namespace], Review
     p.add_argument("--format", choices=("text", "csv", "json"), default="text",
                    help="text: the findings as sentences; csv/json: the findings table")
     p.add_argument("--as-at", dest="as_at", type=_date, help="review date YYYY-MM-DD (default: the data's own)")
+    p.add_argument("--write-golden", dest="write_golden", metavar="DIR",
+                   help="write the findings record (every area and the force at the seed dates, from a freshly "
+                        "loaded demo database) as JSON under DIR, e.g. tests/golden, and exit")
     loader = load or _load_from_database
-    p.set_defaults(func=lambda args: run_review(args, loader(args)))
+    p.set_defaults(func=lambda args: _write_golden(args.write_golden) if args.write_golden
+                   else run_review(args, loader(args)))
     return p
+
+
+def _write_golden(folder: str) -> int:
+    """The findings record from the demo data alone (a fresh temporary database, whatever DATABASE_URL holds)."""
+    import tempfile
+    from pathlib import Path
+
+    from services_db.review.golden import write_golden
+
+    db_module = importlib.import_module("services_db.db")
+    queries = importlib.import_module("services_db.queries")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = db_module.open_database(f"sqlite:///{Path(tmp) / 'demo.db'}")
+        try:
+            written = write_golden(queries.review_data(db), Path(folder))
+        finally:
+            db.dispose()
+    print(f"wrote {len(written)} findings files under {folder}")
+    return 0
 
 
 def run_review(args: argparse.Namespace, data: ReviewData, *, out: TextIO | None = None,
