@@ -23,3 +23,38 @@ def colour_comparison(frame: pd.DataFrame, column: str):
     """A Styler colouring `column` by better/similar/worse (or higher/similar/lower)."""
     return frame.style.map(lambda v: f"background-color: {COMPARISON_COLOURS.get(str(v).split(' ')[0], '')}",
                            subset=[column])
+
+
+def review_tables(findings, kind: str, key: str) -> None:
+    """The tables beside a review's findings of one kind (`services_db.review.shown`): every cell formatted by the
+    function its sentence uses, so "£7,620" in a sentence is "£7,620" in its table. Shown as text, in an expander."""
+    from services_db.review.shown import finding_tables
+
+    for i, t in enumerate(finding_tables(findings, kind)):
+        if not len(t):
+            continue
+        with st.expander(f"Table: {t.title.lower()}"):
+            st.dataframe(t.frame(compact=True), hide_index=True, width="stretch", key=f"{key}_{kind}_{i}")
+            if t.caption:
+                st.caption(t.caption)
+
+
+def shown_frame(findings, kind: str) -> pd.DataFrame:
+    """The first table beside a review's findings of one kind, as text cells (empty columns left out)."""
+    from services_db.review.shown import finding_tables
+
+    tables = finding_tables(findings, kind)
+    return tables[0].frame(compact=True) if tables else pd.DataFrame()
+
+
+def formatted(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """`frame` with the named columns as text, each by its kind of number (`services_db.review.shown.cell`: money,
+    percent, rate, count...): the functions the review's sentences use, so a table beside a sentence shows its
+    figures exactly as the sentence does."""
+    from services_db.review.shown import cell
+
+    out = frame.copy()
+    for column, kind in kinds.items():
+        if column in out.columns:
+            out[column] = [cell(kind, v) for v in out[column].tolist()]
+    return out

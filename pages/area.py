@@ -8,7 +8,7 @@ from components.briefing import download_briefing
 from components.context import area_options, as_at, cached, data_version, database, review_data, shared
 from components.format import ESTIMATE_NOTE, day, escape, estimate, money
 from components.maps import choropleth
-from components.tables import colour_comparison, date_col, money_col
+from components.tables import colour_comparison, date_col, money_col, review_tables
 from services_db.areas import AreaProfile, area_profile, resolve_area
 from services_db.directory import coverage_counts
 from services_db.gaps import gap_log
@@ -102,7 +102,8 @@ with need_tab:
             "Indicator": ind["indicator"], "Period": ind["period"],
             "Count": ind["count"].round(0),
             "Rate per 1,000 residents": ind["rate"].round(2),
-            "95% CI": [f"{lo:,.2f} – {hi:,.2f}" for lo, hi in zip(ind["lower"], ind["upper"], strict=True)],
+            "95% CI": [f"{lo:,.2f} – {hi:,.2f}" if lo == lo and hi == hi else "none (estimate)" if est else "none"
+                       for lo, hi, est in zip(ind["lower"], ind["upper"], ind["is_estimate"], strict=True)],
             "Force rate": ind["force_rate"].round(2),
             "Compared with the force": ind["comparison"],
             "Estimate": ind["is_estimate"].map({True: "estimate", False: ""}),
@@ -149,9 +150,10 @@ with plans_tab:
         st.info("No current strategic plan applies to this area. Add plans on the Data page or change the "
                 "\"as at\" date.")
     else:
-        st.markdown(f"{len(pr)} priorities of the plans that apply; **{profile.plans.unanswered}** "
-                    "with no current service linked in this area.")
-        show = pr.rename(columns={"plan": "Plan", "priority": "Priority", "services": "Services linked in this area",
+        st.markdown(f"{len(pr)} priorities of the plans that apply at {when:%d %B %Y}; "
+                    f"**{profile.plans.unanswered}** with no current service linked in this area.")
+        show = pr.rename(columns={"plan": "Plan", "priority": "Priority",
+                                  "services": "Current services linked in this area",
                                   "linked_services": "Services linked", "unanswered": "Nothing linked"})
         show["Nothing linked"] = show["Nothing linked"].map({True: "⚠ nothing linked", False: ""})
         st.dataframe(show, hide_index=True, width="stretch")
@@ -162,8 +164,9 @@ with activity_tab:
     if svc.empty:
         st.info("No service covers any part of this area at this date. Try another \"as at\" date.")
     else:
-        st.markdown(f"{len(svc)} services cover some or all of {escape(profile.name)}; their annual funding "
-                    f"(whole services, wherever they work) is {money(profile.activity.annual_funding)}.")
+        st.markdown(f"{len(svc)} services cover some or all of {escape(profile.name)} as at {when:%d %B %Y} "
+                    f"(services current at that date); their annual funding (whole services, wherever they work) "
+                    f"is {money(profile.activity.annual_funding)}.")
         show = pd.DataFrame({
             "Service": svc["name"], "Provider": svc["provider"], "Commissioners": svc["commissioners"],
             "Annual funding (£)": svc["annual_funding"],
@@ -177,6 +180,15 @@ with activity_tab:
         st.plotly_chart(_coverage_map(version, code, tuple(int(i) for i in svc["service_id"]),
                                       f"Services covering each LSOA of {profile.name}"),
                         width="stretch", key="coverage_map")
+    others = profile.activity.others
+    if len(others):
+        st.markdown(f"**Not current at {when:%d %B %Y}**: {len(others)} more services cover the area but are "
+                    "planned, not yet started, ended or withdrawn at this date; they are not counted above.")
+        st.dataframe(pd.DataFrame({
+            "Service": others["name"], "At this date": others["state"], "Provider": others["provider"],
+            "Themes": others["themes"], "Starts": others["start_date"], "Ends": others["end_date"],
+        }), hide_index=True, width="stretch", key="activity_not_current",
+            column_config={"Starts": date_col("Starts"), "Ends": date_col("Ends")})
 
 with review_tab:
     st.subheader("Review")
@@ -184,7 +196,7 @@ with review_tab:
     st.caption(f"Thresholds: gap where need share ≥ {params['need_ratio']} × population share and gap index ≥ "
                f"{params['min_gap_index']}; duplication where coverage overlaps ≥ {params['min_overlap']:.0%}; "
                f"cliffs within {params['cliff_months']} months.")
-    for kind, heading, items, table in profile.review.sections():
+    for kind, heading, items, _table in profile.review.sections():
         if kind in ("fair_share", "data") and not items:
             continue
         st.markdown(f"#### {heading}")
@@ -193,9 +205,7 @@ with review_tab:
             continue
         for f in items:
             st.markdown("- " + escape(f.sentence) + (" *(estimate)*" if f.is_estimate else ""))
-        if len(table):
-            with st.expander(f"Table: {heading.lower()}"):
-                st.dataframe(table, hide_index=True, width="stretch")
+        review_tables(profile.review.findings, kind, "area_review")
     st.markdown("#### Gaps raised by Early Action Teams")
     raised = profile.review.raised
     if raised.empty:

@@ -10,9 +10,11 @@ from components.context import as_at, cached, data_version, database, review_dat
 from components.format import day, escape, estimate, money
 from components.maps import choropleth
 from components.tables import date_col, money_col
+from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED, WITHDRAWN
 from services_db.directory import (
     DirectoryFilter,
     coverage_counts,
+    current_totals,
     directory_frame,
     export_frame,
     find_service,
@@ -42,6 +44,8 @@ def _downloads(version: str, when, ids: tuple[int, ...]) -> tuple[bytes, bytes]:
     return to_csv_bytes(out), to_excel_bytes(out, "Services")
 
 
+NOT_RECORDED = "not recorded"  # a service with no current funding line: its funding is unknown, never £0
+
 version, when = data_version(), as_at()
 data = review_data()
 frame = _frame(version, when)
@@ -62,12 +66,13 @@ if wanted:
         if row["description"]:
             st.markdown(escape(row["description"]))
         c = st.columns(4)
-        c[0].metric("Annual funding", estimate(money(row["annual_funding"]), bool(row["funding_is_estimate"])))
+        c[0].metric("Annual funding", estimate(money(row["annual_funding"]), bool(row["funding_is_estimate"]))
+                    if row["funding_recorded"] else NOT_RECORDED)  # unknown funding is not £0 (review.md v2)
         c[1].metric("Prevention tier", (row["tier"] or "not recorded").capitalize())
         c[2].metric("Starts", day(row["start_date"]))
         c[3].metric("Ends", estimate(day(row["end_date"]), bool(row["end_date_is_estimate"])))
         facts = {
-            "Status": row["status"], "Themes": row["themes"],
+            "Status": row["status"], f"At {when:%d %B %Y}": row["state"], "Themes": row["themes"],
             "Target groups": "; ".join(_groups(version).get(k, k) for k in row["target_group_keys"]),
             "Commissioners": row["commissioners"] or "None recorded", "Covers": row["coverage"],
             "Eligibility": row["eligibility"], "Referral route": row["referral_route"], "Contact": row["contact"],
@@ -124,23 +129,32 @@ with st.container(border=True):
     use_end = c8.checkbox("Funding ends before…", key="dir_use_end")
     ends = c8.date_input("Funding ends before", value=when + dt.timedelta(days=365), key="dir_ends",
                          disabled=not use_end, label_visibility="collapsed")
+    f_states = st.multiselect(f"At {when:%d %B %Y} the service is", [CURRENT, PLANNED, NOT_STARTED, ENDED, WITHDRAWN],
+                              default=[CURRENT],
+                              key="dir_states", help="Current at the \"as at\" date by default; planned, not yet "
+                              "started, ended and withdrawn services can be added. Totals count current services.")
 
 flt = DirectoryFilter(keyword=keyword, themes=f_themes, target_groups=f_groups, tiers=f_tiers, covers=covers,
                       commissioners=f_comm, providers=f_prov, sectors=f_sectors,
-                      funding_ends_before=ends if use_end else None)
+                      funding_ends_before=ends if use_end else None, states=f_states)
 results = search(frame, flt, areas)
 
 if results.empty:
     st.info("No services match. Remove a filter or shorten the search words.")
     st.stop()
 
-st.markdown(f"**{len(results)} of {len(frame)} services**, annual funding {money(results['annual_funding'].sum())} "
-            f"as at {when:%d %B %Y}.")
+n_current, current_money = current_totals(results)
+unrecorded = int((results["is_current"] & ~results["funding_recorded"]).sum())
+st.markdown(f"**{len(results)} of {len(frame)} services**; {n_current} of them current at {when:%d %B %Y}, "
+            f"with annual funding {money(current_money)}"
+            + (f" (recorded; the funding of {unrecorded} of them is {NOT_RECORDED})." if unrecorded else "."))
 table = pd.DataFrame({
-    "Service": results["name"], "Provider": results["provider"], "Sector": results["provider_sector"],
+    "Service": results["name"], "At this date": results["state"], "Provider": results["provider"],
+    "Sector": results["provider_sector"],
     "Commissioners": results["commissioners"], "Tier": results["tier"], "Themes": results["themes"],
     "Annual funding (£)": results["annual_funding"],
-    "Funding": results["funding_is_estimate"].map({True: "estimate", False: ""}),
+    "Funding": [NOT_RECORDED if not rec else "estimate" if est else ""
+                for rec, est in zip(results["funding_recorded"], results["funding_is_estimate"], strict=True)],
     "Funding ends": results["funding_ends"], "Covers": results["coverage"],
     "Details": "?service=" + results["key"],
 })

@@ -5,8 +5,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from components.context import cached, data_version, database, review_data
-from components.format import ESTIMATE_NOTE, money
+from components.context import as_at, cached, data_version, database, review_data
+from components.format import ESTIMATE_NOTE, day, money
 from components.tables import date_col, money_col
 from services_db import funds
 
@@ -17,8 +17,13 @@ def _schedules(version: str) -> pd.DataFrame:
 
 
 @cached
-def _summary(version: str, year: str) -> pd.DataFrame:
-    return funds.fund_summary(review_data(), year)
+def _summary(version: str, year: str, when) -> pd.DataFrame:
+    return funds.fund_summary(review_data(), year, when)
+
+
+@cached
+def _pipeline(version: str, chosen: tuple[str, ...]) -> pd.DataFrame:
+    return funds.allocation_pipeline(review_data(), list(chosen))
 
 
 @cached
@@ -60,7 +65,7 @@ def _figures(version: str, chosen: tuple[str, ...]) -> dict:
     return out
 
 
-version = data_version()
+version, when = data_version(), as_at()
 data = review_data()
 st.title("Funds")
 years = funds.financial_years(data)
@@ -68,20 +73,27 @@ if not years:
     st.info("No funds recorded yet. Add funds and allocations on the Data page.")
     st.stop()
 year = st.selectbox("Financial year (April to March)", years, index=0, key="funds_year")
-summary = _summary(version, year)
+summary = _summary(version, year, when)
 
 st.subheader(f"Funds in {year}")
-c = st.columns(3)
+c = st.columns(4)
 c[0].metric("Total", money(summary["total"].sum()))
-c[1].metric("Allocated", money(summary["allocated"].sum()))
-c[2].metric("Unallocated", money(summary["unallocated"].sum()))
+c[1].metric("Allocated (awarded or paid)", money(summary["allocated"].sum()))
+c[2].metric("Applied for (not received)", money(summary["applied"].sum()))
+c[3].metric("Unallocated", money(summary["unallocated"].sum()))
 st.dataframe(pd.DataFrame({
     "Fund": summary["name"], "Owner": summary["owner"], "Total (£)": summary["total"],
-    "Allocated (£)": summary["allocated"], "Unallocated (£)": summary["unallocated"],
+    "Allocated (£)": summary["allocated"], "Applied for (£)": summary["applied"],
+    "Unallocated (£)": summary["unallocated"],
     "Allocated (%)": (summary["share_allocated"] * 100).round(1), "Allocations": summary["allocations"],
     "Estimates": summary["has_estimates"].map({True: "some estimates", False: ""}),
+    f"At {when:%d %b %Y}": [f"future: starts {day(s)}" if f else "" for s, f in
+                            zip(summary["starts"], summary["is_future"], strict=True)],
 }), hide_index=True, width="stretch", key="funds_summary",
-    column_config={k: money_col(k) for k in ("Total (£)", "Allocated (£)", "Unallocated (£)")})
+    column_config={k: money_col(k) for k in ("Total (£)", "Allocated (£)", "Applied for (£)", "Unallocated (£)")})
+if summary["is_future"].any():
+    st.caption(f"{int(summary['is_future'].sum())} of these funds start after {when:%d %B %Y} (the \"as at\" "
+               "date): their allocations are future money, not money received by that date.")
 if summary["has_estimates"].any():
     st.caption(ESTIMATE_NOTE)
 
@@ -107,6 +119,15 @@ t1, t2 = st.columns([2, 3])
 t1.dataframe(grouped.rename(columns={"group": by.capitalize(), "amount": "Allocated (£)"}), hide_index=True,
              width="stretch", column_config={"Allocated (£)": money_col("Allocated (£)")}, key="funds_grouped")
 t2.plotly_chart(figs["tree"], width="stretch", key="funds_tree")
+pipeline = _pipeline(version, tuple(chosen))
+if len(pipeline):
+    st.markdown(f"**Applications (pipeline)**: {money(pipeline['amount'].sum())} applied for and not yet awarded. "
+                "Not money received, and not counted in the allocations above.")
+    st.dataframe(pipeline[["fund", "recipient", "purpose", "amount", "planned_start", "planned_end"]].rename(
+        columns={"fund": "Fund", "recipient": "Applicant", "purpose": "Purpose", "amount": "Applied for (£)",
+                 "planned_start": "From", "planned_end": "To"}), hide_index=True, width="stretch",
+        key="funds_pipeline", column_config={"Applied for (£)": money_col("Applied for (£)"),
+                                             "From": date_col("From"), "To": date_col("To")})
 with st.expander("Every allocation line"):
     st.dataframe(lines.drop(columns=["area_codes", "fund_key"]).assign(
         is_estimate=lines["is_estimate"].map({True: "estimate", False: ""})), hide_index=True, width="stretch",

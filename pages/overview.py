@@ -8,7 +8,8 @@ from components.briefing import all_briefings
 from components.context import as_at, cached, data_version, database, review_data
 from components.format import ESTIMATE_NOTE, escape, money
 from components.maps import choropleth
-from services_db.areas import MAP_MEASURES, force_map
+from components.tables import shown_frame
+from services_db.areas import MAP_MEASURES, force_figures, force_map
 from services_db.queries import headline_figures
 from services_db.review import review_force
 
@@ -19,10 +20,15 @@ def _headline(version: str) -> dict:
 
 
 @cached
+def _at(version: str, when) -> dict:
+    return force_figures(review_data(), when)
+
+
+@cached
 def _force(version: str, when) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     f = review_force(review_data(), when)
     return ([dict(kind=x.kind, sentence=x.sentence, is_estimate=x.is_estimate) for x in f.findings],
-            f.tables["gaps"], f.tables["cliffs_by_theme"])
+            f.tables["gaps"], shown_frame(f, "cliff"))
 
 
 @cached
@@ -37,12 +43,21 @@ st.title("Commissioned services in Lancashire")
 st.caption("Need, plans and activity for each place-based area, reviewed for gaps, duplication and inequity. "
            f"As at {when:%d %B %Y}.")
 
-figures = _headline(version)
+figures, counts = _headline(version), _at(version, when)
 cols = st.columns(4)
-cols[0].metric("Services", f"{figures['services']:,}")
+cols[0].metric("Services", f"{counts['services']:,}", help=f"Services current at {when:%d %B %Y}.")
 cols[1].metric("Organisations", f"{figures['organisations']:,}")
 cols[2].metric("Funds", f"{figures['funds']:,}")
-cols[3].metric("Money allocated", money(figures["allocated"]))
+cols[3].metric("Money allocated", money(counts["allocated"]),
+               help=f"Awarded or paid allocations of funds begun by {when:%d %B %Y}, each pound counted once.")
+notes = [f"{counts['services']:,} services current at {when:%d %B %Y}"]
+if counts["planned"] or counts["not_started"]:
+    notes.append(f"{counts['planned'] + counts['not_started']:,} more planned or not yet started")
+if counts["future"]:
+    notes.append(f"{money(counts['future'])} allocated in funds starting later (future money)")
+if counts["applied"]:
+    notes.append(f"{money(counts['applied'])} applied for (pipeline, not money received)")
+st.caption("; ".join(notes) + ".")
 
 with st.spinner("Reviewing the force…"):
     findings, gaps, cliffs = _force(version, when)
@@ -64,7 +79,8 @@ with left:
         fig = choropleth(values, level="area", value="value", title=title, unit=unit, hover=["value"])
         st.plotly_chart(fig, width="stretch", key="overview_map")
         if measure == "funding":
-            st.caption("Every fund's allocations, all years; an allocation to several areas is shared over them by "
+            st.caption(f"Awarded or paid allocations of every fund begun by {when:%d %B %Y} (later funds are future "
+                       "money; applications are not money); an allocation to several areas is shared over them by "
                        "population, and one naming no area covers the whole force.")
         if values["is_estimate"].any():
             st.caption("Some values rest on estimated populations or shares (estimate). " + ESTIMATE_NOTE)
@@ -84,12 +100,8 @@ with right:
     if cliff_sentences:
         for f in cliff_sentences:
             st.markdown("- " + escape(f["sentence"]))
-        table = cliffs[["theme_name", "at_risk", "services", "first_end"]].rename(columns={
-            "theme_name": "Theme", "at_risk": "Annual funding at risk (£)", "services": "Services",
-            "first_end": "First ends"})
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"Annual funding at risk (£)": st.column_config.NumberColumn(format="£%,.0f"),
-                                    "First ends": st.column_config.DateColumn(format="D MMM YYYY")})
+        # The force's total and its breakdown by theme, each cell formatted as the sentence formats it.
+        st.dataframe(cliffs, hide_index=True, width="stretch", key="overview_cliffs")
     else:
         st.info("No funding ends in the 12 months after this date. Move the \"as at\" date to look further ahead.")
 

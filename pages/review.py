@@ -7,10 +7,12 @@ import plotly.express as px
 import streamlit as st
 
 from components.context import as_at, cached, data_version, review_data
-from components.format import escape, money
-from components.tables import money_col
+from components.format import escape
+from components.tables import formatted, money_col
 from services_db.review import fair_share, inequity, review_force
 from services_db.review.fair_share import normalise_weights
+from services_db.review.gaps import NOT_RECORDED
+from services_db.review.shown import cell
 from services_db.review.wording import fair_share_sentence, inequity_sentence
 
 
@@ -37,7 +39,8 @@ def _heatmap(version: str, when):
     g["shown"] = g["gap_index"].replace(np.inf, np.nan).clip(upper=5)
     matrix = g.pivot_table(index="area_name", columns="theme_name", values="shown", aggfunc="first")
     return px.imshow(matrix, color_continuous_scale="RdYlGn_r", zmin=0, zmax=3, aspect="auto",
-                     title="Gap index (need share ÷ provision share); blank where provision is zero",
+                     title="Gap index (need share ÷ provision share); blank where provision is zero or there is "
+                           "no need figure",
                      labels=dict(x="Theme", y="Place-based area", color="Gap index"))
 
 
@@ -79,18 +82,29 @@ with heat_tab:
         g = gaps
         st.plotly_chart(_heatmap(version, when), width="stretch", key="gap_heatmap")
         st.caption(f"A gap is flagged where need share ≥ {params['need_ratio']} × population share and gap index "
-                   f"≥ {params['min_gap_index']}, or where there is need and no provision.")
-        flagged = g[g["is_gap"]][["rank", "area_name", "theme_name", "need_share", "provision_share", "gap_index",
-                                  "reason", "money_to_parity", "need_is_estimate"]]
-        st.dataframe(flagged.rename(columns={"rank": "Rank", "area_name": "Area", "theme_name": "Theme",
-                                             "need_share": "Need share", "provision_share": "Provision share",
-                                             "gap_index": "Gap index", "reason": "Why",
-                                             "money_to_parity": "Money to parity (£)",
-                                             "need_is_estimate": "Need is an estimate"}),
-                     hide_index=True, width="stretch", key="gap_table",
-                     column_config={"Money to parity (£)": money_col("Money to parity (£)"),
-                                    "Need share": st.column_config.NumberColumn(format="percent"),
-                                    "Provision share": st.column_config.NumberColumn(format="percent")})
+                   f"≥ {params['min_gap_index']} (shares over the areas with a need figure; provision is known "
+                   "funding), or where there is need and no current service of the theme covers the area. Where "
+                   "services cover the area but their funding is not recorded, no gap can be measured: the row says "
+                   "so. Significant gaps (need rate's 95% interval wholly above the force's) rank first.")
+        shown = g[g["is_gap"] | (g["reason"] == NOT_RECORDED)]
+        flagged = shown[["rank", "area_name", "theme_name", "need_share", "provision_share", "gap_index", "reason",
+                         "significant", "services", "unknown_funding", "money_to_parity", "need_is_estimate"]]
+        # Shares and money as the gap sentences show them (one formatting function per kind of number).
+        flagged = flagged.assign(
+            money_to_parity=flagged["money_to_parity"].clip(lower=0.0).where(shown["is_gap"]),
+            significant=flagged["significant"].map({True: "yes", False: "no"}).fillna("not tested"))
+        st.dataframe(formatted(flagged, {"need_share": "percent", "provision_share": "percent",
+                                         "gap_index": "number2", "money_to_parity": "money"}).rename(columns={
+                         "rank": "Rank", "area_name": "Area", "theme_name": "Theme", "need_share": "Need share",
+                         "provision_share": "Provision share", "gap_index": "Gap index", "reason": "Why",
+                         "significant": "Significantly above the force", "services": "Current services",
+                         "unknown_funding": "Funding not recorded", "money_to_parity": "Money to parity (£)",
+                         "need_is_estimate": "Need is an estimate"}),
+                     hide_index=True, width="stretch", key="gap_table")
+        missing = g.loc[~g["has_need_figure"].astype(bool), "area_name"].unique().tolist()
+        if missing:
+            st.caption("No need figure (no gap, share or parity is computed for them; missing is not zero): "
+                       + ", ".join(missing) + ".")
 
 with dup_tab:
     st.subheader("Duplication groups: co-commissioning opportunities")
@@ -102,7 +116,8 @@ with dup_tab:
     else:
         for row in groups.to_dict("records"):
             with st.expander(f"{row['theme_name']}: {row['n_services']} services, "
-                             f"{money(row['combined_funding'])} a year, overlap {row['overlap']:.0%}"):
+                             f"{cell('money', row['combined_funding'])} a year, overlap at least "
+                             f"{cell('at_least', row['overlap'])}"):
                 st.markdown(f"**Commissioners:** {escape('; '.join(row['commissioners']))}  \n"
                             f"**Providers:** {escape('; '.join(row['providers']))}  \n"
                             f"**Shared areas:** {escape('; '.join(row['shared_areas']))}")
@@ -129,12 +144,18 @@ with ineq_tab:
     else:
         st.markdown("> " + escape(inequity_sentence(summary, "district" if level == "district" else "area").text()))
         m = st.columns(4)
-        m[0].metric("Highest ÷ lowest (funded areas)", f"{summary['ratio']:.2f}")
+        m[0].metric("Highest ÷ lowest (funded areas)", cell("number1", summary["ratio"]))  # as the sentence has it
         m[1].metric("Coefficient of variation", f"{summary['cv']:.2f}")
-        m[2].metric("Gini coefficient", f"{summary['gini']:.2f}")
+        m[2].metric("Gini coefficient", cell("number2", summary["gini"]))
         m[3].metric("Areas that received nothing", f"{len(summary['zero_areas'])}")
         st.plotly_chart(_inequity_chart(version, when, fund_key, theme, level), width="stretch", key="ineq_chart")
-        st.dataframe(table, hide_index=True, width="stretch", key="ineq_table")
+        # Money and rates as the sentence above shows them.
+        shown = formatted(table, {"amount": "money", "per_head": "rate", "per_1000": "rate", "share": "percent",
+                                  "population_share": "percent", "population": "count"})
+        st.dataframe(shown.rename(columns={
+            "area_name": "Area", "amount": "Amount", "population": "Residents", "per_head": "Per head",
+            "per_1000": f"Per {summary.get('per', 1000):,.0f} residents", "share": "Share of the money",
+            "population_share": "Share of residents"}), hide_index=True, width="stretch", key="ineq_table")
 
 with fair_tab:
     st.subheader("Fair-share calculator")
@@ -165,7 +186,15 @@ with fair_tab:
             st.markdown("> " + escape(fair_share_sentence(worst, fund_names.get(fund, fund),
                                                           [(factors[k], v) for k, v in norm.items()]).text()))
             st.plotly_chart(_fair_chart(version, fund, tuple(sorted(weights.items())), level), width="stretch", key="fair_chart")
-            st.dataframe(frame[["area_name", "actual", "fair_share", "difference"]].rename(columns={
-                "area_name": "Area", "actual": "Actual (£)", "fair_share": "Fair share (£)",
+            # As the sentence shows them, then the exact figures in separately labelled (£) columns.
+            rounded = formatted(frame.assign(actual_shown=frame["actual"], fair_shown=frame["fair_share"],
+                                             gap=frame["difference"].abs(),
+                                             more=np.where(frame["difference"] >= 0, "more", "less")),
+                                {"actual_shown": "money", "fair_shown": "money", "gap": "money"})
+            st.dataframe(rounded[["area_name", "actual_shown", "fair_shown", "gap", "more", "actual", "fair_share",
+                                  "difference"]].rename(columns={
+                "area_name": "Area", "actual_shown": "Actual", "fair_shown": "Fair share", "gap": "Difference",
+                "more": "Received", "actual": "Actual (£)", "fair_share": "Fair share (£)",
                 "difference": "Actual − fair share (£)"}), hide_index=True, width="stretch", key="fair_table",
                 column_config={k: money_col(k) for k in ("Actual (£)", "Fair share (£)", "Actual − fair share (£)")})
+            st.caption("Actual, fair share and difference as the sentence shows them; the (£) columns are exact.")

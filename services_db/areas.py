@@ -9,11 +9,12 @@ reads with `services_db.gaps.gap_log`), and every review number comes from `serv
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from services_db import need as need_mod
+from services_db.counting import CURRENT, NOT_STARTED, PLANNED, service_states
 from services_db.directory import EXTRA_COLUMNS, directory_frame
 from services_db.funds import codes_touching
 from services_db.review import Findings, review_area
@@ -44,8 +45,18 @@ class PlansPart:
 
 @dataclass(frozen=True)
 class ActivityPart:
-    services: pd.DataFrame  # directory rows for services covering any LSOA of the area
-    annual_funding: float  # sum of the services' annual funding (whole services, not apportioned)
+    services: pd.DataFrame  # directory rows of the services current at the date covering any LSOA of the area
+    annual_funding: float  # sum of the current services' annual funding (whole services, not apportioned)
+    # Services covering the area that are not current at the date, each with its `state` (planned, not yet
+    # started, ended, withdrawn: services_db.counting): shown as such, never counted as activity.
+    others: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def upcoming(self) -> pd.DataFrame:
+        """The services not current yet: planned or not yet started."""
+        if self.others.empty:
+            return self.others
+        return self.others[self.others["state"].isin([PLANNED, NOT_STARTED])].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,14 @@ def _activity(data: ReviewData, code: str, as_at: dt.date) -> ActivityPart:
     touching = codes_touching(data.areas, code)
     ids = data.coverage.loc[data.coverage["area_code"].isin(touching), "service_id"].unique()
     hits = directory_frame(data, pd.DataFrame(columns=EXTRA_COLUMNS), as_at, service_ids=ids)
-    return ActivityPart(services=hits, annual_funding=float(hits["annual_funding"].sum()))
+    current = hits[hits["is_current"]].reset_index(drop=True)  # services_db.counting's one "current at D" rule
+    return ActivityPart(services=current, annual_funding=float(current["annual_funding"].sum()),
+                        others=hits[~hits["is_current"]].reset_index(drop=True))
 
 
 def _plans(data: ReviewData, priorities: pd.DataFrame, activity: ActivityPart) -> PlansPart:
-    """The review's priorities for the area, each with the names of the area's services linked to it."""
+    """The review's priorities for the area (plans whose period contains the date), each with the names of the
+    area's current services linked to it: the same "current" test as the review's count beside them."""
     name_of = dict(zip(activity.services["service_id"], activity.services["name"], strict=False))
     links = data.service_priorities[data.service_priorities["service_id"].isin(set(name_of))]
     linked = links.groupby("priority_key")["service_id"].agg(
@@ -144,6 +158,20 @@ def area_profile(data: ReviewData, area: str, as_at: dt.date, *, raised_gaps: pd
     )
 
 
+def force_figures(data: ReviewData, as_at: dt.date) -> dict[str, float | int]:
+    """The overview's counts at a date, by the one rule (`services_db.counting`) and the one money rule
+    (`services_db.funds.money_totals`): services current, planned and not yet started; money allocated (awarded
+    or paid, each pound once, in funds begun by the date), future money and applications (pipeline)."""
+    from services_db.funds import money_totals
+
+    s = data.services
+    states = pd.Series(service_states(s["status"], s["start_date"], s["end_date"], as_at,
+                                      s["known_from"] if "known_from" in s.columns else None))
+    counts = states.value_counts()
+    return {"services": int(counts.get(CURRENT, 0)), "planned": int(counts.get(PLANNED, 0)),
+            "not_started": int(counts.get(NOT_STARTED, 0)), **money_totals(data, as_at)}
+
+
 MAP_MEASURES = {
     "need": "Need indicator (per 1,000 residents)",
     "provision": "Provision (£ a year per 1,000 residents)",
@@ -159,8 +187,9 @@ def force_map(data: ReviewData, as_at: dt.date, measure: str, *, indicator: str 
     need: the indicator's rate per 1,000 residents (services_db.need.area_need; NaN where the area has no
     figure); provision: current
     services' annual funding apportioned to the area by population (services_db.review.apportion) per 1,000
-    residents; funding: fund allocations placed in the area (services_db.funds.allocations_by_area) per 1,000
-    residents; gaps: flagged gaps of the force review (pass its `gaps` table to avoid recomputing it).
+    residents; funding: fund allocations (money only, in funds begun by `as_at` unless `fund_keys` are given)
+    placed in the area (services_db.funds.allocations_by_area) per 1,000 residents; gaps: flagged gaps of the
+    force review (pass its `gaps` table to avoid recomputing it).
     """
     from services_db.funds import allocations_by_area
     from services_db.review import apportion
@@ -184,6 +213,11 @@ def force_map(data: ReviewData, as_at: dt.date, measure: str, *, indicator: str 
         out["is_estimate"] = out["population_is_estimate"].astype(bool)
         out["unit"] = "£ a year per 1,000 residents"
     elif measure == "funding":
+        if fund_keys is None:  # money received by the date: funds starting later are future money
+            from services_db.funds import future_funds
+
+            later = future_funds(data, as_at)
+            fund_keys = [k for k in data.funds["fund_key"] if k not in later]
         by = allocations_by_area(data, fund_keys, "area").set_index("code")
         out["value"] = out["code"].map(by["per_1000"])
         out["is_estimate"] = out["population_is_estimate"].astype(bool)

@@ -44,6 +44,8 @@ def _stamp(as_at: object) -> np.datetime64:
 def _dates(values: object, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # already dates: no pandas round trip
+        return values.astype("datetime64[ns]")
     series = values if isinstance(values, pd.Series) else pd.Series(list(values) if not np.isscalar(values)
                                                                         else [values] * n)
     if not pd.api.types.is_datetime64_any_dtype(series):
@@ -114,6 +116,30 @@ def allocations_are_money(status: object) -> np.ndarray:
     """Whether each allocation is money (awarded or paid); a missing status means awarded (older records)."""
     n = _length(status)
     return np.isin(_statuses(status, n, "awarded"), list(MONEY_STATUSES))
+
+
+def allocation_tree_is_money(allocation_id: object, parent_id: object, status: object) -> np.ndarray:
+    """Whether each allocation is money counting its tree: it and every allocation above it are awarded or paid.
+
+    A breakdown line is part of its parent's money, so a line under an application (or a withdrawn award) is not
+    money either, whatever its own status says. A parent that is not among the rows counts as absent.
+    """
+    own = allocations_are_money(status)
+    ids = pd.to_numeric(pd.Series(list(allocation_id) if not isinstance(allocation_id, pd.Series)
+                                  else allocation_id), errors="coerce").to_numpy(dtype=float)
+    parents = pd.to_numeric(pd.Series(list(parent_id) if not isinstance(parent_id, pd.Series) else parent_id),
+                            errors="coerce").to_numpy(dtype=float)
+    where = {v: i for i, v in enumerate(ids.tolist()) if v == v}
+    up = np.array([where.get(p, -1) if p == p else -1 for p in parents.tolist()], dtype=np.int64)
+    out = own.copy()
+    cur = up.copy()
+    for _ in range(32):  # deeper trees (or cycles) stop here
+        live = cur >= 0
+        if not live.any():
+            break
+        out[live] &= own[cur[live]]
+        cur = np.where(live, up[np.maximum(cur, 0)], -1)
+    return out
 
 
 def fund_is_future(start: object, as_at: object) -> np.ndarray:

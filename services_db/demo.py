@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services_db import geography
 from services_db.db import DATA_DIR, Database, bump_data_version
 from services_db.models import (
+    ALLOCATION_STATUSES,
     AREA_LEVELS,
     ROLES,
     SECTORS,
@@ -152,6 +153,21 @@ def _upsert(s: Session, model, key_attr: str, key, **values):
     return obj
 
 
+def report_dates(directory: Path = DEMO_DIR) -> dict[str, dt.date]:
+    """Seed file name -> the date of its report (sources.csv `date`), for records whose own `known_from` is blank."""
+    path = directory / "sources.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        out = {}
+        for row in csv.DictReader(f):
+            try:
+                out[row["file"].strip()] = dt.date.fromisoformat((row.get("date") or "").strip())
+            except (KeyError, ValueError):
+                continue
+        return out
+
+
 def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[RecordError]) -> dict[str, int]:
     """Check each file against what is already known and write it; errors accumulate and refuse the whole load."""
     for role in ROLES:
@@ -203,13 +219,16 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
         key = c.text("fund_key", required=True)
         owner = c.key("owner_key", orgs, what="organisation", required=False)
         start, end = c.period("start_date", "end_date")
+        eligible = c.keys("eligible_area_codes", known_areas, what="area code")  # none: the whole force
         funds[key] = _upsert(s, Fund, "key", key, name=c.text("name", required=True),
                              money_source=c.text("money_source"), owner=orgs.get(owner),
                              financial_year=c.text("financial_year", required=True),
                              total_amount=c.money("total_amount"), start_date=start, end_date=end,
                              source=c.text("source", required=True))
+        funds[key].eligible_areas = [s.get(Area, a) for a in eligible]
 
     f = "demo/services.csv"
+    reported = report_dates(files.directory)
     check_unique(f, [(r, v.get("service_key", "")) for r, v in files.rows["services.csv"]], "service_key", errors)
     services: dict[str, Service] = {}
     for row, v in files.rows["services.csv"]:
@@ -220,13 +239,15 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
         theme_keys = c.keys("themes", themes, what="theme", required=True)
         group_keys = c.keys("target_groups", groups, what="target group")
         area_codes = c.keys("coverage", known_areas, what="area code", required=True)
+        # known from: the date of the first report naming the service, else the date of the report it cites
+        known_from = c.date("known_from") or reported.get(c.text("source").split(" ")[0])
         svc = _upsert(
             s, Service, "key", key, name=c.text("name", required=True), description=c.text("description"),
             provider=orgs.get(provider), tier=c.choice("tier", TIERS, required=False),
             eligibility=c.text("eligibility"), referral_route=c.text("referral_route"), contact=c.text("contact"),
             capacity=c.text("capacity"), status=c.choice("status", SERVICE_STATUSES) or "active",
             start_date=start, end_date=end, end_date_is_estimate=c.boolean("end_date_is_estimate"),
-            confidential_location=c.boolean("confidential_location"), source=c.text("source", required=True),
+            known_from=known_from, confidential_location=c.boolean("confidential_location"), source=c.text("source", required=True),
         )
         svc.themes = [themes[k] for k in theme_keys]
         svc.target_groups = [groups[k] for k in group_keys]
@@ -309,7 +330,8 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
             s, Allocation, "key", key, fund=funds[fund], recipient=orgs.get(recipient), service=services.get(svc_key),
             amount=amount, purpose=c.text("purpose"), payment_schedule=c.text("payment_schedule") or "single",
             award_date=c.date("award_date"), planned_start=start, planned_end=end,
-            is_estimate=c.boolean("is_estimate"), source=c.text("source", required=True),
+            is_estimate=c.boolean("is_estimate"), status=c.choice("status", ALLOCATION_STATUSES, required=False)
+            or "awarded", areas_are_estimate=c.boolean("areas_are_estimate"), source=c.text("source", required=True),
         )
         alloc.areas = [s.get(Area, a) for a in codes]
         alloc.priorities = [priorities[p] for p in pri_keys]

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import select
 
+from services_db.counting import CURRENT, service_states
 from services_db.db import Database
 from services_db.funds import codes_touching, units_touched
 from services_db.models import Service
 from services_db.review.apportion import service_funding
+from services_db.review.context import Context
 from services_db.review.data import ReviewData
 from services_db.review.geography import geography_of
+from services_db.review.shares import funding_known
 
 EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_route", "contact", "capacity",
                  "address", "confidential_location", "last_reviewed", "source"]
@@ -49,9 +52,11 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
 
     Columns: service_id, key, name, description, provider, provider_sector, tier, status, start_date, end_date,
     end_date_is_estimate, theme_keys, themes (names), target_group_keys, commissioners (names, "; "-joined),
-    commissioner_list, annual_funding (£ a year at `as_at`), funding_is_estimate, funding_ends (last end of its
-    funding lines), coverage_codes, coverage (names), plus the `extras` columns. `service_ids` limits the rows
-    (an area page needs only the services covering it, not a nation's 100,000).
+    commissioner_list, annual_funding (£ a year at `as_at`; NaN, never 0, when no current funding line records
+    it), funding_recorded, funding_is_estimate, funding_ends (last end of its
+    funding lines), coverage_codes, coverage (names), state (what it is at `as_at` by `services_db.counting`:
+    current, planned, not yet started, ended, withdrawn), is_current, plus the `extras` columns. `service_ids`
+    limits the rows (an area page needs only the services covering it, not a nation's 100,000).
     """
     services = data.services if service_ids is None else data.services[data.services["service_id"].isin(service_ids)]
     services = services.copy()
@@ -63,9 +68,18 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     services["target_group_keys"] = services["target_groups"]
     services["commissioner_list"] = services["commissioners"].map(lambda t: t if isinstance(t, tuple) else ())
     services["commissioners"] = services["commissioner_list"].map("; ".join)
+    known = services["known_from"] if "known_from" in services.columns else None
+    services["state"] = service_states(services["status"], services["start_date"], services["end_date"], as_at,
+                                       known)
+    services["is_current"] = services["state"] == CURRENT
 
+    # A service with no current funding line with an amount has *unknown* funding, not £0 (review.md v2): its
+    # annual_funding is NaN and funding_recorded False, so pages say "not recorded" and totals leave it out.
     funding = service_funding(data, as_at).set_index("service_id")["annual_funding"]
-    services["annual_funding"] = services["service_id"].map(funding).fillna(0.0)
+    ctx = Context(data, as_at)
+    recorded = pd.Series(funding_known(ctx), index=ctx.service_ids)
+    services["funding_recorded"] = services["service_id"].map(recorded).fillna(False).astype(bool)
+    services["annual_funding"] = services["service_id"].map(funding).where(services["funding_recorded"])
     lines, coverage = data.funding_lines, data.coverage
     if service_ids is not None:
         lines = lines[lines["service_id"].isin(service_ids)]
@@ -96,6 +110,7 @@ class DirectoryFilter:
     providers: list[str] = field(default_factory=list)
     sectors: list[str] = field(default_factory=list)
     funding_ends_before: dt.date | None = None
+    states: list[str] = field(default_factory=list)  # what a service is at the date (counting.CURRENT, PLANNED...)
 
 
 def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -130,14 +145,25 @@ def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None =
     if f.funding_ends_before:
         cutoff = pd.Timestamp(f.funding_ends_before)
         mask &= frame["funding_ends"].notna() & (frame["funding_ends"] < cutoff)
+    if f.states:
+        mask &= frame["state"].isin(f.states)
     return frame[mask].reset_index(drop=True)
+
+
+def current_totals(results: pd.DataFrame) -> tuple[int, float]:
+    """How many of the rows are current at the frame's date and their annual funding: the directory's totals
+    count current services only (a planned or ended service's money is not money at the date)."""
+    current = results[results["is_current"]]
+    return len(current), float(current["annual_funding"].sum())
 
 
 EXPORT_COLUMNS = {
     "key": "Key", "name": "Service", "provider": "Provider", "provider_sector": "Sector", "commissioners":
     "Commissioners", "tier": "Prevention tier", "themes": "Themes", "coverage": "Covers", "annual_funding":
-    "Annual funding (£)", "funding_is_estimate": "Funding is an estimate", "start_date": "Starts", "end_date": "Ends",
-    "end_date_is_estimate": "End date is an estimate", "status": "Status", "description": "Description",
+    "Annual funding (£)", "funding_recorded": "Funding recorded", "funding_is_estimate": "Funding is an estimate",
+    "start_date": "Starts", "end_date": "Ends",
+    "end_date_is_estimate": "End date is an estimate", "status": "Status", "state": "At the date",
+    "description": "Description",
     "eligibility": "Eligibility", "referral_route": "Referral route", "contact": "Contact", "source": "Source",
 }
 

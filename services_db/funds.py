@@ -5,6 +5,10 @@ to the Lancashire Community Safety Strategy Group is itself split nine ways). To
 allocations only; breakdowns show the leaves, plus whatever of a parent its lines do not account for, so no
 pound is counted twice and every breakdown adds back to the fund's allocated total.
 
+What is money follows `services_db.counting`: only awarded and paid allocations are money (an application,
+status "applied", is pipeline, shown apart by `allocation_pipeline`, never as money received; a withdrawn one is
+nothing), and a fund whose period starts after the "as at" date is future money (`fund_periods`, `fund_summary`).
+
 Pure pandas over `ReviewData`, except `allocation_schedules`, which reads the payment schedule the review frames
 do not carry.
 """
@@ -12,11 +16,13 @@ do not carry.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from services_db.counting import allocation_tree_is_money, fund_is_future
 from services_db.db import Database
 from services_db.models import Allocation
 from services_db.review.apportion import split_pence
@@ -47,21 +53,110 @@ def _top_level(allocations: pd.DataFrame) -> pd.DataFrame:
     return allocations[allocations["parent_allocation_id"].isna()]
 
 
-def fund_summary(data: ReviewData, year: str | None = None) -> pd.DataFrame:
-    """fund_key, name, financial_year, owner, total, allocated (top-level lines only), unallocated, share allocated,
-    allocations (count of top-level lines), has_estimates."""
+def _statuses(allocations: pd.DataFrame) -> pd.Series:
+    """Each allocation's status, lower case; a frame or row without one is "awarded" (older records)."""
+    if "status" not in allocations.columns:
+        return pd.Series("awarded", index=allocations.index, dtype=object)
+    return allocations["status"].map(lambda v: v.strip().lower() if isinstance(v, str) and v.strip() else "awarded")
+
+
+def money_allocations(allocations: pd.DataFrame) -> pd.DataFrame:
+    """The allocations that are money (awarded or paid, and so is everything above them in their tree:
+    `services_db.counting.allocation_tree_is_money`)."""
+    return allocations[allocation_tree_is_money(allocations["allocation_id"], allocations["parent_allocation_id"],
+                                                _statuses(allocations))]
+
+
+def allocation_pipeline(data: ReviewData, fund_keys: list[str] | None = None) -> pd.DataFrame:
+    """Applications (status "applied"): money asked for, not received. Shown apart from allocations, never added
+    to them. Columns: allocation_id, fund_key, fund, recipient, purpose, amount, planned_start, planned_end,
+    is_estimate."""
+    alloc = data.allocations
+    if fund_keys is not None:
+        alloc = alloc[alloc["fund_key"].isin(fund_keys)]
+    applied = alloc[_statuses(alloc) == "applied"].copy()
+    fund_name = dict(zip(data.funds["fund_key"], data.funds["name"], strict=False))
+    applied["fund"] = applied["fund_key"].map(fund_name)
+    applied["recipient"] = applied["recipient"].fillna("Recipient not named")
+    applied["purpose"] = applied["purpose"].fillna("").replace("", "Purpose not stated")
+    cols = ["allocation_id", "fund_key", "fund", "recipient", "purpose", "amount", "planned_start", "planned_end",
+            "is_estimate"]
+    return applied[cols].sort_values(["fund_key", "allocation_id"]).reset_index(drop=True)
+
+
+_FY_SPAN = re.compile(r"^\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*$")
+
+
+def _financial_year_span(year: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """'2014-17' -> (1 April 2014, 31 March 2017); NaT for what is not a financial year."""
+    m = _FY_SPAN.match(year) if isinstance(year, str) else None
+    if not m:
+        return pd.NaT, pd.NaT
+    first = int(m.group(1))
+    last = int(m.group(2)) if len(m.group(2)) == 4 else first // 100 * 100 + int(m.group(2))
+    if last <= first:
+        last += 100 if len(m.group(2)) == 2 else 0
+    return pd.Timestamp(first, 4, 1), pd.Timestamp(max(last, first + 1), 3, 31)
+
+
+def fund_periods(funds: pd.DataFrame) -> pd.DataFrame:
+    """Each fund's period: its own start_date / end_date where recorded, else its financial year(s) ("2014-17" is
+    1 April 2014 to 31 March 2017). Columns: fund_key, start, end."""
+    span = [_financial_year_span(y) for y in funds["financial_year"]]
+    start = pd.to_datetime(pd.Series([s for s, _ in span], index=funds.index, dtype="datetime64[ns]"))
+    end = pd.to_datetime(pd.Series([e for _, e in span], index=funds.index, dtype="datetime64[ns]"))
+    if "start_date" in funds.columns:
+        start = pd.to_datetime(funds["start_date"], errors="coerce").fillna(start)
+    if "end_date" in funds.columns:
+        end = pd.to_datetime(funds["end_date"], errors="coerce").fillna(end)
+    return pd.DataFrame({"fund_key": funds["fund_key"], "start": start, "end": end}).reset_index(drop=True)
+
+
+def future_funds(data: ReviewData, as_at: dt.date | pd.Timestamp) -> set[str]:
+    """The funds whose period starts after `as_at`: future money, not money received at that date."""
+    periods = fund_periods(data.funds)
+    return set(periods.loc[fund_is_future(periods["start"], as_at), "fund_key"])
+
+
+def money_totals(data: ReviewData, as_at: dt.date | pd.Timestamp) -> dict[str, float]:
+    """The force's money at a date, each pound once (top-level lines): allocated (awarded or paid, in funds begun by
+    the date), future (awarded or paid, in a fund or with a planned start after the date, as the review counts
+    it) and applied for (pipeline, not money)."""
+    top = _top_level(money_allocations(data.allocations))
+    later = top["fund_key"].isin(future_funds(data, as_at)) | fund_is_future(top["planned_start"], as_at)
+    applied = data.allocations[(_statuses(data.allocations) == "applied")
+                               & data.allocations["parent_allocation_id"].isna()]
+    return {"allocated": round(float(top.loc[~later, "amount"].sum()), 2),
+            "future": round(float(top.loc[later, "amount"].sum()), 2),
+            "applied": round(float(applied["amount"].sum()), 2)}
+
+
+def fund_summary(data: ReviewData, year: str | None = None, as_at: dt.date | pd.Timestamp | None = None) -> pd.DataFrame:
+    """fund_key, name, financial_year, owner, total, allocated (awarded or paid top-level lines only), unallocated
+    (neither awarded nor applied for), share allocated, allocations (count of those lines), has_estimates, applied (top-level applications: pipeline,
+    not in allocated), starts, ends (the fund's period: `fund_periods`), is_future (starts after `as_at`; never
+    when no date is given)."""
     funds = funds_in_year(data, year)
-    top = _top_level(data.allocations)
+    money = money_allocations(data.allocations)
+    top = _top_level(money)
     allocated = top.groupby("fund_key")["amount"].sum()
     count = top.groupby("fund_key").size()
-    estimates = data.allocations.groupby("fund_key")["is_estimate"].any()
+    estimates = money.groupby("fund_key")["is_estimate"].any()
+    every_top = _top_level(data.allocations)
+    applied = every_top[_statuses(every_top) == "applied"].groupby("fund_key")["amount"].sum()
     out = funds[["fund_key", "name", "financial_year", "owner", "total_amount"]].rename(columns={"total_amount": "total"})
     out = out.copy()
     out["allocated"] = out["fund_key"].map(allocated).fillna(0.0).round(2)
-    out["unallocated"] = (out["total"] - out["allocated"]).round(2)
+    out["applied"] = out["fund_key"].map(applied).fillna(0.0).round(2)
+    out["unallocated"] = (out["total"] - out["allocated"] - out["applied"]).round(2)
     out["share_allocated"] = np.where(out["total"] > 0, out["allocated"] / out["total"], np.nan)
     out["allocations"] = out["fund_key"].map(count).fillna(0).astype(int)
     out["has_estimates"] = out["fund_key"].map(estimates).fillna(False).astype(bool)
+    periods = fund_periods(funds)
+    out["starts"] = periods["start"].to_numpy()
+    out["ends"] = periods["end"].to_numpy()
+    out["is_future"] = (fund_is_future(out["starts"], as_at) if as_at is not None
+                        else np.zeros(len(out), dtype=bool))
     return out.reset_index(drop=True)
 
 
@@ -69,9 +164,10 @@ def allocation_lines(data: ReviewData, fund_keys: list[str] | None = None) -> pd
     """The leaves of the allocation tree for some funds (all when None), with a line for each parent's remainder.
 
     Columns: allocation_id, fund_key, fund, recipient, purpose, priorities (names, "; "-joined), area_codes,
-    amount, planned_start, planned_end, is_estimate. The amounts add up to the funds' allocated totals.
+    amount, planned_start, planned_end, is_estimate. The amounts add up to the funds' allocated totals: money only
+    (awarded or paid; applications are `allocation_pipeline`).
     """
-    alloc = data.allocations
+    alloc = money_allocations(data.allocations)
     if fund_keys is not None:
         alloc = alloc[alloc["fund_key"].isin(fund_keys)]
     parent_ids = set(alloc["parent_allocation_id"].dropna().astype(int))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -36,6 +37,8 @@ SERVICE_STATUSES = ("active", "planned", "ended")
 AREA_LEVELS = ("lsoa", "district", "area", "division", "force")
 GAP_STATUSES = ("raised", "acknowledged", "referred", "resolved", "closed")
 ROLES = ("viewer", "early_action", "commissioner", "opcc", "admin")
+# applied: a bid or application (pipeline, not money); awarded and paid: money; withdrawn: nothing
+ALLOCATION_STATUSES = ("applied", "awarded", "paid", "withdrawn")
 
 
 def utcnow() -> dt.datetime:
@@ -130,6 +133,9 @@ class Service(Versioned, Base):
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     end_date_is_estimate: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # The date the record first became known (its source report's, or the day it was entered): a missing start
+    # counts from here, never from the beginning of time (services_db.counting).
+    known_from: Mapped[dt.date | None] = mapped_column(Date, default=dt.date.today)
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date)
     confidential_location: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     address: Mapped[str] = mapped_column(Text, default="", nullable=False)
@@ -167,6 +173,16 @@ class Fund(Versioned, Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(300), nullable=False)
     owner: Mapped[Organisation | None] = relationship()
+    # The areas the fund is open to (any level); none means the whole force.
+    eligible_areas: Mapped[list[Area]] = relationship(secondary=lambda: fund_eligible_area)
+
+
+fund_eligible_area = Table(
+    "fund_eligible_area",
+    Base.metadata,
+    Column("fund_id", ForeignKey("fund.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ForeignKey("area.code"), primary_key=True),
+)
 
 
 class FundingLine(Base):
@@ -203,7 +219,9 @@ allocation_priority = Table(
 
 
 class Allocation(Versioned, Base):
-    """Money from a fund to a recipient, service and/or area; a `parent` makes it a breakdown line."""
+    """Money from a fund to a recipient, service and/or area; a `parent` makes it a breakdown line (a part of the
+    parent's money, counted once). Only `awarded` and `paid` allocations are money; `applied` is pipeline.
+    `areas_are_estimate`: the areas were placed by a rule, the source does not break the money down by them."""
 
     __tablename__ = "allocation"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +237,9 @@ class Allocation(Versioned, Base):
     planned_start: Mapped[dt.date | None] = mapped_column(Date)
     planned_end: Mapped[dt.date | None] = mapped_column(Date)
     is_estimate: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), default="awarded", server_default="awarded", nullable=False)
+    areas_are_estimate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                     nullable=False)
     source: Mapped[str] = mapped_column(String(300), nullable=False)
     fund: Mapped[Fund] = relationship()
     recipient: Mapped[Organisation | None] = relationship()

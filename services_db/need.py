@@ -5,10 +5,13 @@ area's rate is compared through its 95% confidence interval: if the whole interv
 area is "higher", below it "lower", otherwise "similar". Where the indicator has a direction (`higher_is`
 "worse" or "better") higher/lower become worse/better; where it has none ("neutral") they stay higher/lower.
 
-Intervals: a proportion (numerator ≤ denominator, e.g. a percentage) uses Wilson's score interval; a count over
-a population (incidents per 1,000 residents) uses Byar's approximation to the Poisson interval. Both are what
-Fingertips uses. Counts with no denominator of their own are set against the area's residents, so a rate per
-1,000 residents is what is compared; where those residents are an estimate the result says so.
+Intervals (review.md v2): the method is chosen from the indicator's unit (`services_db.review.intervals`), never
+from the size of its figures. Counts, and rates per 1,000 or 100,000, use Byar's approximation to the Poisson
+interval; proportions (numerator <= denominator, unit "%") use Wilson's score interval and are shown as a
+percentage; a value made by a rule (an estimate) gets no interval and is marked as an estimate; scores and ranks
+(IMD) are never summed (an area's value is the population-weighted mean of its districts') and get no interval.
+Counts with no denominator of their own are set against the area's residents, so a rate per 1,000 residents is
+what is compared; where those residents are an estimate the result says so.
 
 Everything here is pure (no database, no Streamlit) so the pages, the briefings and the tests share it.
 """
@@ -22,53 +25,48 @@ import pandas as pd
 
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.geography import geography_of
+from services_db.review.intervals import (
+    BYAR,
+    NONE,
+    PROPORTION,
+    RATE,
+    SCORE,
+    WILSON,
+    Z95,
+    byar_interval,
+    indicator_kind,
+    interval_method,
+    shown_per,
+    wilson_interval,
+)
 
-Z95 = 1.959963984540054
-PER = 1000.0  # rates are shown per 1,000 residents
+__all__ = ["Z95", "PER", "wilson_interval", "byar_interval", "rate_interval", "compare", "area_need", "lsoa_need",
+           "need_trends"]
 
-
-def wilson_interval(numerator: float, denominator: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion numerator/denominator, as fractions (0..1)."""
-    if not denominator or denominator <= 0 or numerator < 0 or numerator > denominator:
-        return (math.nan, math.nan)
-    p = numerator / denominator
-    n = denominator
-    centre = 2 * n * p + z * z
-    spread = z * math.sqrt(z * z + 4 * n * p * (1 - p))
-    base = 2 * (n + z * z)
-    return ((centre - spread) / base, (centre + spread) / base)
-
-
-def byar_interval(count: float, z: float = Z95) -> tuple[float, float]:
-    """Byar's approximation to the 95% Poisson interval of an observed count (lower, upper counts)."""
-    if count is None or not math.isfinite(count) or count < 0:
-        return (math.nan, math.nan)
-    if count == 0:
-        lower = 0.0
-    else:
-        lower = count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
-    c1 = count + 1
-    upper = c1 * (1 - 1 / (9 * c1) + z / (3 * math.sqrt(c1))) ** 3
-    return (max(lower, 0.0), upper)
+PER = 1000.0  # rates are shown per 1,000 residents unless the unit says otherwise
 
 
 def rate_interval(numerator: float, denominator: float, per: float = PER,
-                  proportion: bool | None = None) -> tuple[float, float, float]:
-    """(value, lower, upper) of numerator/denominator × per, with Wilson for proportions and Byar for counts.
+                  proportion: bool | None = None, method: str | None = None) -> tuple[float, float, float]:
+    """(value, lower, upper) of numerator/denominator x per: Wilson for proportions, Byar for counts, none for
+    `method="none"` (an estimate or a score: the value alone).
 
-    `proportion=None` decides from the figures: a numerator no larger than its denominator that came with its
-    own denominator is a proportion; callers setting counts against residents pass `proportion=False`.
+    `method` (Byar, Wilson, none: `services_db.review.intervals.interval_method`) wins; otherwise
+    `proportion=True` means Wilson and anything else Byar. Callers choose from the indicator's unit, never from
+    whether the numerator happens to be smaller than the denominator.
     """
     if not denominator or denominator <= 0 or numerator is None or not math.isfinite(numerator):
         return (math.nan, math.nan, math.nan)
     value = numerator / denominator * per
-    if proportion is None:
-        proportion = 0 <= numerator <= denominator
-    if proportion:
+    if method is None:
+        method = WILSON if proportion else BYAR
+    if method == WILSON:
         lo, hi = wilson_interval(numerator, denominator)
         return (value, lo * per, hi * per)
-    lo, hi = byar_interval(numerator)
-    return (value, lo / denominator * per, hi / denominator * per)
+    if method == BYAR:
+        lo, hi = byar_interval(numerator)
+        return (value, lo / denominator * per, hi / denominator * per)
+    return (value, math.nan, math.nan)
 
 
 def compare(lower: float, upper: float, benchmark: float, higher_is: str = "neutral") -> str:
@@ -90,7 +88,7 @@ def compare(lower: float, upper: float, benchmark: float, higher_is: str = "neut
 
 NEED_COLUMNS = [
     "indicator_key", "indicator", "unit", "higher_is", "period", "count", "denominator", "rate", "lower", "upper",
-    "force_rate", "comparison", "is_estimate", "rate_unit",
+    "force_rate", "comparison", "is_estimate", "rate_unit", "kind", "interval",
 ]
 
 
@@ -113,47 +111,65 @@ def _latest(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
-    """The area's latest value of each indicator with a district figure, its 95% CI and the force comparison.
+    """The area's latest value of each indicator with a figure for every one of its districts, its 95% CI (by
+    the method the unit calls for) and the force comparison.
 
     An area's count is the sum over its districts; the force value is the sum over the districts that have a
-    figure (an indicator measured in 12 of 14 districts is compared with those 12). Rates are per 1,000
-    residents unless the indicator brings its own numerator and denominator.
+    figure (an indicator measured in 12 of 14 districts is compared with those 12). An area with no figure for
+    one of its districts has no figure (missing is not zero): the indicator is left out of its table. Rates
+    are per 1,000 residents unless the unit gives its own base; proportions are percentages. Columns: see
+    `NEED_COLUMNS`; `kind` is count, rate, proportion or score, `interval` Byar, Wilson or none.
     """
     areas = data.areas
-    pop = dict(zip(areas["code"], areas["population"], strict=False))
+    pop = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
     pop_est = dict(zip(areas["code"], areas["population_is_estimate"], strict=False))
     districts = set(_descendants(areas, area_code, "district"))
     need = data.need[data.need["area_code"].isin(set(areas.loc[areas["level"] == "district", "code"]))]
-    need = _latest(need)
+    need = _latest(need[need["value"].notna() | (need["numerator"].notna() & need["denominator"].notna())])
     rows = []
     for ind in data.indicators.itertuples(index=False):
         vals = need[need["indicator_key"] == ind.indicator_key]
         if vals.empty:
             continue
         own = vals[vals["area_code"].isin(districts)]
-        if own.empty:
-            continue
-        has_den = vals["denominator"].notna().all() and vals["numerator"].notna().all()
-        if has_den:
+        if own.empty or set(own["area_code"]) != districts:
+            continue  # a district without a figure: the area has no figure, not a part-sum
+        kind = indicator_kind(ind.unit)
+        value_est = bool(own["is_estimate"].fillna(False).astype(bool).any())
+        own_pop = np.array([pop.get(c, np.nan) for c in own["area_code"]], dtype=float)
+        all_pop = np.array([pop.get(c, np.nan) for c in vals["area_code"]], dtype=float)
+        den_est = any(bool(pop_est.get(c, True)) for c in own["area_code"])
+        has_ratio = bool(vals["denominator"].notna().all() and vals["numerator"].notna().all())
+        per = shown_per(ind.unit)
+        if kind == SCORE:  # never summed: the population-weighted mean of its districts', with no interval
+            num, den = float((own["value"] * own_pop).sum()), float(own_pop.sum())
+            f_num, f_den = float((vals["value"] * all_pop).sum()), float(all_pop.sum())
+            per, rate_unit, method = 1.0, str(ind.unit or "score"), NONE
+        elif has_ratio:
             num, den = own["numerator"].sum(), own["denominator"].sum()
             f_num, f_den = vals["numerator"].sum(), vals["denominator"].sum()
-            is_prop = bool((vals["numerator"] <= vals["denominator"]).all())
-            per = 100.0 if is_prop else PER
-            rate_unit = "%" if is_prop else "per 1,000"
+            rate_unit = "%" if kind == PROPORTION else f"per {per:,.0f}"
+            method = interval_method(ind.unit, has_ratio=True, is_estimate=value_est)
             den_est = False
-        else:
-            num, den = own["value"].sum(), sum(pop.get(c, np.nan) for c in own["area_code"])
-            f_num = vals["value"].sum()
-            f_den = sum(pop.get(c, np.nan) for c in vals["area_code"])
-            is_prop, per, rate_unit = False, PER, "per 1,000 residents"
-            den_est = any(bool(pop_est.get(c, True)) for c in vals["area_code"])
-        value, lo, hi = rate_interval(num, den, per, proportion=is_prop)
+        elif kind == PROPORTION:  # a percentage without its numerator and denominator: no interval
+            num, den = float((own["value"] / 100.0 * own_pop).sum()), float(own_pop.sum())
+            f_num, f_den = float((vals["value"] / 100.0 * all_pop).sum()), float(all_pop.sum())
+            per, rate_unit, method = 100.0, "%", NONE
+        else:  # a count (or a rate given per its base) set against the residents
+            own_n = own["value"] * own_pop / per if kind == RATE else own["value"]
+            all_n = vals["value"] * all_pop / per if kind == RATE else vals["value"]
+            num, f_num = float(own_n.sum()), float(all_n.sum())
+            den, f_den = float(own_pop.sum()), float(all_pop.sum())
+            rate_unit = f"per {per:,.0f} residents"
+            method = interval_method(ind.unit, has_ratio=False, is_estimate=value_est)
+        value, lo, hi = rate_interval(num, den, per, method=method)
         force_rate = f_num / f_den * per if f_den else math.nan
         rows.append(dict(
             indicator_key=ind.indicator_key, indicator=ind.name, unit=ind.unit, higher_is=ind.higher_is,
-            period=str(own["period"].iloc[0]), count=float(num), denominator=float(den), rate=value, lower=lo,
-            upper=hi, force_rate=force_rate, comparison=compare(lo, hi, force_rate, ind.higher_is),
-            is_estimate=bool(own["is_estimate"].any()) or den_est, rate_unit=rate_unit,
+            period=str(own["period"].iloc[0]), count=float(num) if kind != SCORE else math.nan,
+            denominator=float(den), rate=value, lower=lo, upper=hi, force_rate=force_rate,
+            comparison=compare(lo, hi, force_rate, ind.higher_is), is_estimate=value_est or den_est,
+            rate_unit=rate_unit, kind=kind, interval=method,
         ))
     return pd.DataFrame(rows, columns=NEED_COLUMNS)
 

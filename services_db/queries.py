@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import func, select
 
+from services_db.counting import MONEY_STATUSES
 from services_db.db import Database
 from services_db.models import (
     Allocation,
@@ -32,6 +33,7 @@ from services_db.models import (
     Theme,
     allocation_area,
     allocation_priority,
+    fund_eligible_area,
     indicator_theme,
     plan_area,
     service_priority,
@@ -99,9 +101,9 @@ def _read_review_data(db: Database) -> ReviewData:
     services = _frame(db, select(
         Service.id.label("service_id"), Service.name, provider.c.name.label("provider"),
         provider.c.sector.label("provider_sector"), Service.tier, Service.status, Service.start_date,
-        Service.end_date, Service.end_date_is_estimate,
+        Service.end_date, Service.end_date_is_estimate, Service.known_from,
     ).outerjoin(provider, provider.c.id == Service.provider_id).order_by(Service.id))
-    _dates(services, "start_date", "end_date")
+    _dates(services, "start_date", "end_date", "known_from")
     _attach(services, "service_id", "themes",
             _tuples(_frame(db, select(service_theme.c.service_id, service_theme.c.theme_key)),
                     "service_id", "theme_key"))
@@ -132,15 +134,21 @@ def _read_review_data(db: Database) -> ReviewData:
         need[col] = need[col].astype(float)
 
     owner = Organisation.__table__.alias("owner")
-    funds = _frame(db, select(Fund.key.label("fund_key"), Fund.name, Fund.money_source, Fund.financial_year,
-                              Fund.total_amount, owner.c.name.label("owner"))
+    funds = _frame(db, select(Fund.id, Fund.key.label("fund_key"), Fund.name, Fund.money_source,
+                              Fund.financial_year, Fund.total_amount, owner.c.name.label("owner"), Fund.start_date,
+                              Fund.end_date)
                    .outerjoin(owner, owner.c.id == Fund.owner_id).order_by(Fund.id))
-    _money(funds, "total_amount")
+    _money(_dates(funds, "start_date", "end_date"), "total_amount")
+    _attach(funds, "id", "eligible_area_codes",
+            _tuples(_frame(db, select(fund_eligible_area.c.fund_id.label("id"), fund_eligible_area.c.area_code)),
+                    "id", "area_code"))
+    funds = funds.drop(columns=["id"])
 
     allocations = _frame(db, select(
         Allocation.id.label("allocation_id"), Fund.key.label("fund_key"), Organisation.name.label("recipient"),
         Allocation.service_id, Allocation.amount, Allocation.purpose, Allocation.planned_start,
         Allocation.planned_end, Allocation.is_estimate, Allocation.parent_id.label("parent_allocation_id"),
+        Allocation.status, Allocation.areas_are_estimate,
     ).join(Fund, Fund.id == Allocation.fund_id).outerjoin(Organisation, Organisation.id == Allocation.recipient_id)
      .order_by(Allocation.id))
     _money(_dates(allocations, "planned_start", "planned_end"), "amount")
@@ -177,9 +185,15 @@ def _shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline_figures(db: Database) -> dict[str, float | int]:
-    """The counts on the front page: services, organisations, funds and money allocated (top-level lines only)."""
+    """The counts on the front page: services, organisations, funds and money allocated.
+
+    Money allocated counts each pound once (top-level allocations only: a breakdown line, such as a district CSP
+    grant inside the Community Safety Grant's allocation to CSPs, is part of its parent) and only money: awarded
+    or paid, never an application or a withdrawn award (review.md v2, `services_db.counting.MONEY_STATUSES`).
+    """
     with db.sessions() as s:
-        allocated = s.scalar(select(func.coalesce(func.sum(Allocation.amount), 0)).where(Allocation.parent_id.is_(None)))
+        allocated = s.scalar(select(func.coalesce(func.sum(Allocation.amount), 0))
+                             .where(Allocation.parent_id.is_(None), Allocation.status.in_(sorted(MONEY_STATUSES))))
         return {
             "services": s.scalar(select(func.count(Service.id))),
             "organisations": s.scalar(select(func.count(Organisation.id))),

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from services_db.areas import AreaProfile
+from services_db.areas import REVIEW_SECTIONS, AreaProfile
 from services_db.documents import figures as fig
 from services_db.documents.model import (
     ESTIMATE_KEY,
@@ -24,6 +25,7 @@ from services_db.documents.model import (
     Briefing,
     Bullets,
     Figure,
+    FindingList,
     Heading,
     PageBreak,
     Para,
@@ -31,10 +33,13 @@ from services_db.documents.model import (
     TitlePage,
     date_long,
 )
+from services_db.review import Finding, Findings
 from services_db.review.apportion import area_apportionment
 from services_db.review.data import ReviewData
+from services_db.review.shown import ShownTable, finding_tables
 
-SUMMARY_FINDINGS = 5
+SUMMARY_FINDINGS = 5  # page 1 asks at most this many questions for partners ...
+MIN_QUESTIONS = 3  # ... and at least this many when the review finds that much
 PRINT_LIMIT = 30  # findings printed per kind: on paper the largest matter; at national size an area has hundreds
 TIER_NAMES = {"primary": "Primary", "secondary": "Secondary", "tertiary": "Tertiary"}
 
@@ -94,41 +99,190 @@ def _title_page(p: AreaProfile, fingerprint: str, data_updated: str, sources: li
     note = (f"Snapshot: every figure in this briefing is as at {date_long(p.as_at)} and was built from the data "
             f"with fingerprint {fingerprint}. Building it again from the same data and date gives the same figures. "
             + ESTIMATE_KEY)
-    return TitlePage(title=p.name, subtitle="Partnership Commissioning Review \u00b7 briefing for the Place-Based "
-                     "Chief Inspector: need, plans, activity and review", facts=facts,
-                     sources=tuple(sources) or ("Not recorded.",), note=note)
+    return TitlePage(title=p.name, subtitle=f"Briefing for the Place-Based Chief Inspector \u00b7 figures as at "
+                     f"{date_long(p.as_at)}", facts=facts, sources=tuple(sources) or ("Not recorded.",), note=note)
+
+
+ABOUT_HEADING = "About this briefing"
+FORCE_HEADING = "Across the force"
+QUESTIONS_HEADING = "Questions for partners"
+HOUSEKEEPING = ("unlinked", "data")
+PER_KIND = 2  # page 1 asks at most two questions of one kind while another kind has one to ask  # findings that tidy the records: never a page-1 question before the rest
+
+
+def about_blocks(tp: TitlePage) -> list:
+    """What page 1 used to hold (the area's facts, thresholds, fingerprint and sources), near the end."""
+    blocks: list = [Heading(ABOUT_HEADING, 1),
+                    Table(("About", "Value"), tuple((k, v) for k, v in tp.facts), widths=(1, 3), align=("l", "l")),
+                    Heading("Data sources", 2), Bullets(tuple(tp.sources))]
+    if tp.note:
+        blocks.append(Para(tp.note, "note"))
+    return blocks
+
+
+def top_questions(f: Findings, most: int = SUMMARY_FINDINGS, least: int = MIN_QUESTIONS) -> list[Finding]:
+    """The 3 to 5 findings whose questions matter most for the area, in the order page 1 asks them.
+
+    The area's own findings only (scope "area"), in the review's order of importance: first the largest of each
+    kind (tidying findings, services linked to no priority or money with no coverage, last), then the next
+    largest, at most PER_KIND of a kind while others wait. Findings about the whole force (funds, force-wide
+    duplication, data) are asked only when the area has fewer than `least` findings of its own. A question
+    already asked is not asked twice.
+    """
+    local = [x for x in f.findings if x.scope == "area" and x.question]
+    picked: list[Finding] = []
+    asked: set[str] = set()
+
+    def take(x: Finding) -> None:
+        if len(picked) < most and x.question not in asked:
+            picked.append(x)
+            asked.add(x.question)
+
+    first: dict[str, Finding] = {}
+    for x in local:
+        first.setdefault(x.kind, x)
+    for x in local:
+        if first[x.kind] is x and x.kind not in HOUSEKEEPING:
+            take(x)
+    for x in local:
+        if sum(y.kind == x.kind for y in picked) < PER_KIND:
+            take(x)
+    for x in local:
+        if len(picked) < least:
+            take(x)
+    if len(picked) < least:
+        for x in [y for y in f.findings if y.scope == "force" and y.question] + list(f.across):
+            if len(picked) < least:
+                take(x)
+    return picked
+
+
+def finding_list(found: Iterable[Finding], *, question_first: bool = False, numbered: bool = False) -> FindingList:
+    return FindingList(tuple((marked(x.sentence, x.is_estimate), x.question) for x in found), numbered=numbered,
+                       question_first=question_first)
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{'no' if count == 0 else f'{count:,}'} {one if count == 1 else many}"
+
+
+def _column_sum(table: pd.DataFrame | None, column: str) -> float:
+    if table is None or table.empty or column not in table.columns:
+        return 0.0
+    return float(pd.to_numeric(table[column], errors="coerce").fillna(0.0).clip(lower=0.0).sum())
+
+
+def _area_groups(f: Findings) -> pd.DataFrame:
+    """The duplication groups that are the area's own findings (force-wide ones are the force's)."""
+    groups = f.tables.get("duplication", pd.DataFrame())
+    if groups is None or groups.empty:
+        return pd.DataFrame()
+    if "force_wide" in groups.columns:
+        groups = groups[~groups["force_wide"].astype(bool)]
+    return groups
+
+
+def summary_counts(p: AreaProfile) -> dict[str, float]:
+    """The figures page 1's summary gives, each from the review's own tables (each pound once)."""
+    f = p.review.findings
+    gaps = f.tables.get("gaps", pd.DataFrame())
+    if len(gaps) and "is_gap" in gaps.columns:
+        gaps = gaps[gaps["is_gap"].astype(bool)]
+    groups = _area_groups(f)
+    ids = {int(s) for t in groups.get("service_ids", pd.Series(dtype=object)) for s in t} if len(groups) else set()
+    funding = f.tables.get("service_funding", pd.DataFrame())
+    dup_money = float(funding.loc[funding["service_id"].isin(ids), "annual_funding"].sum()) if len(funding) else 0.0
+    cliff = f.tables.get("cliff_total", pd.DataFrame())
+    at_risk = _column_sum(cliff, "at_risk") if len(cliff) else sum(
+        x.importance for x in f.of_kind("cliff") if math.isfinite(x.importance))
+    first_end = cliff["first_end"].dropna().min() if len(cliff) and "first_end" in cliff.columns else None
+    return {
+        "gaps": float(len([x for x in f.of_kind("gap") if x.scope == "area"])),
+        "money_to_parity": _column_sum(gaps, "money_to_parity"),
+        "duplication_groups": float(len([x for x in f.of_kind("duplication") if x.scope == "area"])),
+        "duplication_services": float(len(ids)), "duplication_funding": dup_money,
+        "at_risk": float(at_risk), "first_end": first_end,
+        "unanswered": float(p.plans.unanswered),
+        "force_findings": float(len([x for x in f.findings if x.scope == "force"]) + len(f.across)),
+    }
 
 
 def _summary(p: AreaProfile, apportioned_total: float) -> list:
     f = p.review.findings
-    n_gaps = len(f.of_kind("gap"))
-    n_dup = len(f.of_kind("duplication"))
-    n_cliff = len(f.of_kind("cliff"))
+    c = summary_counts(p)
     n_services = len(p.activity.services)
-    def n(count: int, one: str, many: str) -> str:
-        return f"{count} {one if count == 1 else many}"
-
-    unanswered = p.plans.unanswered
-    lead = (f"{n(n_services, 'commissioned service covers', 'commissioned services cover')} some part of {p.name}, "
-            f"with {pounds(p.activity.annual_funding)} a year of funding between them as at {date_long(p.as_at)} "
-            f"(whole services; the area's share by population is {pounds(apportioned_total)}). The review finds "
-            f"{n(n_gaps, 'gap', 'gaps')}, {n(n_dup, 'duplication group', 'duplication groups')} and "
-            f"{n(n_cliff, 'funding cliff', 'funding cliffs')} here; "
-            f"{n(unanswered, 'priority', 'priorities')} of the plans that apply "
-            f"{'has' if unanswered == 1 else 'have'} no service linked to {'it' if unanswered == 1 else 'them'} "
-            f"in the area.")
-    top = f.findings[:SUMMARY_FINDINGS]
-    blocks: list = [Heading("Summary", 1), Para(lead, "lead"),
-                    Heading(f"The {len(top)} most important findings", 2)]
-    if top:
-        blocks.append(Bullets(tuple(marked(x.sentence, x.is_estimate) for x in top), numbered=True))
+    parts = [_n(int(c["gaps"]), "gap in service", "gaps in service")
+             + (f" ({pounds(c['money_to_parity'])} a year more would reach parity)" if c["money_to_parity"] > 0
+                else "")]
+    parts.append(_n(int(c["duplication_groups"]), "duplication group", "duplication groups")
+                 + (f" among {_n(int(c['duplication_services']), 'service', 'services')} with "
+                    f"{pounds(c['duplication_funding'])} a year of recorded funding" if c["duplication_groups"] else ""))
+    if c["at_risk"] > 0:
+        parts.append(f"{pounds(c['at_risk'])} a year of the area's funding ending within "
+                     f"{f.params['cliff_months']} months" + (f", the first on {date_long(pd.Timestamp(c['first_end']))}"
+                                                            if c["first_end"] is not None and pd.notna(c["first_end"])
+                                                            else ""))
     else:
-        blocks.append(Para("The review finds nothing to report for this area at this date."))
-    blocks.append(Para("Findings are ordered by the money involved (money to parity for a gap, combined funding "
-                       "for a duplication group, the sum at risk at a cliff). " + ESTIMATE_KEY, "note"))
+        parts.append(f"no funding ending within {f.params['cliff_months']} months")
+    unanswered = int(c["unanswered"])
+    parts.append(_n(unanswered, "plan priority", "plan priorities") + " with no service linked to "
+                 + ("it" if unanswered == 1 else "them"))
+    lead = (f"As at {date_long(p.as_at)}, {_n(n_services, 'commissioned service covers', 'commissioned services cover')}"
+            f" some part of {p.name}, with {pounds(p.activity.annual_funding)} a year of recorded funding between "
+            f"them (whole services; the area's share by population is {pounds(apportioned_total)}). The review finds "
+            f"here: {'; '.join(parts[:-1])}; and {parts[-1]}.")
+    if c["force_findings"]:
+        lead += (f" A further {_n(int(c['force_findings']), 'finding', 'findings')} about the whole force "
+                 f"(funds, force-wide duplication) {'is' if c['force_findings'] == 1 else 'are'} under "
+                 f"\u201c{FORCE_HEADING}\u201d.")
+    top = top_questions(f)
+    blocks: list = [Heading("Summary", 1), Para(lead, "lead"), Heading(QUESTIONS_HEADING, 2)]
+    if top:
+        blocks.append(finding_list(top, question_first=True, numbered=True))
+        blocks.append(Para(
+            "The largest finding of each kind first, by the money involved; each question names the partners the "
+            "data show can act, and is asked again after its finding in the Review. (est.) marks an estimate.",
+            "note"))
+    else:
+        blocks.append(Para("The review finds nothing to ask partners about for this area at this date."))
     blocks.append(PageBreak())
     return blocks
 
+
+def scoped_tables(f: Findings, kind: str, force: bool) -> list[ShownTable]:
+    """The tables beside a kind's findings, keeping the rows of one scope where the rows say (duplication groups
+    carry `force_wide`): the Review shows the area's own groups, "Across the force" the force-wide ones."""
+    out = []
+    for t in finding_tables(f, kind):
+        if t.keys and all(isinstance(k, Mapping) and "force_wide" in k for k in t.keys):
+            pick = [i for i, k in enumerate(t.keys) if bool(k["force_wide"]) == force]
+            t = replace(t, rows=tuple(t.rows[i] for i in pick), keys=tuple(t.keys[i] for i in pick))
+        out.append(t)
+    return out
+
+
+def _across(p: AreaProfile) -> list:
+    """The force section: findings about the whole force that bear on the area, each with its question."""
+    f = p.review.findings
+    found = [x for x in f.findings if x.scope == "force"] + list(f.across)
+    blocks: list = [Heading(FORCE_HEADING, 1), Para(
+        f"Findings about the force as a whole that bear on {p.name}: duplication among services that all cover the "
+        f"whole force, funds and themes shared between the districts where a district of {p.name} received "
+        "nothing, and data to check. Each is reported once for the force and appears in every briefing it bears "
+        "on; it is not counted among the area's own findings.")]
+    if not found:
+        return blocks + [Para(f"Nothing about the whole force bears on {p.name} at this date.")]
+    for kind, heading in REVIEW_SECTIONS.items():
+        these = [x for x in found if x.kind == kind]
+        if not these:
+            continue
+        shown = these[:PRINT_LIMIT]
+        blocks += [Heading(heading, 2), finding_list(shown)]
+        if len(these) > len(shown):
+            blocks.append(Para(f"The {len(shown)} largest of {len(these):,} findings of this kind are printed here."))
+        for t in scoped_tables(f, kind, force=True):
+            blocks += review_table(t)
+    return blocks
 
 def _need(p: AreaProfile, data: ReviewData, features: dict[str, list[dict]] | None) -> list:
     ind = p.need.indicators
@@ -223,7 +377,8 @@ def _activity(p: AreaProfile, data: ReviewData, share: pd.DataFrame) -> list:
         f"{len(services)} commissioned services cover some part of {p.name}; their annual funding as at "
         f"{date_long(p.as_at)} is {pounds(p.activity.annual_funding)} (whole services, some of which also work "
         f"elsewhere). The area's share of that money, split by population over the LSOAs each service covers, is "
-        f"{pounds(float(share['amount'].sum()))}. The appendix lists every service.")]
+        f"{pounds(float(share['amount'].sum()))}. Only services current at that date are counted; the appendix "
+        "lists them all.")]
     long = share.explode("theme_keys").dropna(subset=["theme_keys"])
     long = long.assign(theme_name=long["theme_keys"].map(lambda k: theme_name.get(k, str(k))))
     blocks.append(Heading("Funding by theme and prevention tier", 2))
@@ -259,27 +414,6 @@ def _chart_height(n_themes: int) -> float:
     return round(max(2.2, 0.55 + 0.32 * max(n_themes, 1)) * 2.54, 3)
 
 
-def _review_table(kind: str, table: pd.DataFrame) -> Table | None:
-    if table is None or table.empty:
-        return None
-    if kind == "gap":
-        return Table(("Theme", "Need share", "Provision share", "Provision", "Money to parity", "Reason"), tuple(
-            (str(r.theme_name), pct(r.need_share) + (f" {ESTIMATE_MARK}" if r.need_is_estimate else ""),
-             pct(r.provision_share), pounds(r.provision), pounds(max(r.money_to_parity, 0.0)), str(r.reason))
-            for r in table.itertuples(index=False)), widths=(2, 1.3, 1.3, 1.3, 1.4, 2.7),
-            align=("l", "r", "r", "r", "r", "l"))
-    if kind == "duplication":
-        return Table(("Theme", "Services", "Commissioners", "Overlap", "Combined funding"), tuple(
-            (str(r.theme_name), _joined(r.services), _joined(r.commissioners), pct(r.overlap),
-             pounds(r.combined_funding)) for r in table.itertuples(index=False)),
-            widths=(1.6, 4.5, 2.6, 1, 1.5), align=("l", "l", "l", "r", "r"))
-    if kind == "cliff":
-        return Table(("Service", "Commissioner", "Annual amount", "Ends"), tuple(
-            (str(r.service), str(r.commissioner), pounds(r.annual_amount), day(r.end_date, bool(r.end_is_estimate)))
-            for r in table.itertuples(index=False)), widths=(4, 3, 1.5, 1.6), align=("l", "l", "r", "r"))
-    return None
-
-
 def _raised(p: AreaProfile) -> list:
     raised = p.review.raised
     blocks: list = [Heading("Gaps raised by Early Action Teams", 2)]
@@ -294,43 +428,88 @@ def _raised(p: AreaProfile) -> list:
 
 def _review(p: AreaProfile) -> list:
     blocks: list = [Heading("Review", 1), Para(
-        "Gaps, duplication, inequity and funding cliffs as the review finds them, each as a sentence with the table "
-        "behind it. Every number in a sentence is in the table beside it.")]
-    for kind, heading, found, table in p.review.sections():
+        f"Gaps, duplication, inequity and funding cliffs in {p.name} as the review finds them, each as a sentence "
+        "with the table behind it, followed by the question for the partners who can act on it. Every number in a "
+        f"sentence is in the table beside it. Findings about the whole force are under \u201c{FORCE_HEADING}\u201d.")]
+    for kind, heading, found, _table in p.review.sections():
+        elsewhere = [x for x in found if x.scope != "area"]
+        found = [x for x in found if x.scope == "area"]
         if not found and kind in ("fair_share", "data"):
             continue
         blocks.append(Heading(heading, 2))
+        if not found and elsewhere:
+            blocks.append(Para(f"{_n(len(elsewhere), 'finding', 'findings')} of this kind about the whole force "
+                               f"{'is' if len(elsewhere) == 1 else 'are'} under \u201c{FORCE_HEADING}\u201d."))
+            continue
         if found:
             shown = found[:PRINT_LIMIT]
-            blocks.append(Bullets(tuple(marked(x.sentence, x.is_estimate) for x in shown)))
+            blocks.append(finding_list(shown))
             if len(found) > len(shown):
                 blocks.append(Para(
                     f"The {len(shown)} largest of {len(found):,} findings of this kind are printed here; the area "
                     f"page's Review section and “python -m services_db review --area \"{p.name}\"” list them all."))
         else:
             blocks.append(Para("Nothing found for this area at this date."))
-        if table is not None and kind == "cliff" and len(table) > 2 * PRINT_LIMIT:
-            table = table.sort_values("annual_amount", ascending=False, kind="stable")
-        t = _review_table(kind, table.head(2 * PRINT_LIMIT) if table is not None else None)
-        if t is not None and found:
-            blocks.append(t)
-            if len(table) > 2 * PRINT_LIMIT:
-                blocks.append(Para(f"The table shows the {2 * PRINT_LIMIT} largest of {len(table):,} rows."))
+        if found:
+            for shown_table in scoped_tables(p.review.findings, kind, force=False):
+                blocks += review_table(shown_table)
     return blocks + _raised(p)
 
 
-def _appendix(p: AreaProfile) -> list:
+def review_table(t: ShownTable, limit: int | None = None) -> list:
+    """A table shown beside review findings (`services_db.review.shown`: cells formatted by the sentences' own
+    functions, so "£7,620" in a sentence is "£7,620" in its table), as a briefing Table; columns with nothing in
+    them are left out, and at most `limit` rows (default twice PRINT_LIMIT) are printed, saying so."""
+    if not len(t):
+        return []
+    limit = 2 * PRINT_LIMIT if limit is None else limit
+    keep = t.kept()
+    rows = tuple(tuple(row[j] for j in keep) for row in t.rows[:limit])
+    align = t.align
+    blocks: list = [Table(tuple(t.columns[j] for j in keep), rows,
+                          widths=tuple(1.0 if align[j] == "r" else 2.0 for j in keep),
+                          align=tuple(align[j] for j in keep), caption=t.caption)]
+    if len(t) > limit:
+        blocks.append(Para(f"The table shows the first {limit} of {len(t):,} rows."))
+    return blocks
+
+
+NOT_RECORDED = "not recorded"
+APPENDIX_HEADING = "Appendix: every current service covering the area"
+
+
+def funding_cell(amount: object, is_estimate: bool, recorded: bool = True) -> str:
+    """A service's annual funding as the appendix shows it: "not recorded" when unknown (the directory frame's
+    funding_recorded, or NaN), never "£0"."""
+    if not recorded or amount is None or pd.isna(amount):
+        return NOT_RECORDED
+    return pounds(float(amount), is_estimate)
+
+
+def _appendix(p: AreaProfile, data: ReviewData) -> list:
+    del data  # the profile's activity rows carry everything the appendix shows
     s = p.activity.services.sort_values("name", key=lambda c: c.str.lower(), kind="stable")
     rows = tuple((str(r.name), str(r.provider or "\u2013"), str(r.commissioners or "\u2013"),
-                  pounds(float(r.annual_funding), bool(r.funding_is_estimate)),
+                  funding_cell(r.annual_funding, bool(r.funding_is_estimate),
+                               bool(getattr(r, "funding_recorded", True))),
                   day(r.end_date, bool(r.end_date_is_estimate)))
                  for r in s.itertuples(index=False))
-    return [PageBreak(), Heading("Appendix: every service covering the area", 1), Para(
-        f"All {len(s)} services covering some part of {p.name}, with their provider, commissioners, annual "
-        f"funding as at {date_long(p.as_at)} (whole service) and end date.", "body"),
-        Table(("Service", "Provider", "Commissioners", "Annual funding", "Ends"), rows,
-              widths=(3.6, 2.6, 3, 1.5, 1.4), align=("l", "l", "l", "r", "r"), caption=ESTIMATE_KEY,
-              empty_text="No service covers this area.")]
+    blocks = [PageBreak(), Heading(APPENDIX_HEADING, 1), Para(
+        f"All {len(s)} services current at {date_long(p.as_at)} covering some part of {p.name}, with their "
+        f"provider, commissioners, annual funding at that date (whole service; \u201c{NOT_RECORDED}\u201d where "
+        "no funding is recorded for the date) and end date. Services that have ended by then are not listed.",
+        "body")]
+    upcoming = p.activity.upcoming.sort_values("name", key=lambda c: c.str.lower(), kind="stable") \
+        if len(p.activity.upcoming) else p.activity.upcoming
+    if len(upcoming):  # shown as what they are, never as current: before the table, so the table ends the briefing
+        blocks.append(Para(
+            f"Not current at {date_long(p.as_at)}, so not counted anywhere in this briefing: "
+            + "; ".join(f"{r.name} ({r.state}" + (f", starts {day(r.start_date)}" if pd.notna(r.start_date) else "")
+                        + ")" for r in upcoming.itertuples(index=False)) + ".", "body"))
+    blocks.append(Table(("Service", "Provider", "Commissioners", "Annual funding", "Ends"), rows,
+                        widths=(3.6, 2.6, 3, 1.5, 1.4), align=("l", "l", "l", "r", "r"), caption=ESTIMATE_KEY,
+                        empty_text="No current service covers this area."))
+    return blocks
 
 
 def briefing_content(p: AreaProfile, data: ReviewData, *, fingerprint: str, data_updated: str,
@@ -340,19 +519,20 @@ def briefing_content(p: AreaProfile, data: ReviewData, *, fingerprint: str, data
     `features`: GeoJSON features by level ("lsoa", "district") for the map; None draws no map.
     """
     share = area_funding(p, data)
+    title = _title_page(p, fingerprint, data_updated, sources)
     blocks = _summary(p, float(share["amount"].sum())) + _need(p, data, features) + _plans(p)
-    blocks += _activity(p, data, share) + _review(p) + _appendix(p)
+    blocks += _activity(p, data, share) + _review(p) + _across(p) + about_blocks(title) + _appendix(p, data)
     gaps = p.review.findings.of_kind("gap")
+    top = top_questions(p.review.findings)
     b = Briefing(area_code=p.code, area_name=p.name, as_at=p.as_at, fingerprint=fingerprint,
-                 data_updated=data_updated, title_page=_title_page(p, fingerprint, data_updated, sources),
-                 blocks=blocks)
+                 data_updated=data_updated, title_page=title, blocks=blocks)
     b.figures.update({
         "total_funding": float(p.activity.annual_funding), "n_services": float(len(p.activity.services)),
         "area_share": float(np.round(share["amount"].sum(), 2)), "n_gaps": float(len(gaps)),
         "n_findings": float(len(p.review.findings)),
     })
-    b.sentences.update({"top_gap": gaps[0].sentence if gaps else "",
-                        "summary": [x.sentence for x in p.review.findings.findings[:SUMMARY_FINDINGS]]})
+    b.sentences.update({"top_gap": gaps[0].sentence if gaps else "", "summary": [x.sentence for x in top],
+                        "questions": [x.question for x in top]})
     return b
 
 

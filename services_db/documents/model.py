@@ -36,6 +36,32 @@ class Bullets:
     numbered: bool = False
 
 
+QUESTION_LABEL = "Question for partners: "
+
+
+@dataclass(frozen=True)
+class FindingList:
+    """Review findings, each with its question for partners (review.md v2): `items` are (sentence, question).
+
+    `question_first` (page 1): each item leads with the question, the finding under it as the reason; otherwise
+    (the review sections) each finding is followed by its question, labelled with QUESTION_LABEL.
+    """
+
+    items: tuple[tuple[str, str], ...]
+    numbered: bool = False
+    question_first: bool = False
+
+    def lines(self) -> list[str]:
+        """The words in reading order, as both renderers print them."""
+        out: list[str] = []
+        for sentence, question in self.items:
+            if self.question_first:
+                out += [question, sentence] if question else [sentence]
+            else:
+                out += [sentence, QUESTION_LABEL + question] if question else [sentence]
+        return out
+
+
 @dataclass(frozen=True)
 class Table:
     """A real table (Word table / reportlab Table): header row, body rows, relative column widths, alignment.
@@ -72,11 +98,14 @@ class PageBreak:
     pass
 
 
-Block = Heading | Para | Bullets | Table | Figure | PageBreak
+Block = Heading | Para | Bullets | FindingList | Table | Figure | PageBreak
 
 
 @dataclass(frozen=True)
 class TitlePage:
+    """The head of page 1 (title and subtitle: the area and the date). The facts, sources and note are shown in
+    the briefing's "About this briefing" section (content.about_blocks), so page 1 is the summary and questions."""
+
     title: str
     subtitle: str
     facts: tuple[tuple[str, str], ...]  # (label, value) pairs: area, as at, data last updated, fingerprint
@@ -112,12 +141,13 @@ class Briefing:
     def text(self) -> str:
         """All the words of the briefing (titles, paragraphs, table cells), for tests and search."""
         out = [self.title_page.title, self.title_page.subtitle]
-        out += [f"{k}: {v}" for k, v in self.title_page.facts] + list(self.title_page.sources)
         for b in self.blocks:
             if isinstance(b, Heading | Para):
                 out.append(b.text)
             elif isinstance(b, Bullets):
                 out += list(b.items)
+            elif isinstance(b, FindingList):
+                out += b.lines()
             elif isinstance(b, Table):
                 out.append(" | ".join(b.columns))
                 out += [" | ".join(r) for r in b.rows]

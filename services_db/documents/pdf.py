@@ -20,6 +20,7 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     Image,
+    KeepInFrame,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -28,14 +29,15 @@ from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,
-    Table,
     TableStyle,
 )
 
 from services_db.documents import model
 
 MARGIN = 2.0 * cm
+BOTTOM = 2.2 * cm  # room for the footer
 TEXT_WIDTH = A4[0] - 2 * MARGIN
+PAGE_HEIGHT = A4[1] - MARGIN - BOTTOM - 12  # the frame's text height (reportlab pads a frame by 6 pt a side)
 INK = colors.HexColor("#1a1a1a")
 ACCENT = colors.HexColor("#08306b")
 RULE = colors.HexColor("#9e9e9e")
@@ -47,9 +49,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5,
                           textColor=INK, spaceAfter=5)
     return {
-        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=26, leading=31,
-                                textColor=ACCENT, spaceAfter=10),
-        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18, spaceAfter=24),
+        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=24, leading=28,
+                                textColor=ACCENT, spaceAfter=6),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=13, leading=17, spaceAfter=14),
         "h1": ParagraphStyle("h1", parent=body, fontName="Helvetica-Bold", fontSize=16, leading=20,
                              textColor=ACCENT, spaceBefore=6, spaceAfter=8, keepWithNext=1),
         "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=12, leading=15,
@@ -67,6 +69,12 @@ def _styles() -> dict[str, ParagraphStyle]:
         "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Oblique", fontSize=8, leading=10,
                                   textColor=colors.HexColor("#444444"), spaceBefore=2, spaceAfter=10),
         "fact_label": ParagraphStyle("fact_label", parent=body, fontName="Helvetica-Bold"),
+        # a finding's question for partners: under its finding in the review, leading its item on page 1
+        "question": ParagraphStyle("question", parent=body, leftIndent=10, textColor=ACCENT, spaceAfter=7),
+        "ask": ParagraphStyle("ask", parent=body, fontName="Helvetica-Bold", fontSize=10, leading=13,
+                              textColor=ACCENT, spaceAfter=2),
+        "because": ParagraphStyle("because", parent=body, fontSize=8, leading=10,
+                                  textColor=colors.HexColor("#444444"), spaceAfter=7),
     }
 
 
@@ -117,18 +125,28 @@ def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
     return out
 
 
+def _finding_list(block: model.FindingList, st: dict[str, ParagraphStyle]) -> ListFlowable:
+    """Each finding with its question: page 1 leads with the question (the finding under it, small); the review
+    prints the finding, then "Question for partners: ..." indented under it."""
+    items = []
+    for sentence, question in block.items:
+        if block.question_first:
+            parts = [_p(question or sentence, st["ask"]), *([_p(sentence, st["because"])] if question else [])]
+        else:
+            parts = [_p(sentence, st["body"])]
+            if question:
+                parts.append(Paragraph(f"<b>{escape(model.QUESTION_LABEL.strip())}</b> {escape(question)}",
+                                       st["question"]))
+        items.append(ListItem(parts, leftIndent=16, value=None))
+    return ListFlowable(items, bulletType="1" if block.numbered else "bullet",
+                        start=None if block.numbered else "\u2022", leftIndent=16,
+                        bulletFontName="Helvetica-Bold" if block.question_first else "Helvetica",
+                        bulletColor=ACCENT if block.question_first else INK)
+
+
 def _flowables(b: model.Briefing, st: dict[str, ParagraphStyle]) -> list:
-    tp = b.title_page
-    out: list = [Spacer(1, 3 * cm), _p(tp.title, st["title"]), _p(tp.subtitle, st["subtitle"])]
-    facts = Table([[_p(k, st["fact_label"]), _p(v, st["body"])] for k, v in tp.facts],
-                  colWidths=[5 * cm, TEXT_WIDTH - 5 * cm], hAlign="LEFT")
-    facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE)]))
-    out += [facts, Spacer(1, 18), _p("Data sources", st["h2"])]
-    out.append(ListFlowable([ListItem(_p(s, st["body"]), leftIndent=12) for s in tp.sources],
-                            bulletType="bullet", start="\u2022", leftIndent=12))
-    if tp.note:
-        out += [Spacer(1, 12), _p(tp.note, st["note"])]
-    out.append(PageBreak())
+    tp = b.title_page  # the head of page 1: the area and the date; the summary and questions follow
+    out: list = [_p(tp.title, st["title"]), _p(tp.subtitle, st["subtitle"])]
     for i, block in enumerate(b.blocks):
         following = b.blocks[i + 1] if i + 1 < len(b.blocks) else None
         if isinstance(block, model.Heading) and isinstance(following, model.Figure):
@@ -141,6 +159,8 @@ def _flowables(b: model.Briefing, st: dict[str, ParagraphStyle]) -> list:
             items = [ListItem(_p(s, st["body"]), leftIndent=14) for s in block.items]
             out.append(ListFlowable(items, bulletType="1" if block.numbered else "bullet",
                                     start=None if block.numbered else "\u2022", leftIndent=14))
+        elif isinstance(block, model.FindingList):
+            out.append(_finding_list(block, st))
         elif isinstance(block, model.Table):
             out += _table(block, st)
         elif isinstance(block, model.Figure):
@@ -152,6 +172,9 @@ def _flowables(b: model.Briefing, st: dict[str, ParagraphStyle]) -> list:
             out.append(KeepTogether([*head, img, _p(block.caption, st["caption"])]))
         elif isinstance(block, model.PageBreak):
             out.append(PageBreak())
+    first = next((i for i, x in enumerate(out) if isinstance(x, PageBreak)), None)
+    if first is not None:  # page 1 (summary and questions) is one page: shrunk to fit rather than spill over
+        out = [KeepInFrame(TEXT_WIDTH, PAGE_HEIGHT, out[:first], mode="shrink"), *out[first:]]
     return out
 
 
@@ -193,7 +216,7 @@ def render_pdf(b: model.Briefing) -> bytes:
     """The briefing as PDF bytes (A4, 2 cm margins); the same briefing always gives the same bytes."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=2.2 * cm,
+        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=BOTTOM,
         title=b.document_title, author="Partnership Commissioning Review", subject=f"Fingerprint {b.fingerprint}",
         creator="services_db briefing", producer="services_db briefing", invariant=1,
         keywords=[b.area_name, b.as_at.isoformat(), b.fingerprint],

@@ -106,23 +106,38 @@ def _table(doc, t: model.Table) -> None:
 
 
 def _title_page(doc, tp: model.TitlePage) -> None:
+    """The head of page 1: the area and the date (the summary and the questions for partners follow)."""
     doc.add_paragraph(tp.title, style="Title")
     sub = doc.add_paragraph(tp.subtitle, style="Subtitle")
-    sub.paragraph_format.space_after = Pt(18)
-    facts = doc.add_table(rows=len(tp.facts), cols=2)
-    facts.style = doc.styles["Table Grid"]
-    facts.autofit = False
-    for row, (k, v) in zip(facts.rows, tp.facts, strict=True):
-        _set_cell(row.cells[0], k, bold=True)
-        _set_cell(row.cells[1], v)
-        row.cells[0].width, row.cells[1].width = Cm(5), Cm(TEXT_WIDTH_CM - 5)
-    doc.add_heading("Data sources", level=2)
-    for s in tp.sources:
-        doc.add_paragraph(s, style="List Bullet")
-    if tp.note:
-        note = doc.add_paragraph(tp.note)
-        note.runs[0].font.size = Pt(8)
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    sub.paragraph_format.space_after = Pt(12)
+
+
+def _finding_list(doc, block: model.FindingList) -> None:
+    """Each finding with its question (see model.FindingList): real list paragraphs, the question a run of its
+    own so it can be found and restyled in Word."""
+    style = "List Number" if block.numbered else "List Bullet"
+    for sentence, question in block.items:
+        if block.question_first:
+            lead = doc.add_paragraph(style=style)
+            run = lead.add_run(question or sentence)
+            run.bold = True
+            run.font.color.rgb = ACCENT
+            lead.paragraph_format.space_after = Pt(1)
+            if question:
+                why = doc.add_paragraph(sentence)
+                why.paragraph_format.left_indent = Cm(0.63)
+                for r in why.runs:
+                    r.font.size = Pt(9)
+        else:
+            doc.add_paragraph(sentence, style=style).paragraph_format.space_after = Pt(1)
+            if question:
+                ask = doc.add_paragraph()
+                ask.paragraph_format.left_indent = Cm(0.63)
+                label = ask.add_run(model.QUESTION_LABEL)
+                label.bold = True
+                body = ask.add_run(question)
+                for r in (label, body):
+                    r.font.color.rgb = ACCENT
 
 
 def _setup(doc, b: model.Briefing) -> None:
@@ -188,6 +203,8 @@ def render_docx(b: model.Briefing) -> bytes:
             style = "List Number" if block.numbered else "List Bullet"
             for item in block.items:
                 doc.add_paragraph(item, style=style)
+        elif isinstance(block, model.FindingList):
+            _finding_list(doc, block)
         elif isinstance(block, model.Table):
             _table(doc, block)
         elif isinstance(block, model.Figure):

@@ -1,12 +1,20 @@
-"""Funding cliffs: current funding that ends within N months of the "as at" date, and where it falls.
+"""Funding cliffs (review.md v2): current funding that ends within N months of the "as at" date, each pound once.
 
 Seed 000 lists "Original Early Action Police Innovation Funding finishing in March 2017" as a top risk; the review
-shows such cliffs ahead of time, per area and theme, as the annual sum at risk.
+shows such cliffs ahead of time, as the annual sum at risk in each area and its breakdown by theme.
 
-A current funding line is at risk when it (or its service, if that ends first) ends within `months` months after
-the date, unless the same service already has a line from the same commissioner starting no later than the day
-after it ends (a renewal already on record). Its annual amount is shared over the service's LSOAs by population
-and counted under each of the service's themes.
+A funding line is at risk when it is current, its service is current (`Context.current`), and it (or its service,
+if that ends first) ends within `months` months after the date, unless the same service already has a line from
+the same commissioner starting no later than the day after it ends (a renewal already on record).
+
+Each pound once. A service's money at risk (its lines at risk, never more than its current funding) is shared
+over the areas it covers in proportion to the review's own apportionment of its funding there (to the penny), so
+an area's sum at risk is part of its provision: the apportioned current funding of its current services, all
+themes together. That sum is then broken down by theme: a service with several themes has its share split equally
+between them (to the penny; a service with no theme goes under "no theme recorded"), so the theme amounts add up
+to the area's total. The whole-service annual amounts at risk are kept beside the area's share, split the same
+way, and so is each line's part of the area's share. The force's total is every at-risk pound once, broken down
+by theme alike.
 """
 
 from __future__ import annotations
@@ -16,27 +24,47 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from services_db.review.apportion import spread
-from services_db.review.context import Context, csr, gather, objects, unique, unique_inverse
+from services_db.review.apportion import split_pence
+from services_db.review.context import Context, csr, gather, objects, unique_inverse
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.geography import check_level
+from services_db.review.geography import blocks, check_level
 
 MONTHS = 12
+NO_THEME = "no theme recorded"
 
-LINE_COLUMNS = ["service_id", "service", "commissioner", "fund_key", "annual_amount", "end_date", "end_is_estimate",
-                "themes"]
-AREA_COLUMNS = ["area_code", "area_name", "theme_key", "theme_name", "at_risk", "services", "first_end",
-                "service_ids"]
+# Every funding line at risk, whole: `annual_amount` as recorded, `at_risk` the part counted (the service's money
+# at risk is capped at its current funding).
+LINE_COLUMNS = ["service_id", "service", "commissioner", "fund_key", "annual_amount", "at_risk", "end_date",
+                "end_is_estimate", "themes"]
+# Each line's part in each area it reaches: `area_share` of the area's total, beside the line's whole amount.
+AREA_LINE_COLUMNS = ["area_code", "area_name", "service_id", "service", "commissioner", "fund_key", "area_share",
+                     "annual_amount", "end_date", "end_is_estimate", "themes"]
+# One row per area: its share at risk, its provision (all themes), the at-risk services' whole amounts.
+TOTAL_COLUMNS = ["area_code", "area_name", "at_risk", "provision", "whole_services", "services", "first_end",
+                 "service_ids"]
+# The breakdown by theme: per (area, theme), adding up to the area's `at_risk` (and `whole_services`).
+AREA_COLUMNS = ["area_code", "area_name", "theme_key", "theme_name", "at_risk", "whole_services", "services",
+                "first_end", "service_ids"]
 FORCE_COLUMNS = AREA_COLUMNS[2:]
+FORCE_TOTAL_COLUMNS = TOTAL_COLUMNS[2:]
 
 
 @dataclass(frozen=True)
 class Cliffs:
-    """`lines`: each funding line at risk; `by_area`: annual sum at risk per (area, theme), largest first."""
+    """The money at risk at one date: per line, per area (total and by theme) and for the whole force.
+
+    `lines`: every line at risk (whole amounts); `area_lines`: each line's share in each area; `totals`: one row
+    per area with money at risk, largest first; `by_area`: the areas' breakdowns by theme; `force_total` (one row)
+    and `by_theme`: the same for the whole force. Money columns are £ a year, exact to the penny.
+    """
 
     line_columns: dict = field(repr=False)
     area_columns: dict = field(repr=False)
+    total_columns: dict = field(repr=False)
+    area_line_columns: dict = field(repr=False)
+    force_total_columns: dict = field(repr=False)
+    force_theme_columns: dict = field(repr=False)
     months: int = MONTHS
 
     @property
@@ -46,6 +74,22 @@ class Cliffs:
     @property
     def by_area(self) -> pd.DataFrame:
         return pd.DataFrame(self.area_columns, columns=AREA_COLUMNS)
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        return pd.DataFrame(self.total_columns, columns=TOTAL_COLUMNS)
+
+    @property
+    def area_lines(self) -> pd.DataFrame:
+        return pd.DataFrame(self.area_line_columns, columns=AREA_LINE_COLUMNS)
+
+    @property
+    def force_total(self) -> pd.DataFrame:
+        return pd.DataFrame(self.force_total_columns, columns=FORCE_TOTAL_COLUMNS)
+
+    @property
+    def by_theme(self) -> pd.DataFrame:
+        return pd.DataFrame(self.force_theme_columns, columns=FORCE_COLUMNS)
 
 
 def funding_cliffs(data: ReviewData, as_at: DateLike, *, months: int = MONTHS, level: str = "area") -> Cliffs:
@@ -64,10 +108,12 @@ def _at_risk_lines(ctx: Context, months: int) -> tuple[np.ndarray, np.ndarray, n
     horizon = np.datetime64((ctx.as_at + pd.DateOffset(months=months)).to_datetime64(), "ns")
     pos = lines["pos"]
     end = lines["end"]
-    svc_end = np.where(pos >= 0, services["end"][np.maximum(pos, 0)], np.datetime64("NaT"))
+    safe = np.maximum(pos, 0)
+    svc_end = np.where(pos >= 0, services["end"][safe], np.datetime64("NaT"))
     earlier = ~np.isnat(svc_end) & (np.isnat(end) | (svc_end < end))
     effective = np.where(earlier, svc_end, end)
-    risk = ctx.line_current & ~np.isnat(effective) & (effective >= when) & (effective <= horizon)
+    risk = (ctx.line_current & (pos >= 0) & ctx.current[safe] & ~np.isnat(effective) & (effective >= when)
+            & (effective <= horizon))
     idx = np.flatnonzero(risk)
     if len(idx) == 0:
         return idx, effective[idx], earlier[idx]
@@ -96,66 +142,176 @@ def _cliffs(ctx: Context, months: int, level: str) -> Cliffs:
     return cache[(months, level)]
 
 
+def _nothing(months: int) -> Cliffs:
+    return Cliffs(_empty(LINE_COLUMNS), _empty(AREA_COLUMNS), _empty(TOTAL_COLUMNS), _empty(AREA_LINE_COLUMNS),
+                  _empty(FORCE_TOTAL_COLUMNS), _empty(FORCE_COLUMNS), months)
+
+
+def _split(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """`split_pence` for rows in any order (it wants a group's rows together)."""
+    order = np.argsort(group, kind="stable")
+    out = np.empty(len(group), dtype=np.int64)
+    out[order] = split_pence(group[order], weights[order], totals)
+    return out
+
+
+def _theme_rows(ctx: Context, svc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, theme index) for every theme of each row's service, by row; a service with no theme gets one row
+    under the index `len(themes)` ("no theme recorded"), so money split over its themes is never lost."""
+    rows, theme = ctx.by_theme(svc)
+    none = np.flatnonzero(np.bincount(rows, minlength=len(svc)) == 0)
+    if len(none):
+        rows = np.concatenate([rows, none])
+        theme = np.concatenate([theme, np.full(len(none), len(ctx.themes.keys), dtype=np.int64)])
+        order = np.argsort(rows, kind="stable")
+        rows, theme = rows[order], theme[order]
+    return rows, theme
+
+
+def area_funding_pence(ctx: Context, level: str) -> np.ndarray:
+    """Per unit of `level`: the apportioned current funding of the current services covering it, in pence (each
+    service once, whatever its themes): the provision a unit's cliff can never exceed."""
+    def compute() -> np.ndarray:
+        units = ctx.geo.units(level)
+        svc, lsoa, pence = ctx.apportioned
+        out = np.zeros(len(units) + 1)
+        for block in blocks(len(svc)):
+            unit = units.of_lsoa[lsoa[block]]
+            keep = ctx.current[svc[block]] & (unit >= 0)
+            out += np.bincount(unit[keep], weights=pence[block][keep], minlength=len(units) + 1)
+        return np.round(out[:len(units)]).astype(np.int64)  # whole pence: exact in float64
+
+    return ctx.shared(("area_funding", level), compute)
+
+
 def _compute(ctx: Context, months: int, level: str) -> Cliffs:
     idx, end, from_service = _at_risk_lines(ctx, months)
-    units = ctx.geo.units(level)
     if len(idx) == 0:
-        return Cliffs(_empty(LINE_COLUMNS), _empty(AREA_COLUMNS), months)
+        return _nothing(months)
     prep, lines = ctx.prep, ctx.prep.lines
     pos = lines["pos"][idx]
     amount = lines["amount"][idx]
     flag = np.where(from_service, prep._services["end_is_estimate"][pos], lines["is_estimate"][idx])
     order = np.lexsort((-amount, end))
     idx, end, pos, amount, flag = idx[order], end[order], pos[order], amount[order], flag[order]
+
+    # The money at risk of each service, in pence: its lines, never more than its current funding.
+    pence = np.maximum(np.round(amount * 100.0).astype(np.int64), 0)
+    svc, line_svc = unique_inverse(pos)
+    wanted = np.round(np.bincount(line_svc, weights=pence, minlength=len(svc))).astype(np.int64)
+    svc_pence = np.minimum(wanted, np.maximum(ctx.funding_pence[svc], 0))
+    line_pence = _split(line_svc, pence.astype(float), svc_pence)
+    keep = line_pence > 0
+    if not keep.all():  # lines whose money is not at risk after all (nothing, or beyond the service's funding)
+        idx, end, pos, amount, flag, line_pence = (a[keep] for a in (idx, end, pos, amount, flag, line_pence))
+        svc, line_svc = unique_inverse(pos)
+        svc_pence = np.round(np.bincount(line_svc, weights=line_pence, minlength=len(svc))).astype(np.int64)
+        if len(idx) == 0:
+            return _nothing(months)
+    svc_first = np.full(len(svc), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(svc_first, line_svc, end.astype("datetime64[ns]").astype(np.int64))
+    svc_ids = ctx.service_ids[svc]
+    themes = objects([prep.svc_themes[p] for p in pos.tolist()])
     table = {
         "service_id": ctx.service_ids[pos], "service": prep.svc_name[pos], "commissioner": lines["commissioner"][idx],
-        "fund_key": lines["fund_key"][idx], "annual_amount": amount, "end_date": end, "end_is_estimate": flag,
-        "themes": objects([prep.svc_themes[p] for p in pos.tolist()]),
+        "fund_key": lines["fund_key"][idx], "annual_amount": amount, "at_risk": line_pence / 100.0,
+        "end_date": end, "end_is_estimate": flag, "themes": themes,
     }
 
-    # Spread each line over the units its service covers, by the residents of its LSOAs in each, then by theme.
-    su_svc, su_unit, su_weight = prep.service_unit_weights(level)
-    line, at = gather(csr(su_svc, len(ctx.service_ids)), pos)
-    unit = su_unit[at]
-    money = spread(line, su_weight[at], amount)
-    rows, theme = ctx.by_theme(pos[line])
-    ok = unit[rows] >= 0
-    n_t = len(ctx.themes.keys)
-    cells = unit[rows][ok] * n_t + theme[ok]
-    return Cliffs(table, _aggregate(ctx, cells, money[rows][ok], line[rows][ok], table, units, n_t), months)
+    # The force: every at-risk pound once, and its breakdown by theme.
+    s_row, s_theme = _theme_rows(ctx, svc)
+    s_pence = split_pence(s_row, np.ones(len(s_row)), svc_pence)
+    provision_force = int(np.maximum(ctx.funding_pence, 0)[ctx.current].sum())
+    _, force_total = _totals(np.zeros(len(svc), dtype=np.int64), svc_pence, svc_pence, svc_ids, svc_first,
+                             np.array([provision_force], dtype=np.int64))
+    force_theme = _breakdown(ctx, s_theme, s_pence, s_pence, svc_ids[s_row], svc_first[s_row], None)
+
+    # Each service's money at risk shared over the units it reaches, weighted by its apportioned funding there.
+    units = ctx.geo.units(level)
+    n_u = len(units) + 1  # the last: LSOAs under no unit of the level (shared to, then left out)
+    a_svc, a_lsoa, a_pence = ctx.apportioned
+    which, rows = gather(prep.coverage_ptr, svc)
+    unit = units.of_lsoa[a_lsoa[rows]]
+    unit = np.where(unit >= 0, unit, n_u - 1)
+    pair, inv = unique_inverse(which * n_u + unit)
+    weight = np.bincount(inv, weights=a_pence[rows], minlength=len(pair))
+    pair_svc, pair_unit = pair // n_u, pair % n_u
+    share = split_pence(pair_svc, weight, svc_pence)
+    ok = (pair_unit < n_u - 1) & (share > 0)
+    pair_svc, pair_unit, share = pair_svc[ok], pair_unit[ok], share[ok]
+
+    provision = area_funding_pence(ctx, level)
+    at, cols = _totals(pair_unit, share, svc_pence[pair_svc], svc_ids[pair_svc], svc_first[pair_svc], provision)
+    totals = {"area_code": units.codes[at], "area_name": units.names[at], **cols}
+
+    # The breakdown by theme: each (service, unit) share split equally over the service's themes, and the whole
+    # service's money at risk beside it, split the same way (the force's split, row for row).
+    t_pair, at = gather(csr(s_row, len(svc)), pair_svc)
+    t_share = split_pence(t_pair, np.ones(len(t_pair)), share)
+    cells = pair_unit[t_pair]
+    by_area = _breakdown(ctx, s_theme[at], t_share, s_pence[at], svc_ids[pair_svc][t_pair],
+                         svc_first[pair_svc][t_pair], (cells, units))
+
+    # Each line's part of an area's share, in proportion to the lines' money at risk.
+    l_order = np.argsort(line_svc, kind="stable")
+    l_pair, l_at = gather(csr(line_svc, len(svc)), pair_svc)
+    line = l_order[l_at]
+    l_share = split_pence(l_pair, line_pence[line].astype(float), share)
+    area_of = pair_unit[l_pair]
+    l_sort = np.lexsort((line, area_of))
+    line, area_of, l_share = line[l_sort], area_of[l_sort], l_share[l_sort]
+    area_lines = {"area_code": units.codes[area_of], "area_name": units.names[area_of],
+                  **{k: table[k][line] for k in ("service_id", "service", "commissioner", "fund_key")},
+                  "area_share": l_share / 100.0, "annual_amount": amount[line], "end_date": end[line],
+                  "end_is_estimate": flag[line], "themes": themes[line]}
+    return Cliffs(table, by_area, totals, area_lines, force_total, force_theme, months)
 
 
-def _aggregate(ctx: Context, cells: np.ndarray, money: np.ndarray, line: np.ndarray, table: dict, units,
-               n_t: int) -> dict:
-    """Sum at risk, services, first end and service ids per cell (unit x theme, or theme alone)."""
-    cell, inv = unique_inverse(cells)
-    at_risk = np.bincount(inv, weights=money, minlength=len(cell))
-    sid = table["service_id"][line]
-    m = int(sid.max()) + 1 if len(sid) else 1
-    pair = unique(inv * m + sid)
-    pair_cell, pair_sid = pair // m, pair % m
-    services = np.bincount(pair_cell, minlength=len(cell))
-    first = np.full(len(cell), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, inv, table["end_date"][line].astype("datetime64[ns]").astype(np.int64))
-    ids_per_cell = np.split(pair_sid, np.cumsum(services)[:-1])
+def _totals(unit: np.ndarray, share: np.ndarray, whole: np.ndarray, sid: np.ndarray, first: np.ndarray,
+            provision: np.ndarray) -> tuple[np.ndarray, dict]:
+    """One row per unit with money at risk (input rows: one per (service, unit)), largest first: the units, and
+    the columns at_risk, provision, whole_services, services, first_end, service_ids."""
+    cell, inv = unique_inverse(unit)
+    at_risk = np.bincount(inv, weights=share, minlength=len(cell))
     order = np.lexsort((cell, -at_risk))
-    cell = cell[order]
-    out = {
-        "theme_key": ctx.themes.keys[cell % n_t], "theme_name": ctx.themes.names[cell % n_t],
-        "at_risk": at_risk[order], "services": services[order],
-        "first_end": first[order].astype("datetime64[ns]"),
-        "service_ids": objects([tuple(ids_per_cell[k].tolist()) for k in order.tolist()]),
-    }
-    if units is not None:
-        out = {"area_code": units.codes[cell // n_t], "area_name": units.names[cell // n_t], **out}
+    cols = _cell_columns(inv, order, share, whole, sid, first)
+    return cell[order], {"at_risk": cols.pop("at_risk"), "provision": provision[cell[order]] / 100.0, **cols}
+
+
+def _cell_columns(inv: np.ndarray, order: np.ndarray, share: np.ndarray, whole: np.ndarray, sid: np.ndarray,
+                  first: np.ndarray) -> dict:
+    """Sums (pence to £), service counts, first end and service ids per cell, cells in `order`."""
+    n = len(order)
+    at_risk = np.round(np.bincount(inv, weights=share, minlength=n)) / 100.0
+    whole_sum = np.round(np.bincount(inv, weights=whole, minlength=n)) / 100.0
+    services = np.bincount(inv, minlength=n)
+    first_end = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_end, inv, first)
+    by_cell = np.argsort(inv, kind="stable")
+    ids = np.split(sid[by_cell], np.cumsum(services)[:-1]) if n else []
+    return {"at_risk": at_risk[order], "whole_services": whole_sum[order], "services": services[order],
+            "first_end": first_end[order].astype("datetime64[ns]"),
+            "service_ids": objects([tuple(sorted(ids[k].tolist())) for k in order.tolist()])}
+
+
+def _breakdown(ctx: Context, theme: np.ndarray, share: np.ndarray, whole: np.ndarray, sid: np.ndarray,
+               first: np.ndarray, where: tuple | None) -> dict:
+    """Per (unit, theme), or per theme when `where` is None: the rows' sums, largest first within a unit."""
+    n_t = len(ctx.themes.keys) + 1
+    unit = where[0] if where is not None else np.zeros(len(theme), dtype=np.int64)
+    cell, inv = unique_inverse(unit * n_t + theme)
+    at_risk = np.bincount(inv, weights=share, minlength=len(cell))
+    order = np.lexsort((cell % n_t, -at_risk, cell // n_t if where is not None else np.zeros(len(cell))))
+    t = cell[order] % n_t
+    keys = np.append(ctx.themes.keys, None)
+    names = np.append(ctx.themes.names, NO_THEME)
+    out = {"theme_key": keys[t], "theme_name": names[t], **_cell_columns(inv, order, share, whole, sid, first)}
+    if where is not None:
+        units = where[1]
+        out = {"area_code": units.codes[cell[order] // n_t], "area_name": units.names[cell[order] // n_t], **out}
     return out
 
 
-def force_cliffs(cliffs: Cliffs, ctx: Context) -> dict:
-    """The sum at risk per theme for the whole force (each line counted once per theme of its service)."""
-    table = cliffs.line_columns
-    if len(table["service_id"]) == 0:
-        return _empty(FORCE_COLUMNS)
-    pos = ctx.service_pos(table["service_id"])
-    rows, theme = ctx.by_theme(pos)
-    return _aggregate(ctx, theme, table["annual_amount"][rows], rows, table, None, len(ctx.themes.keys))
+def force_cliffs(cliffs: Cliffs, ctx: Context | None = None) -> dict:
+    """The force's breakdown by theme (each at-risk pound once, a service's split equally over its themes)."""
+    return cliffs.force_theme_columns

@@ -2,7 +2,7 @@
 
 Each finding is one sentence a Chief Inspector can repeat, with the figures it shows and the table rows it comes
 from. Findings are ordered by importance: the money involved (a gap's money to parity, a duplication group's
-combined funding, a fund's money that would have to move to be even per head, the sum at risk at a cliff, a fair
+money potentially duplicated, a fund's money that would have to move to be even per head, the sum at risk at a cliff, a fair
 share's shortfall), largest first; findings without money (priorities nothing answers) follow, by kind.
 """
 
@@ -17,19 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from services_db.review import wording
+from services_db.review import questions, wording
 from services_db.review.apportion import _service_funding
-from services_db.review.cliffs import MONTHS, _cliffs, force_cliffs
+from services_db.review.cliffs import MONTHS, _cliffs
 from services_db.review.context import Context, objects, prepared_of
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike
 from services_db.review.duplication import GROUP_COLUMNS, MIN_OVERLAP, PAIR_COLUMNS, _duplication
 from services_db.review.fair_share import _fair_share, formula_labels
-from services_db.review.gaps import GAP_COLUMNS, MIN_GAP_INDEX, NEED_RATIO, _gaps
+from services_db.review.gaps import GAP_COLUMNS, MIN_GAP_INDEX, NEED_RATIO, NOT_RECORDED, _gaps
 from services_db.review.geography import check_level
 from services_db.review.inequity import PER, Inequity, inequities
 from services_db.review.plans import _plan_coverage
-from services_db.review.shares import _need_theme_columns, _provision_columns, provision_matrix
+from services_db.review.shares import _need_theme_columns, _provision_columns, need_matrix, provision_matrix
 
 EVEN = 0.005  # a fund within half a per cent of even per head gets no inequity finding
 KINDS = ("gap", "duplication", "inequity", "cliff", "fair_share", "plan", "unlinked", "data")
@@ -82,17 +82,23 @@ class Finding:
     figures: Mapping[str, float] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
     is_estimate: bool = False
+    # Filled in once all findings are built (`services_db.review.questions.attach`): the question for the partners
+    # who can act on it (review.md v2), and what it is about: "area" (named areas) or "force" (the whole force:
+    # a force-wide duplication group, a fund or theme across the districts, data to check).
+    question: str = ""
+    scope: str = "area"
 
     def row(self) -> dict[str, Any]:
         base = {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
                 "theme_key": self.theme_key, "importance": self.importance, "is_estimate": self.is_estimate,
-                "sentence": self.sentence}
+                "sentence": self.sentence, "scope": self.scope, "question": self.question}
         return {**base, **dict(self.texts), **dict(self.figures)}
 
     def record(self) -> dict[str, Any]:
         return {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
                 "theme_key": self.theme_key, "importance": _plain(self.importance),
-                "is_estimate": self.is_estimate, "sentence": self.sentence,
+                "is_estimate": self.is_estimate, "sentence": self.sentence, "scope": self.scope,
+                "question": self.question,
                 "figures": {k: _plain(v) for k, v in self.figures.items()}, "texts": dict(self.texts)}
 
 
@@ -129,14 +135,19 @@ class Tables(Mapping):
     def __len__(self) -> int:
         return len(self._columns)
 
+    def raw(self, name: str) -> dict | pd.DataFrame:
+        """A table as it was built (a dict of arrays, or a DataFrame), without building a DataFrame."""
+        return self._columns.get(name, {})
+
 
 @dataclass
 class Findings:
     """A review's findings (ordered by importance) and the tables they come from (`tables[name]`: a DataFrame).
 
     Tables: gaps, duplication, duplication_pairs, inequity (per area, all funds and themes), inequity_summary,
-    cliffs (per area and theme), cliffs_by_theme (force reviews), cliff_lines, plan_priorities,
-    unlinked_services, fair_share (when weights are given), provision, need, service_funding.
+    cliffs (per area and theme), cliffs_by_theme (the scope's breakdown by theme), cliff_total (the scope's one
+    row: at risk, provision, services, first end), cliff_totals (per area, force reviews), cliff_lines (an area
+    review's lines with the area's share beside the whole amount), plan_priorities, unlinked_services, fair_share (when weights are given), provision, need, service_funding.
     """
 
     scope_code: str | None
@@ -146,6 +157,10 @@ class Findings:
     params: dict[str, Any]
     findings: list[Finding]
     tables: Tables
+    # An area review only: findings about the whole force that bear on the area but are not its own (force-wide
+    # duplication groups overlapping it: reported once, in the force review), with their questions; a briefing
+    # shows them in its "Across the force" section. Not counted in len() or listed by iteration.
+    across: list[Finding] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -200,30 +215,77 @@ def subset(cols: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarra
 
 
 def _gap_findings(ctx: Context, gaps: dict, level: str, force: bool) -> list[Finding]:
-    """One finding per gap; in the force review a theme with need but no funding anywhere is one finding."""
+    """One finding per gap, and one per area where services of the theme cover it but their funding is not
+    recorded (no importance: no money can be put on it); in the force review a theme with need but no recorded
+    funding anywhere is one finding. Areas with no need figure get none (review.md v2)."""
     out = []
+    noun = wording.LEVEL_NOUN[level]
     flagged = gaps["is_gap"].astype(bool)
+    unrecorded = np.asarray(gaps["reason"] == NOT_RECORDED, dtype=bool)
     if force and len(flagged):
-        nowhere = flagged & (gaps["provision_total"] <= 0)
+        nowhere = (flagged | unrecorded) & (gaps["force_provision_total"] <= 0)
         flagged &= ~nowhere
+        unrecorded &= ~nowhere
         for theme in dict.fromkeys(gaps["theme_key"][nowhere].tolist()):
             rows = np.flatnonzero(nowhere & (gaps["theme_key"] == theme))
             top = rows[np.argmax(gaps["need_share"][rows])]
             row = records(gaps, [top])[0]
-            s = wording.no_funding_sentence(row, len(rows), ctx.geo.force_name, wording.LEVEL_NOUN[level])
+            s = wording.no_funding_sentence(row, len(rows), ctx.geo.force_name, noun, int(row["theme_services"]),
+                                            int(row["theme_unknown_funding"]))
             out.append(_make("gap", s, float("nan"), theme_key=theme, is_estimate=row["need_is_estimate"]))
     for row in records(gaps, np.flatnonzero(flagged)):
-        s = wording.gap_sentence(row, ctx.geo.force_name)
+        s = wording.gap_sentence(row, ctx.geo.force_name, noun)
         out.append(_make("gap", s, max(row["money_to_parity"], 0.0), area_code=row["area_code"],
                          area_name=row["area_name"], theme_key=row["theme_key"], is_estimate=row["need_is_estimate"]))
+    for row in records(gaps, np.flatnonzero(unrecorded)):
+        s = wording.unknown_funding_sentence(row, ctx.geo.force_name, noun)
+        out.append(_make("gap", s, float("nan"), area_code=row["area_code"], area_name=row["area_name"],
+                         theme_key=row["theme_key"], is_estimate=row["need_is_estimate"]))
+    return out + _no_figure_findings(ctx, gaps, level, force)
+
+
+def _no_figure_findings(ctx: Context, gaps: dict, level: str, force: bool) -> list[Finding]:
+    """Areas with no need figure are listed as such, not left silent (review.md v2): one finding per area (in the
+    force review, one per set of missing indicators, naming the areas), with the themes no gap is measured for."""
+    if not len(gaps["is_gap"]):
+        return []
+    missing = ~gaps["has_need_figure"].astype(bool)
+    if not missing.any():
+        return []
+    n = need_matrix(ctx, level)
+    ind = {str(k): j for j, k in enumerate(n.keys)}
+    unit = {str(c): i for i, c in enumerate(n.units.codes)}
+    per_area: dict[str, tuple[str, list[str], list[str]]] = {}
+    for row in records(gaps, np.flatnonzero(missing)):
+        u = unit.get(str(row["area_code"]), -1)
+        lacking = [str(ctx.prep.indicator_meta.get(k, (k,))[0]) for k in row["indicator_keys"]
+                   if k in ind and u >= 0 and not n.has[u, ind[k]]]
+        name, names, themes = per_area.setdefault(str(row["area_code"]), (str(row["area_name"]), [], []))
+        names += [x for x in lacking if x not in names]
+        if row["theme_name"] not in themes:
+            themes.append(str(row["theme_name"]))
+    groups: dict[tuple, tuple[list[str], list[str], list[str]]] = {}
+    for code, (name, names, themes) in per_area.items():
+        key = (tuple(names), tuple(themes)) if force else (code,)
+        areas, _, _ = groups.setdefault(key, ([], names, themes))
+        areas.append(name)
+    out = []
+    for key, (areas, names, themes) in groups.items():
+        s = wording.no_figure_sentence(areas, names, themes)
+        code = None if force else key[0]
+        out.append(_make("gap", s, float("nan"), area_code=code, area_name=areas[0] if code else None))
     return out
 
 
-def _duplication_findings(groups: dict, level: str) -> list[Finding]:
+def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bool = False) -> list[Finding]:
+    """One finding per duplication group, by the money potentially duplicated. An area's review leaves out the
+    force-wide groups (review.md v2: reported once, in the force review), though its table keeps them, flagged."""
     out = []
     for row in records(groups):
-        s = wording.duplication_sentence(row, wording.LEVEL_NOUN[level])
-        out.append(_make("duplication", s, row["combined_funding"], theme_key=row["theme_key"]))
+        if area and row["force_wide"]:
+            continue
+        s = wording.duplication_sentence(row, wording.LEVEL_NOUN[level], force_name)
+        out.append(_make("duplication", s, row["money_duplicated"], theme_key=row["theme_key"]))
     return out
 
 
@@ -234,7 +296,8 @@ def _inequity_finding(result: Inequity) -> Finding | None:
     if not summary["zero_areas"] and summary["misallocated"] < EVEN * summary["total"]:
         return None  # even per head (a whole-force grant shared by population): nothing to say
     s = wording.inequity_sentence(summary, wording.LEVEL_NOUN[result.level])
-    return _make("inequity", s, summary["misallocated"], theme_key=result.key if result.basis == "theme" else None)
+    return _make("inequity", s, summary["misallocated"], theme_key=result.key if result.basis == "theme" else None,
+                 is_estimate=bool(summary.get("is_estimate", False)))
 
 
 def _inequities(ctx: Context, level: str, per: float) -> tuple[list[Inequity], list[Inequity]]:
@@ -264,15 +327,15 @@ def _inequity_columns(results: list[Inequity], keep: set[str] | None = None) -> 
             {k: objects([row.get(k) for row in summary]) for k in summary[0]})
 
 
-def _cliff_findings(by_theme: dict, months: int, area_name: str | None, area_code: str | None) -> list[Finding]:
-    out = []
-    for row in records(by_theme):
-        if row["at_risk"] <= 0:
-            continue
-        s = wording.cliff_sentence(row, months, area_name)
-        out.append(_make("cliff", s, row["at_risk"], area_code=area_code, area_name=area_name,
-                         theme_key=row["theme_key"]))
-    return out
+def _cliff_findings(total: dict, by_theme: dict, months: int, place: str, area_name: str | None,
+                    area_code: str | None) -> list[Finding]:
+    """One finding per area (or for the force): its total at risk, each pound once, naming its largest themes.
+    Its table: `cliff_total` (the one row) and `cliffs_by_theme` (the breakdown, adding up to the total)."""
+    rows = records(total)
+    if not rows or rows[0]["at_risk"] <= 0:
+        return []
+    s = wording.cliff_sentence(rows[0], records(by_theme), months, place, area=area_code is not None)
+    return [_make("cliff", s, rows[0]["at_risk"], area_code=area_code, area_name=area_name)]
 
 
 def _plan_findings(priorities: dict, area_name: str | None, area_code: str | None) -> list[Finding]:
@@ -301,12 +364,15 @@ def _fair_share_findings(ctx: Context, p: ReviewParams, level: str,
         name = ctx.prep.fund_names.get(key, key)
         n = len(cols["area_code"])
         parts.append({"fund_key": np.full(n, key, dtype=object), "fund_name": np.full(n, name, dtype=object), **cols})
-        if scope_codes is None:  # the force: the area furthest below its fair share
+        missing = None
+        if scope_codes is None:  # the force: the area furthest below its fair share, naming those with no figure
             rows = np.argsort(cols["difference"], kind="stable")[:1]
+            missing = {label: [str(a) for a, m in zip(cols["area_name"], cols["no_figure"], strict=True)
+                               if label in str(m).split("; ")] for label, _ in formula}
         else:
             rows = np.flatnonzero(np.isin(cols["area_code"], list(scope_codes)))
         for row in records(cols, rows):
-            s = wording.fair_share_sentence(row, name, formula)
+            s = wording.fair_share_sentence(row, name, formula, missing, wording.LEVEL_NOUN[level])
             out.append(_make("fair_share", s, abs(row["difference"]), area_code=row["area_code"],
                              area_name=row["area_name"]))
     table = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]} if parts else {}
@@ -333,7 +399,6 @@ def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
     groups, pairs = _duplication(ctx, p.min_overlap, level)
     funds, themes = _inequities(ctx, p.inequity_level, p.per)
     cliffs = _cliffs(ctx, p.cliff_months, level)
-    by_theme = force_cliffs(cliffs, ctx)
     plans = _plan_coverage(ctx, level)
     pri = plans.priority_columns
     first = np.zeros(len(pri["priority_key"]), dtype=bool)
@@ -341,10 +406,11 @@ def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
     unanswered = subset(pri, first & (pri["linked_services_force"] == 0))
     fair, fair_table = _fair_share_findings(ctx, p, p.inequity_level, None)
 
-    findings = _gap_findings(ctx, gaps, level, True) + _duplication_findings(groups, level)
+    findings = _gap_findings(ctx, gaps, level, True) + _duplication_findings(groups, level, ctx.geo.force_name)
     findings += [f for f in map(_inequity_finding, funds) if f is not None]
     findings += [f for r in themes if r.summary["zero_areas"] for f in [_inequity_finding(r)] if f is not None]
-    findings += _cliff_findings(by_theme, p.cliff_months, None, None)
+    findings += _cliff_findings(cliffs.force_total_columns, cliffs.force_theme_columns, p.cliff_months,
+                                ctx.geo.force_name, None, None)
     findings += fair + _plan_findings(unanswered, None, None)
     findings += _unlinked_finding(plans.unlinked_columns, None, None) + _data_findings(ctx)
 
@@ -352,11 +418,14 @@ def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
     tables = Tables({
         "gaps": _frame(gaps, GAP_COLUMNS), "duplication": _frame(groups, GROUP_COLUMNS),
         "duplication_pairs": _frame(pairs, PAIR_COLUMNS), "inequity": ineq, "inequity_summary": ineq_summary,
-        "cliffs": cliffs.area_columns, "cliffs_by_theme": by_theme, "cliff_lines": cliffs.line_columns,
+        "cliffs": cliffs.area_columns, "cliffs_by_theme": cliffs.force_theme_columns,
+        "cliff_total": cliffs.force_total_columns, "cliff_totals": cliffs.total_columns,
+        "cliff_lines": cliffs.line_columns,
         "plan_priorities": pri, "unlinked_services": plans.unlinked_columns, "fair_share": fair_table,
         "provision": _provision_columns(ctx, level), "need": _need_theme_columns(ctx, level, p.indicators),
         "service_funding": _service_funding(ctx),
     })
+    findings = questions.attach(ctx, findings, tables, None)
     return Findings(None, ctx.geo.force_name, level, ctx.as_at, p.shown(), _order(findings), tables)
 
 
@@ -415,33 +484,41 @@ def review_area(data: ReviewData, area_code_or_name: str, as_at: DateLike, **par
     funds, themes = _inequities(ctx, ilevel, p.per)
     cliffs = _cliffs(ctx, p.cliff_months, level)
     here = subset(cliffs.area_columns, cliffs.area_columns["area_code"] == code)
+    cliff_total = subset(cliffs.total_columns, cliffs.total_columns["area_code"] == code)
     plans = _plan_coverage(ctx, level)
     pri = subset(plans.priority_columns, plans.priority_columns["area_code"] == code)
     unlinked = plans.unlinked_columns
     unlinked = subset(unlinked, np.array([code in c for c in unlinked["area_codes"]], dtype=bool))
     fair, fair_table = _fair_share_findings(ctx, p, ilevel, scope_codes)
 
-    findings = _gap_findings(ctx, gaps, level, False) + _duplication_findings(groups, level)
+    # The area's table keeps every group overlapping in it (force-wide ones flagged, for a briefing's force
+    # section); its findings are the groups that are not force-wide.
+    findings = _gap_findings(ctx, gaps, level, False)
+    findings += _duplication_findings(groups, level, ctx.geo.force_name, area=True)
     for r in funds + themes:
         if set(r.summary["zero_codes"]) & scope_codes:
             f = _inequity_finding(r)
             if f is not None:
                 findings.append(f)
-    findings += _cliff_findings(here, p.cliff_months, name, code)
+    findings += _cliff_findings(cliff_total, here, p.cliff_months, name, name, code)
     findings += fair + _plan_findings(subset(pri, pri["unanswered"].astype(bool)), name, code)
     findings += _unlinked_finding(unlinked, name, code) + _data_findings(ctx)
 
     ineq, ineq_summary = _inequity_columns(funds + themes, scope_codes)
     provision = _provision_columns(ctx, level)
     need = _need_theme_columns(ctx, level, p.indicators)
-    sids = {s for t in here["service_ids"] for s in t}
-    lines = subset(cliffs.line_columns, np.isin(cliffs.line_columns["service_id"], list(sids)))
+    lines = subset(cliffs.area_line_columns, cliffs.area_line_columns["area_code"] == code)
     tables = Tables({
         "gaps": _frame(gaps, GAP_COLUMNS), "duplication": _frame(groups, GROUP_COLUMNS),
         "duplication_pairs": _frame(pairs, PAIR_COLUMNS), "inequity": ineq, "inequity_summary": ineq_summary,
-        "cliffs": here, "cliff_lines": lines, "plan_priorities": pri, "unlinked_services": unlinked,
+        "cliffs": here, "cliffs_by_theme": here, "cliff_total": cliff_total, "cliff_lines": lines,
+        "plan_priorities": pri, "unlinked_services": unlinked,
         "fair_share": fair_table, "provision": subset(provision, provision["area_code"] == code),
         "need": subset(need, need["area_code"] == code), "service_funding": _service_funding(ctx),
     })
     params_shown = {**p.shown(), "level": level, "inequity_level": ilevel}
-    return Findings(code, name, level, ctx.as_at, params_shown, _order(findings), tables)
+    findings = questions.attach(ctx, findings, tables, code)
+    own = {f.sentence for f in findings}
+    across = [f for f in _duplication_findings(groups, level, ctx.geo.force_name) if f.sentence not in own]
+    across = questions.attach(ctx, across, tables, code)
+    return Findings(code, name, level, ctx.as_at, params_shown, _order(findings), tables, _order(across))

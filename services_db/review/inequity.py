@@ -1,16 +1,25 @@
 """Inequity: how evenly a fund, or all funding for a theme, reaches the areas for the people who live there.
 
-review.md: funding per head (and per unit of need when an indicator is chosen) for each area; the ratio of the
-highest to the lowest area, the coefficient of variation, the Gini coefficient, and every area that received
-nothing while its peers received something (seed 002: no Community Action Fund awards in Pendle or Rossendale).
+review.md: funding per head (and per unit of need when an indicator is chosen) for each **eligible** area; the
+ratio of the highest to the lowest area, the coefficient of variation, the Gini coefficient, and every eligible
+area that received nothing while its peers received something (seed 002: no Community Action Fund awards in
+Pendle or Rossendale).
 
 Choices made here:
 
 - Areas are the units: each district (or area) is one observation, as a Chief Inspector compares areas, not
   people. Areas without residents in the hierarchy are left out.
+- A fund's money at the date is what `services_db.review.allocations.place_fund` says: awarded or paid, not
+  future, each pound once. Applications (`applied`) and future money are in the summary, never in the table.
+- A fund open to some areas only (a county council fund excludes the unitary councils) is compared over its
+  eligible areas: an area the fund is not open to is never "received nothing" and takes no part in the statistics
+  (unless money reached it all the same, when it is compared with the rest rather than left out).
+- Money whose split over its areas the source does not give (`areas_are_estimate`) reaches its areas "not broken
+  down": an area reached only by such money is listed apart (`not_broken_down`), neither received nor nothing,
+  and takes no part in the statistics.
 - The ratio is highest / lowest among areas that received something (against nothing it would be infinite; those
   areas are listed instead). The coefficient of variation (population standard deviation / mean) and the Gini
-  coefficient (mean absolute difference / twice the mean) are over all areas, nothing included.
+  coefficient (mean absolute difference / twice the mean) are over the compared areas, nothing included.
 - "Nothing" means no allocation (or, for a theme, no funded service) reached any part of the area.
 """
 
@@ -78,9 +87,13 @@ def inequity(
     """Inequity of a fund's allocations (`fund_key`) or of current funding for a theme (`theme`), by `level`.
 
     Table columns: area_code, area_name, amount, population, per_head, per_1000 (per `per` residents), need,
-    per_need (when `indicator` is given), share, population_share, received_nothing. Summary keys: label, total
-    (placed in areas), allocated (a fund's top-level allocations), unplaced (allocated to unknown area codes), n_areas, n_funded, zero_areas, zero_codes, min_per, max_per, min_area, max_area (over funded areas,
-    per `per` residents), ratio, cv, gini, per, and with an indicator ratio_need, cv_need, gini_need.
+    per_need (when `indicator` is given), share, population_share, eligible, received_nothing, not_broken_down.
+    Summary keys: label, total (placed in areas), allocated (a fund's top-level money at the date), unplaced
+    (allocated to unknown area codes), n_areas (eligible areas with residents), n_funded, funded_areas (names),
+    zero_areas, zero_codes, not_broken_down, not_broken_down_codes, not_broken_down_amount, min_per, max_per,
+    min_area, max_area (over funded areas, per `per` residents), ratio, cv, gini, per, applied, n_applied (a fund's
+    applications: pipeline, not money), future (awards whose period starts after the date), is_estimate, and with
+    an indicator ratio_need, cv_need, gini_need.
     """
     if (fund_key is None) == (theme is None):
         raise ValueError("give exactly one of fund_key or theme")
@@ -103,39 +116,54 @@ def _inequity(ctx: Context, fund_key: str | None, theme: str | None, level: str,
 def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: list[str]) -> list[Inequity]:
     """Inequity of several funds and themes at once: one matrix of areas x subjects, one pass of statistics."""
     units = ctx.geo.units(level)
-    columns, reached, meta = [], [], []
+    n_units = len(units)
+    columns, reached, eligible, estimated, meta = [], [], [], [], []
     for key in funds:
         placed = place_fund(ctx, key, level)
         columns.append(placed.amount)
         reached.append(placed.reached)
-        meta.append(("fund", key, ctx.prep.fund_names.get(key, key), placed.unplaced, placed.total))
+        eligible.append(placed.eligible)
+        estimated.append(placed.estimated & ~placed.firm)
+        meta.append(("fund", key, ctx.prep.fund_names.get(key, key), placed.unplaced, placed.total,
+                     {"applied": placed.applied, "n_applied": placed.n_applied, "future": placed.future,
+                      "is_estimate": placed.is_estimate}))
     if themes:
         money = provision_matrix(ctx, level).money
         for key in themes:
             ti = ctx.themes.index[key]
             columns.append(money[:, ti])
             reached.append(_reached_by_theme(ctx, level, ti))
+            eligible.append(np.ones(n_units, dtype=bool))
+            estimated.append(np.zeros(n_units, dtype=bool))
             name = str(ctx.themes.names[ti])
-            meta.append(("theme", key, f"{name[:1].upper()}{name[1:]} funding", 0.0, float(money[:, ti].sum())))
+            meta.append(("theme", key, f"{name[:1].upper()}{name[1:]} funding", 0.0, float(money[:, ti].sum()),
+                         {"applied": 0.0, "n_applied": 0, "future": 0.0, "is_estimate": False}))
     if not columns:
         return []
     amount = np.column_stack(columns)
-    got = np.column_stack(reached)
-    stats = _statistics(units.population, amount, got)
+    stats = _statistics(units.population, amount, np.column_stack(reached), np.column_stack(eligible),
+                        np.column_stack(estimated))
     out = []
-    for k, (basis, key, label, unplaced, allocated) in enumerate(meta):
+    for k, (basis, key, label, unplaced, allocated, extra) in enumerate(meta):
+        split = stats["split"][:, k]
         table = {
             "area_code": units.codes, "area_name": units.names, "amount": amount[:, k],
             "population": units.population, "per_head": stats["per_head"][:, k],
             "per_1000": stats["per_head"][:, k] * per, "share": stats["share"][:, k],
-            "population_share": stats["population_share"], "received_nothing": stats["nothing"][:, k],
+            "population_share": stats["population_share"][:, k], "eligible": stats["eligible"][:, k],
+            "received_nothing": stats["nothing"][:, k], "not_broken_down": split,
         }
         funded = stats["n_rated"][k] > 0
         summary = {
             "label": label, "total": float(stats["total"][k]), "allocated": allocated, "unplaced": unplaced,
-            "n_areas": stats["n_areas"], "n_funded": int(stats["n_funded"][k]), "n_rated": int(stats["n_rated"][k]),
+            "n_areas": int(stats["n_areas"][k]), "n_funded": int(stats["n_funded"][k]),
+            "n_rated": int(stats["n_rated"][k]),
+            "funded_areas": tuple(str(x) for x in units.names[stats["received"][:, k]]),
             "zero_areas": tuple(str(x) for x in units.names[stats["nothing"][:, k]]),
-            "zero_codes": tuple(str(x) for x in units.codes[stats["nothing"][:, k]]), "per": per,
+            "zero_codes": tuple(str(x) for x in units.codes[stats["nothing"][:, k]]),
+            "not_broken_down": tuple(str(x) for x in units.names[split]),
+            "not_broken_down_codes": tuple(str(x) for x in units.codes[split]),
+            "not_broken_down_amount": float(amount[split, k].sum()), "per": per,
             "min_per": float(stats["min"][k] * per) if funded else float("nan"),
             "max_per": float(stats["max"][k] * per) if funded else float("nan"),
             "min_area": str(units.names[stats["argmin"][k]]) if funded else "",
@@ -144,7 +172,7 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
             "n_min": _sharing(stats["per_head"][:, k] * per, stats["funded"][:, k], stats["min"][k] * per),
             "n_max": _sharing(stats["per_head"][:, k] * per, stats["funded"][:, k], stats["max"][k] * per),
             "ratio": float(stats["ratio"][k]), "cv": float(stats["cv"][k]), "gini": float(stats["gini"][k]),
-            "misallocated": float(stats["misallocated"][k]),
+            "misallocated": float(stats["misallocated"][k]), **extra,
         }
         out.append(Inequity(label, basis, key, level, table, summary))
     return out
@@ -160,39 +188,54 @@ def _sharing(rates: np.ndarray, funded: np.ndarray, value: float) -> int:
     return int(np.isclose(rounded, shown, rtol=0, atol=1e-9).sum())
 
 
-def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray) -> dict:
-    """Per-column statistics of an areas x subjects matrix of money (see the module docstring for the choices)."""
+def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray, eligible: np.ndarray | None = None,
+                split: np.ndarray | None = None) -> dict:
+    """Per-column statistics of an areas x subjects matrix of money (see the module docstring for the choices).
+
+    `reached`: money reached (part of) the area; `eligible`: the area is open to the subject; `split`: the area was
+    reached only by money whose split the source does not give ("not broken down")."""
     live = pop > 0
-    n_units, _ = amount.shape
+    if eligible is None:
+        eligible = np.ones(amount.shape, dtype=bool)
+    if split is None:
+        split = np.zeros(amount.shape, dtype=bool)
+    split = split & reached
+    received = reached & ~split
+    # the compared areas: eligible (or reached all the same), with residents, and not "not broken down"
+    compared = (eligible | reached) & ~split & live[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         per_head = np.where(live[:, None], amount / np.where(live, pop, 1.0)[:, None], np.nan)
         total = amount.sum(axis=0)
         share = np.where(total > 0, amount / np.where(total > 0, total, 1.0), 0.0)
-        pop_share = pop / pop.sum() if pop.sum() > 0 else np.zeros(n_units)
+        cpop = np.where(compared, pop[:, None], 0.0)
+        cpop_total = cpop.sum(axis=0)
+        pop_share = np.where(cpop_total > 0, cpop / np.where(cpop_total > 0, cpop_total, 1.0), 0.0)
         # "Nothing" means no money reached the area at all (not "a small amount"), whatever its population, so an
-        # area left out is always listed (review.md) and a thinly spread grant is not mistaken for nothing.
-        nothing = ~reached & reached.any(axis=0)[None, :]
-        funded = live[:, None] & reached  # the per-head range is over funded areas with residents
+        # eligible area left out is always listed (review.md) and a thinly spread grant is not mistaken for nothing.
+        nothing = eligible & ~reached & reached.any(axis=0)[None, :]
+        funded = live[:, None] & received  # the per-head range is over funded areas with residents
         lo = np.where(funded, per_head, np.inf)
         hi = np.where(funded, per_head, -np.inf)
         argmin, argmax = lo.argmin(axis=0), hi.argmax(axis=0)
         mn, mx = lo.min(axis=0), hi.max(axis=0)
         ratio = np.where((funded.sum(axis=0) > 0) & (mn > 0), mx / np.where(mn > 0, mn, 1.0), np.nan)
-        values = per_head[live]
-        mean = values.mean(axis=0) if len(values) else np.full(amount.shape[1], np.nan)
-        cv = np.where(mean != 0, values.std(axis=0) / np.where(mean != 0, mean, 1.0), np.nan) if len(values) \
-            else mean
-        x = np.sort(values, axis=0)
-        n = len(x)
+        n = compared.sum(axis=0)
+        values = np.where(compared, per_head, np.nan)
+        mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
+        var = np.where(n > 0, np.nansum((values - mean[None, :]) ** 2, axis=0) / np.maximum(n, 1), np.nan)
+        cv = np.where((n > 0) & (mean != 0), np.sqrt(var) / np.where(mean != 0, mean, 1.0), np.nan)
+        x = np.nan_to_num(np.sort(values, axis=0), nan=0.0)  # NaN sorts last: the compared areas come first
         ssum = x.sum(axis=0)
-        i = np.arange(1, n + 1)[:, None]
-        g = np.where(ssum > 0, 2.0 * (i * x).sum(axis=0) / (n * np.where(ssum > 0, ssum, 1.0)) - (n + 1.0) / n,
-                     np.nan) if n else np.full(amount.shape[1], np.nan)
-        live_pop = pop[live]
-        expected = total[None, :] * (live_pop / live_pop.sum())[:, None] if live_pop.sum() > 0 else amount[live]
-        misallocated = np.abs(amount[live] - expected).sum(axis=0) / 2.0
+        i = np.arange(1, len(x) + 1)[:, None]
+        nn = np.maximum(n, 1)
+        g = np.where((n > 0) & (ssum > 0),
+                     2.0 * (i * x).sum(axis=0) / (nn * np.where(ssum > 0, ssum, 1.0)) - (nn + 1.0) / nn, np.nan)
+        compared_total = np.where(compared, amount, 0.0).sum(axis=0)
+        expected = compared_total[None, :] * pop_share
+        misallocated = np.where(compared, np.abs(amount - expected), 0.0).sum(axis=0) / 2.0
     return {"per_head": per_head, "total": total, "share": share, "population_share": pop_share,
-            "nothing": nothing, "n_areas": int(live.sum()), "n_funded": reached.sum(axis=0),
+            "eligible": eligible, "nothing": nothing, "split": split, "received": received,
+            "n_areas": (eligible & live[:, None]).sum(axis=0), "n_funded": received.sum(axis=0),
             "n_rated": funded.sum(axis=0), "funded": funded, "min": mn, "max": mx, "argmin": argmin, "argmax": argmax,
             "ratio": ratio, "cv": cv, "gini": g, "misallocated": misallocated}
 
@@ -205,10 +248,11 @@ def _add_need(ctx: Context, result: Inequity, indicator: str) -> None:
     need = n.values[:, 0]
     amount = result.columns["amount"]
     live = result.columns["population"] > 0
+    compared = (result.columns["eligible"] | (amount > 0)) & ~result.columns["not_broken_down"]
     with np.errstate(divide="ignore", invalid="ignore"):
         result.columns["need"] = need
         result.columns["per_need"] = np.where(need > 0, amount / np.where(need > 0, need, 1.0), np.nan)
-    ok = live & (need > 0)
+    ok = live & (need > 0) & compared
     pn = amount[ok] / need[ok]
     pos = pn[pn > 0]
     result.summary.update({"ratio_need": float(pos.max() / pos.min()) if len(pos) else float("nan"),

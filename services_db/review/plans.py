@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from services_db.counting import period_contains
 from services_db.review.context import (
     Context,
-    contains,
     csr,
     dates,
     gather,
@@ -80,8 +80,7 @@ def _plan_coverage(ctx: Context, level: str) -> PlanCoverage:
     p = _parsed(ctx)
     units = ctx.geo.units(level)
     n_units, n_svc = max(len(units), 1), max(len(ctx.service_ids), 1)
-    when = np.datetime64(ctx.as_at.to_datetime64(), "ns")
-    plan_on = contains(p["start"], p["end"], when)
+    plan_on = period_contains(p["start"], p["end"], ctx.as_at)  # the one period rule (services_db.counting)
     pri = np.flatnonzero((p["priority_plan"] >= 0) & plan_on[np.maximum(p["priority_plan"], 0)])
     pri_plan = p["priority_plan"][pri]
     local = np.full(len(p["priority_key"]), -1, dtype=np.int64)
@@ -95,7 +94,7 @@ def _plan_coverage(ctx: Context, level: str) -> PlanCoverage:
     ok = np.flatnonzero((l_svc >= 0) & (l_pri >= 0))
     linked_to_current = np.zeros(len(ctx.service_ids), dtype=bool)
     linked_to_current[l_svc[ok]] = True
-    ok = ok[ctx.current[l_svc[ok]]]
+    ok = ok[ctx.current[l_svc[ok]]]  # only services current by services_db.counting (not planned, not ended)
     pair = unique(l_pri[ok] * n_svc + l_svc[ok])
     l_pri, l_svc = pair // n_svc, pair % n_svc
     force_count = np.bincount(l_pri, minlength=len(pri))

@@ -1,23 +1,37 @@
 """Provision and need per (area, theme): the two sides every gap is measured between.
 
-Provision (review.md): the apportioned funding of services with the theme, and the count of current services
-with the theme covering any part of the area. A service with several themes counts in full under each of them:
-shares are taken within a theme, so nothing is counted twice inside one comparison.
+Provision (review.md): the apportioned known funding of current services with the theme, the count of current
+services with the theme covering any part of the area, and how many of those have unknown funding. A service's
+funding is *unknown* (not £0) when it is current but has no current funding line with an amount: nothing says
+what it costs at the date. A service with several themes counts in full under each of them: shares are taken
+within a theme, so nothing is counted twice inside one comparison.
 
-Need: each indicator's latest period, at the level closest to the one asked for; its share of the force total.
-When a theme has several indicators its need share is the mean of their shares (each indicator weighs the same,
-whatever its unit), so "10.9% of Early Action incidents" and "5% of social care referrals" combine into 7.95%.
+Need: each indicator's latest period, at the level closest to the one asked for; its share of the total over the
+units that *have a figure* (review.md v2, "Missing is not zero"). A unit has a figure for an indicator when every
+LSOA of it is covered by a figure at the level used: a district figure covers the district's LSOAs; an LSOA-level
+data set covers every LSOA of each district it has any LSOA figure in (such sets usually list only LSOAs with
+something to count, so an LSOA missing inside a district that has LSOA figures counts zero). So a place-based
+area made of several districts has a figure only if all its districts do, and an area with no figure gets no
+need share (NaN, not 0), no gap and no parity from that indicator. When a theme has several indicators its need
+share is the mean of their shares over the units that have a figure for all of them, so "10.9% of Early Action
+incidents" and "5% of social care referrals" combine into 7.95%.
 
-Values at a coarser level than asked (a district figure in an LSOA review) are shared out by population; values
-at the force level are ignored (they have no geography to share). Where a row has a numerator and a denominator
-the need is its rate per 1,000 applied to the area's residents (rate x population / 1,000), and an indicator
-whose unit reads "per 1,000" (or "per 100,000", "%") is treated the same way; otherwise the value is a count. So
-need shares stay comparable with population shares (the gap rule compares the two) while rates are not summed.
+What an indicator is comes from its unit (`services_db.review.intervals`): counts are shared out; a row with a
+numerator and a denominator, or a unit "per 1,000" / "%", is a rate whose need is the rate applied to the area's
+residents (rate x population / base), so rates are never summed; scores, ranks and deciles (IMD) are never shared
+out as need (they may weight a fair share as population-weighted means: their need value is residents x score);
+an indicator whose higher values are better measures something good, not need, and is left out of need shares.
+Values at a coarser level than asked (a district figure in an LSOA review) are shared out by population and are
+estimates; values at the force level are ignored (they have no geography to share).
+
+Each unit's need rate is also tested against the force rate (review.md v2, "Confidence intervals" and "Gap"):
+Byar's interval for counts and rates, Wilson's for proportions, none for estimates and scores; `significant` is
+1 where the 95% interval lies wholly above the force rate, 0 where it does not, NaN where it cannot be tested.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,29 +39,29 @@ import numpy as np
 import pandas as pd
 
 from services_db.review.apportion import spread
-from services_db.review.context import Context, objects
+from services_db.review.context import Context, objects, unique
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike, latest_periods
 from services_db.review.geography import Units, blocks, check_level
+from services_db.review.intervals import (
+    NONE,
+    PROPORTION,
+    RATE,
+    SCORE,
+    indicator_kind,
+    interval_method,
+    rate_bounds,
+    shown_per,
+    unit_base,
+)
 from services_db.review.wording import common
 
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
-_PER = re.compile(r"per\s+([\d,]+)|(%|percent)", re.IGNORECASE)
 
 
 def rate_base(unit: object) -> float:
     """The population base of a rate unit ("per 1,000" -> 1000, "%" -> 100), NaN when the unit is a count."""
-    if not isinstance(unit, str):
-        return np.nan
-    m = _PER.search(unit)
-    if not m:
-        return np.nan
-    if m.group(2):
-        return 100.0
-    try:
-        return float(m.group(1).replace(",", ""))
-    except ValueError:
-        return np.nan
+    return unit_base(unit)
 
 
 # -- provision ----------------------------------------------------------------------------------------------------
@@ -56,13 +70,36 @@ def rate_base(unit: object) -> float:
 @dataclass(frozen=True, eq=False)
 class Provision:
     units: Units
-    money: np.ndarray  # units x themes, £ a year
+    money: np.ndarray  # units x themes, known funding, £ a year
     services: np.ndarray  # units x themes, count of current services covering any part
+    unknown: np.ndarray  # units x themes, how many of those services have unknown funding
+
+
+def funding_known(ctx: Context) -> np.ndarray:
+    """Per service position: whether its funding at the date is known, i.e. it has a current funding line with an
+    amount. A current service without one has *unknown* funding, never £0 (review.md v2)."""
+    if "funding_known" not in ctx.cache:
+        lines = ctx.prep.lines
+        amount = pd.to_numeric(ctx.data.funding_lines["annual_amount"], errors="coerce").to_numpy(dtype=float)
+        cur = ctx.line_current & np.isfinite(amount)
+        ctx.cache["funding_known"] = np.bincount(lines["pos"][cur], minlength=len(ctx.service_ids)) > 0
+    return ctx.cache["funding_known"]
+
+
+def funding_unknown(ctx: Context) -> np.ndarray:
+    """Per service position: current at the date with unknown funding."""
+    return ctx.current & ~funding_known(ctx)
+
+
+def _known_key(ctx: Context) -> str:
+    """Which services have unknown funding: part of the key of results kept under the money key (two dates with
+    the same pence may differ in which services have a line at all)."""
+    return hashlib.blake2b(np.packbits(funding_unknown(ctx)).tobytes(), digest_size=8).hexdigest()
 
 
 def provision_matrix(ctx: Context, level: str) -> Provision:
     """Provision per (unit, theme) at the context's date; computed once per context and level."""
-    return ctx.shared(("provision", level), lambda: _provision_matrix(ctx, level))
+    return ctx.shared(("provision", level, _known_key(ctx)), lambda: _provision_matrix(ctx, level))
 
 
 def _provision_matrix(ctx: Context, level: str) -> Provision:
@@ -83,20 +120,46 @@ def _provision_matrix(ctx: Context, level: str) -> Provision:
     keep = ctx.current[psvc]
     psvc, punit = psvc[keep], punit[keep]
     rows, theme = ctx.by_theme(psvc)
-    services = np.bincount(punit[rows] * n_themes + theme, minlength=n_units * n_themes).reshape(n_units, n_themes)
-    return Provision(units, money, services)
+    cell = punit[rows] * n_themes + theme
+    services = np.bincount(cell, minlength=n_units * n_themes).reshape(n_units, n_themes)
+    unknown = np.bincount(cell, weights=funding_unknown(ctx)[psvc[rows]].astype(float),
+                          minlength=n_units * n_themes).reshape(n_units, n_themes).round().astype(np.int64)
+    return Provision(units, money, services, unknown)
+
+
+def theme_services(ctx: Context, level: str, themes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each theme column (theme indices `themes`): how many current services of the theme cover any unit
+    where `where[unit, column]` holds, and how many of those have unknown funding (each service counted once)."""
+    n_units, n_cols = where.shape
+    if n_cols == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    psvc, punit = ctx.prep.service_units(level)
+    keep = ctx.current[psvc]
+    psvc, punit = psvc[keep], punit[keep]
+    rows, theme = ctx.by_theme(psvc)
+    column = np.full(len(ctx.themes.keys), -1, dtype=np.int64)
+    column[themes] = np.arange(n_cols)
+    col = column[theme]
+    ok = col >= 0
+    ok[ok] = where[punit[rows][ok], col[ok]]
+    pairs = unique(psvc[rows][ok] * n_cols + col[ok])
+    counts = np.bincount(pairs % n_cols, minlength=n_cols)
+    unknown = np.bincount(pairs % n_cols, weights=funding_unknown(ctx)[pairs // n_cols].astype(float),
+                          minlength=n_cols).round().astype(np.int64)
+    return counts, unknown
 
 
 def _safe_share(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(totals > 0, values / np.where(totals > 0, totals, 1.0), 0.0)
 
 
 def provision_shares(data: ReviewData, as_at: DateLike, level: str = "area") -> pd.DataFrame:
-    """Per (area, theme): provision (£ a year), its share of the theme's force total, and the services count.
+    """Per (area, theme): known provision (£ a year), its share of the theme's force total, the services count and
+    how many of them have unknown funding.
 
     Columns: area_code, area_name, theme_key, theme_name, provision, provision_total, provision_share, services,
-    population, population_share. One row for every area of the level and every theme.
+    unknown_funding, population, population_share. One row for every area of the level and every theme.
     """
     return pd.DataFrame(_provision_columns(Context(data, as_at), check_level(level)))
 
@@ -111,6 +174,7 @@ def _provision_columns(ctx: Context, level: str) -> dict[str, np.ndarray]:
         "theme_key": np.tile(ctx.themes.keys, n_units), "theme_name": np.tile(ctx.themes.names, n_units),
         "provision": p.money.ravel(), "provision_total": np.tile(total, n_units),
         "provision_share": _safe_share(p.money, total[None, :]).ravel(), "services": p.services.ravel(),
+        "unknown_funding": p.unknown.ravel(),
         "population": np.repeat(p.units.population, n_themes), "population_share": np.repeat(pop_share, n_themes),
     }
 
@@ -127,17 +191,47 @@ class Need:
     names: np.ndarray
     periods: np.ndarray
     source_levels: np.ndarray
-    values: np.ndarray  # units x indicators, in the indicator's own count terms
+    values: np.ndarray  # units x indicators, in the indicator's own count terms; NaN where the unit has no figure
     estimate: np.ndarray  # units x indicators: any estimated input (value, population, or a split down)
     themes: list[tuple]  # themes of each indicator
+    has: np.ndarray | None = None  # units x indicators: the unit has a figure (default: every unit)
+    kinds: np.ndarray | None = None  # count, rate, proportion or score (services_db.review.intervals)
+    higher_is: np.ndarray | None = None  # worse, better or neutral
+    methods: np.ndarray | None = None  # interval method of each indicator: Byar, Wilson or none
+    rate: np.ndarray | None = None  # units x indicators: the rate tested, per `per`
+    lower: np.ndarray | None = None  # units x indicators: its 95% interval (NaN where it has none)
+    upper: np.ndarray | None = None
+    force_rate: np.ndarray | None = None  # per indicator, per `per`
+    per: np.ndarray | None = None  # per indicator: the base rates are shown per
+    significant: np.ndarray | None = None  # units x indicators: 1 above the force rate, 0 not, NaN untested
+
+    def __post_init__(self) -> None:
+        shape = self.values.shape
+        defaults = {
+            "has": np.ones(shape, dtype=bool), "kinds": np.full(shape[1], "count", dtype=object),
+            "higher_is": np.full(shape[1], "worse", dtype=object), "methods": np.full(shape[1], NONE, dtype=object),
+            "rate": np.full(shape, np.nan), "lower": np.full(shape, np.nan), "upper": np.full(shape, np.nan),
+            "force_rate": np.full(shape[1], np.nan), "per": np.full(shape[1], 1000.0),
+            "significant": np.full(shape, np.nan),
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @cached_property
     def totals(self) -> np.ndarray:
-        return self.values.sum(axis=0)
+        """Per indicator: the total over the units with a figure."""
+        return np.where(self.has, np.nan_to_num(self.values), 0.0).sum(axis=0)
 
     @cached_property
     def shares(self) -> np.ndarray:
-        return _safe_share(self.values, self.totals[None, :])
+        """Each unit's share of the total over the units with a figure; NaN where the unit has none."""
+        return np.where(self.has, _safe_share(np.nan_to_num(self.values), self.totals[None, :]), np.nan)
+
+    @cached_property
+    def n_with(self) -> np.ndarray:
+        """Per indicator: how many units have a figure."""
+        return self.has.sum(axis=0)
 
 
 def need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None = None) -> Need:
@@ -149,6 +243,15 @@ def need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None = N
     return cache[key]
 
 
+def _higher_is(ctx: Context) -> dict[str, str]:
+    ind = ctx.data.indicators
+    out: dict[str, str] = {}
+    for k, h in zip(ind["indicator_key"].tolist(), ind["higher_is"].tolist(), strict=True):
+        if isinstance(k, str) and k not in out:
+            out[k] = h.strip().lower() if isinstance(h, str) and h.strip() else "worse"
+    return out
+
+
 def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -> Need:
     geo, units = ctx.geo, ctx.geo.units(level)
     need = ctx.data.need
@@ -157,7 +260,11 @@ def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -
         need = need[need["indicator_key"].isin(list(indicators))]
     pos = geo.positions(need["area_code"])
     lvl = np.where(pos >= 0, geo.level_id[np.maximum(pos, 0)], -1)
-    usable = (pos >= 0) & (lvl >= 0) & (lvl < _LEVEL_ID["force"]) & need["value"].notna().to_numpy()
+    num_all = pd.to_numeric(need["numerator"], errors="coerce").to_numpy(dtype=float)
+    den_all = pd.to_numeric(need["denominator"], errors="coerce").to_numpy(dtype=float)
+    with_ratio = np.isfinite(num_all) & np.isfinite(den_all) & (den_all > 0)
+    figure = pd.to_numeric(need["value"], errors="coerce").notna().to_numpy() | with_ratio
+    usable = (pos >= 0) & (lvl >= 0) & (lvl < _LEVEL_ID["force"]) & figure
     need = need.loc[usable].assign(_pos=pos[usable], _lvl=lvl[usable])
     if need.empty:
         return _empty_need(units)
@@ -173,41 +280,108 @@ def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -
     need = need[need["_lvl"].to_numpy() == need["indicator_key"].map(chosen).to_numpy()]
 
     keys = np.array(sorted(chosen), dtype=object)
+    n_units, n_ind = len(units), len(keys)
+    unit_text = [meta.get(k, ("", "", ()))[1] for k in keys]
+    kinds = np.array([indicator_kind(u) for u in unit_text], dtype=object)
+    direction = _higher_is(ctx)
+    higher_is = np.array([direction.get(k, "worse") for k in keys], dtype=object)
     ind = np.searchsorted(keys, need["indicator_key"].to_numpy(dtype=object))
     area_pos = need["_pos"].to_numpy()
+    row_lvl = need["_lvl"].to_numpy()
     area_pop = geo.area_population[area_pos]
-    value = need["value"].to_numpy(dtype=float)
+    value = pd.to_numeric(need["value"], errors="coerce").to_numpy(dtype=float)
     num = pd.to_numeric(need["numerator"], errors="coerce").to_numpy(dtype=float)
     den = pd.to_numeric(need["denominator"], errors="coerce").to_numpy(dtype=float)
-    base = np.array([rate_base(meta.get(k, ("", "", ()))[1]) for k in keys])[ind]
+    base = np.array([unit_base(u) for u in unit_text])[ind]
+    score = kinds[ind] == SCORE
     with np.errstate(divide="ignore", invalid="ignore"):
-        from_ratio = np.isfinite(num) & np.isfinite(den) & (den > 0)
-        amount = np.where(from_ratio, num / np.where(from_ratio, den, 1.0) * area_pop,
-                          np.where(np.isfinite(base), value * area_pop / base, value))
-    uses_population = from_ratio | np.isfinite(base)
-    est = (need["is_estimate"].fillna(False).astype(bool).to_numpy()
-           | (uses_population & geo.area_population_is_estimate[area_pos]))
+        from_ratio = np.isfinite(num) & np.isfinite(den) & (den > 0) & ~score
+        amount = np.where(score, value * area_pop,  # residents x score: a population-weighted mean, never a sum
+                          np.where(from_ratio, num / np.where(from_ratio, den, 1.0) * area_pop,
+                                   np.where(np.isfinite(base), value * area_pop / base, value)))
+    amount = np.nan_to_num(amount)
+    uses_population = from_ratio | np.isfinite(base) | score
+    value_est = need["is_estimate"].fillna(False).astype(bool).to_numpy() | (row_lvl > target)
+    est = value_est | (uses_population & geo.area_population_is_estimate[area_pos])
 
     # Share every row over its LSOAs by population, then add the LSOAs up to the level asked for.
     row_key, lsoa = geo.expand(np.arange(len(need)), area_pos)
     per_lsoa = spread(row_key, geo.population[lsoa], amount)
     unit = units.of_lsoa[lsoa]
     ok = unit >= 0
-    n_units, n_ind = len(units), len(keys)
     flat = unit[ok] * n_ind + ind[row_key[ok]]
     values = np.bincount(flat, weights=per_lsoa[ok], minlength=n_units * n_ind).reshape(n_units, n_ind)
-    row_est = est | (need["_lvl"].to_numpy() > target)  # a figure shared down by population is an estimate
-    flag = np.bincount(flat, weights=row_est[row_key[ok]].astype(float),
+    flag = np.bincount(flat, weights=est[row_key[ok]].astype(float),
                        minlength=n_units * n_ind).reshape(n_units, n_ind) > 0
+    value_flag = np.bincount(flat, weights=value_est[row_key[ok]].astype(float),
+                             minlength=n_units * n_ind).reshape(n_units, n_ind) > 0
+    has = _has_figure(geo, units, ind, area_pos, row_lvl, n_ind)
+    values = np.where(has, values, np.nan)
+
+    # The test of each unit's rate against the force's: the count (or numerator) and its denominator.
+    ratio_ind = np.bincount(ind, weights=(~from_ratio).astype(float), minlength=n_ind) == 0
+    row_unit = geo.unit_of_areas(level, area_pos)  # -1 for a row coarser than the units (an estimate anyway)
+    in_unit = from_ratio & (row_unit >= 0)
+    cell = row_unit[in_unit] * n_ind + ind[in_unit]
+    r_num = np.bincount(cell, weights=num[in_unit], minlength=n_units * n_ind).reshape(n_units, n_ind)
+    r_den = np.bincount(cell, weights=den[in_unit], minlength=n_units * n_ind).reshape(n_units, n_ind)
+    t_num = np.where(ratio_ind[None, :], r_num, values)
+    t_den = np.where(ratio_ind[None, :], r_den, units.population[:, None])
+    row_count = np.where(ratio_ind[ind], num, amount)
+    row_den = np.where(ratio_ind[ind], den, area_pop)
+    good = np.isfinite(row_count) & np.isfinite(row_den) & (row_den > 0)
+    # The force rate: over the units with a figure (their LSOAs with nothing to count included); from the rows
+    # themselves where they are coarser than the units (every unit's figure is then an estimate, never tested).
+    f_num = np.where(has, np.nan_to_num(t_num), 0.0).sum(axis=0)
+    f_den = np.where(has, np.nan_to_num(t_den), 0.0).sum(axis=0)
+    coarser = np.bincount(ind, weights=(row_lvl > target).astype(float), minlength=n_ind) > 0
+    f_num = np.where(coarser, np.bincount(ind[good], weights=row_count[good], minlength=n_ind), f_num)
+    f_den = np.where(coarser, np.bincount(ind[good], weights=row_den[good], minlength=n_ind), f_den)
+    methods = np.array([interval_method(u, has_ratio=bool(r), is_estimate=False)
+                        for u, r in zip(unit_text, ratio_ind, strict=True)], dtype=object)
+    per = np.array([shown_per(u) if k in (RATE, PROPORTION) else 1000.0 for u, k in zip(unit_text, kinds, strict=True)])
+    rate = np.full((n_units, n_ind), np.nan)
+    lower, upper = rate.copy(), rate.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        force_rate = np.where(f_den > 0, f_num / np.where(f_den > 0, f_den, 1.0) * per, np.nan)
+    for j in range(n_ind):
+        rate[:, j], lower[:, j], upper[:, j] = rate_bounds(str(methods[j]), t_num[:, j], t_den[:, j], per[j])
+    testable = has & ~value_flag & (methods != NONE)[None, :] & np.isfinite(lower) & np.isfinite(force_rate)[None, :]
+    lower = np.where(testable, lower, np.nan)
+    upper = np.where(testable, upper, np.nan)
+    rate = np.where(has, rate, np.nan)
+    testable &= (has.sum(axis=0) > 1)[None, :]  # a unit alone with a figure is the force rate itself
+    significant = np.where(testable, (lower > force_rate[None, :]).astype(float), np.nan)
+
     sl = need.groupby("indicator_key")["_lvl"].first().reindex(keys).to_numpy()
     return Need(
         units=units, keys=keys,
         names=np.array([meta[k][0] if k in meta else k.replace("_", " ") for k in keys], dtype=object),
         periods=latest.reindex(keys).to_numpy(dtype=object),
         source_levels=np.array([LEVELS[int(v)] for v in sl], dtype=object),
-        values=values, estimate=flag,
+        values=values, estimate=flag & has,
         themes=[meta[k][2] if k in meta else () for k in keys],
+        has=has, kinds=kinds, higher_is=higher_is, methods=methods, rate=rate, lower=lower, upper=upper,
+        force_rate=force_rate, per=per, significant=significant,
     )
+
+
+def _has_figure(geo, units: Units, ind: np.ndarray, area_pos: np.ndarray, row_lvl: np.ndarray,
+                n_ind: int) -> np.ndarray:
+    """units x indicators: whether every LSOA of the unit is covered by a figure. A row covers the LSOAs under its
+    area; an LSOA row covers every LSOA of its district (see the module docstring)."""
+    district = geo.area_ancestor[_LEVEL_ID["district"], area_pos]
+    cover = np.where((row_lvl == _LEVEL_ID["lsoa"]) & (district >= 0), district, area_pos)
+    n_areas = max(len(geo.codes), 1)
+    pairs = unique(ind * n_areas + cover)  # each (indicator, covered area) once: a district's LSOA rows are one
+    key, lsoa = geo.expand(pairs // n_areas, pairs % n_areas)  # unique (indicator, LSOA) pairs
+    unit = units.of_lsoa[lsoa]
+    ok = unit >= 0
+    n_units = len(units)
+    covered = np.bincount(unit[ok] * n_ind + key[ok], minlength=n_units * n_ind).reshape(n_units, n_ind)
+    inside = units.of_lsoa[units.of_lsoa >= 0]
+    lsoas = np.bincount(inside, minlength=n_units)
+    return (covered == lsoas[:, None]) & (lsoas[:, None] > 0)
 
 
 def _empty_need(units: Units) -> Need:
@@ -216,10 +390,14 @@ def _empty_need(units: Units) -> Need:
 
 
 def need_by_indicator(data: ReviewData, level: str = "area", indicators: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Per (area, indicator): the need used by the review (latest period) and its share of the force total.
+    """Per (area, indicator): the need used by the review (latest period) and its share of the total over the
+    areas with a figure.
 
     Columns: area_code, area_name, indicator_key, indicator_name, period, source_level, need, need_share,
-    rate_per_1000 (need per 1,000 residents), is_estimate.
+    rate_per_1000 (need per 1,000 residents), is_estimate, has_need_figure (False: "no figure", and need and
+    need_share are NaN, never 0), kind (count, rate, proportion, score), rate, lower, upper (the 95% interval of
+    the rate, per `per`; NaN where there is none), force_rate, per, interval (Byar, Wilson or none), significant
+    (True where the interval lies wholly above the force rate; None where it cannot be tested).
     """
     return pd.DataFrame(_need_indicator_columns(Context(data, None), check_level(level), indicators))
 
@@ -230,27 +408,55 @@ def _need_indicator_columns(ctx: Context, level: str, indicators: tuple[str, ...
     pop = np.repeat(n.units.population, n_ind)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(pop > 0, n.values.ravel() / np.where(pop > 0, pop, 1.0) * 1000.0, np.nan)
+    rate = np.where(np.tile(n.kinds, n_units) == SCORE, np.nan, rate)  # residents x score is not a rate
+    tested = np.isfinite(n.lower.ravel())
     return {
         "area_code": np.repeat(n.units.codes, n_ind), "area_name": np.repeat(n.units.names, n_ind),
         "indicator_key": np.tile(n.keys, n_units), "indicator_name": np.tile(n.names, n_units),
         "period": np.tile(n.periods, n_units), "source_level": np.tile(n.source_levels, n_units),
         "need": n.values.ravel(), "need_share": n.shares.ravel(), "rate_per_1000": rate,
-        "is_estimate": n.estimate.ravel(),
+        "is_estimate": n.estimate.ravel(), "has_need_figure": n.has.ravel(), "kind": np.tile(n.kinds, n_units),
+        "rate": n.rate.ravel(), "lower": n.lower.ravel(), "upper": n.upper.ravel(),
+        "force_rate": np.tile(n.force_rate, n_units), "per": np.tile(n.per, n_units),
+        "interval": np.where(tested, np.tile(n.methods, n_units), NONE).astype(object),
+        "significant": tristate(n.significant.ravel()),
     }
+
+
+def tristate(values: np.ndarray) -> np.ndarray:
+    """1/0/NaN as an object array of True/False/None (None: could not be tested)."""
+    out = np.full(len(values), None, dtype=object)
+    known = np.isfinite(values)
+    out[known] = values[known] > 0.5
+    return out
 
 
 @dataclass(frozen=True, eq=False)
 class ThemeNeed:
     units: Units
     themes: np.ndarray  # theme indices with need
-    shares: np.ndarray  # units x themes-with-need
+    shares: np.ndarray  # units x themes-with-need (NaN where the unit has no figure)
     estimate: np.ndarray
     indicators: list[tuple]  # indicator keys combined for each theme
     labels: list[str]  # how a sentence names the need
+    has: np.ndarray | None = None  # units x themes: a figure for every indicator of the theme
+    population_share: np.ndarray | None = None  # units x themes: over the units with a figure (NaN elsewhere)
+    significant: np.ndarray | None = None  # units x themes: 1, 0 or NaN (see `theme_need`)
+
+    @property
+    def n_with(self) -> np.ndarray:
+        return self.has.sum(axis=0) if self.has is not None else np.full(len(self.themes), len(self.units))
 
 
 def theme_need(ctx: Context, level: str, indicators: tuple[str, ...] | None = None) -> ThemeNeed:
-    """Need share per (unit, theme): the mean of the shares of the theme's indicators with a non-zero total."""
+    """Need share per (unit, theme): the mean of the shares of the theme's need indicators, over the units that
+    have a figure for every one of them.
+
+    A theme's indicators are its count and rate indicators whose higher values are worse (or neutral) with a
+    non-zero total: scores and ranks are never shared out, and a "higher is better" indicator measures something
+    good, not need. `significant` is 1 where every indicator's 95% interval lies wholly above the force rate, 0
+    where one of them that could be tested does not, NaN where none could be, or some could not (estimates).
+    """
     key = ("theme_need", level, tuple(indicators) if indicators is not None else None)
     if key not in ctx.prep.cache:
         ctx.prep.cache[key] = _theme_need(ctx, level, key[2])
@@ -262,30 +468,51 @@ def _theme_need(ctx: Context, level: str, indicators: tuple[str, ...] | None) ->
     t_index = ctx.themes.index
     members: dict[int, list[int]] = {}
     for j, themes in enumerate(n.themes):
-        if n.totals[j] <= 0:
+        if n.kinds[j] == SCORE or n.higher_is[j] == "better" or n.totals[j] <= 0:
             continue
         for t in themes:
             ti = t_index.get(t, -1)
             if ti >= 0:
                 members.setdefault(int(ti), []).append(j)
     order = sorted(members)
-    shares = np.zeros((len(n.units), len(order)))
-    estimate = np.zeros((len(n.units), len(order)), dtype=bool)
+    n_units = len(n.units)
+    shares = np.full((n_units, len(order)), np.nan)
+    estimate = np.zeros((n_units, len(order)), dtype=bool)
+    has = np.zeros((n_units, len(order)), dtype=bool)
+    pop_share = np.full((n_units, len(order)), np.nan)
+    significant = np.full((n_units, len(order)), np.nan)
+    pop = n.units.population
     labels, keys = [], []
     for c, ti in enumerate(order):
         cols = members[ti]
-        shares[:, c] = n.shares[:, cols].mean(axis=1)
-        estimate[:, c] = n.estimate[:, cols].any(axis=1)
+        with_all = n.has[:, cols].all(axis=1)
+        totals = np.where(with_all[:, None], np.nan_to_num(n.values[:, cols]), 0.0).sum(axis=0)
+        if (totals <= 0).any() and (totals > 0).any():  # an indicator with nothing among these units adds nothing
+            cols = [j for j, t in zip(cols, totals, strict=True) if t > 0]
+            with_all = n.has[:, cols].all(axis=1)
+            totals = np.where(with_all[:, None], np.nan_to_num(n.values[:, cols]), 0.0).sum(axis=0)
+        part = _safe_share(np.nan_to_num(n.values[:, cols]), totals[None, :])
+        shares[:, c] = np.where(with_all, part.mean(axis=1), np.nan)
+        has[:, c] = with_all
+        estimate[:, c] = n.estimate[:, cols].any(axis=1) & with_all
+        pop_total = pop[with_all].sum()
+        pop_share[:, c] = np.where(with_all, pop / pop_total if pop_total > 0 else 0.0, np.nan)
+        sig = n.significant[:, cols]
+        tested = np.isfinite(sig)
+        significant[:, c] = np.where(with_all & (tested & (sig < 0.5)).any(axis=1), 0.0,
+                                     np.where(with_all & tested.all(axis=1), 1.0, np.nan))
         keys.append(tuple(n.keys[cols]))
         labels.append(str(n.names[cols[0]]) if len(cols) == 1 else f"the need for {common(ctx.themes.names[ti])}")
-    return ThemeNeed(n.units, np.array(order, dtype=np.int64), shares, estimate, keys, labels)
+    return ThemeNeed(n.units, np.array(order, dtype=np.int64), shares, estimate, keys, labels, has, pop_share,
+                     significant)
 
 
 def need_shares(data: ReviewData, level: str = "area", indicators: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per (area, theme with need data): the need share and which indicators make it up.
 
-    Columns: area_code, area_name, theme_key, theme_name, need_share, n_indicators, indicator_keys, need_label,
-    need_is_estimate.
+    Columns: area_code, area_name, theme_key, theme_name, need_share (NaN where the area has no figure),
+    n_indicators, indicator_keys, need_label, need_is_estimate, has_need_figure, population_share (over the areas
+    with a figure), n_with_figure, significant (True/False/None).
     """
     return pd.DataFrame(_need_theme_columns(Context(data, None), check_level(level), indicators))
 
@@ -302,6 +529,8 @@ def _need_theme_columns(ctx: Context, level: str, indicators: tuple[str, ...] | 
         "indicator_keys": _tile_objects(tn.indicators, n_units),
         "need_label": _tile_objects(tn.labels, n_units),
         "need_is_estimate": tn.estimate.ravel(),
+        "has_need_figure": tn.has.ravel(), "population_share": tn.population_share.ravel(),
+        "n_with_figure": np.tile(tn.n_with, n_units), "significant": tristate(tn.significant.ravel()),
     }
 
 

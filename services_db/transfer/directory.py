@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services_db.bulk import write_columns
 from services_db.models import (
+    ALLOCATION_STATUSES,
     SECTORS,
     SERVICE_STATUSES,
     TIERS,
@@ -44,7 +45,7 @@ TEMPLATES: dict[str, list[str]] = {
                       "is_estimate", "source"],
     "allocations": ["allocation_key", "fund_key", "recipient_key", "service_key", "area_codes", "amount", "purpose",
                     "priorities", "payment_schedule", "award_date", "planned_start", "planned_end", "parent_key",
-                    "is_estimate", "source"],
+                    "is_estimate", "status", "areas_are_estimate", "source"],
 }
 REQUIRED: dict[str, list[str]] = {
     "organisations": ["org_key", "name", "sector"],
@@ -312,6 +313,7 @@ def _count_lines(s: Session) -> dict[str, int]:
 
 def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
     errors = plan.refused
+    cols = set(t.header)  # status and areas_are_estimate left out of a file keep what the record has
     check_unique(t.label, [(r, v.get("allocation_key", "").strip()) for r, v in t.rows], "allocation_key", errors)
     in_file = {v.get("allocation_key", "").strip() for _, v in t.rows}
     todo = []
@@ -329,6 +331,8 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
             payment_schedule=c.text("payment_schedule", max_len=40) or "single",
             award_date=c.date("award_date"),
             is_estimate=c.boolean("is_estimate"), src=c.text("source", max_len=300),
+            status=c.choice("status", ALLOCATION_STATUSES, required=False) if "status" in cols else None,
+            areas_are_estimate=c.boolean("areas_are_estimate") if "areas_are_estimate" in cols else None,
         )
         vals["planned_start"], vals["planned_end"] = c.period("planned_start", "planned_end")
         parent = c.text("parent_key")
@@ -355,6 +359,10 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
                           payment_schedule=d["payment_schedule"], award_date=d["award_date"],
                           planned_start=d["planned_start"], planned_end=d["planned_end"],
                           is_estimate=d["is_estimate"], updated_by=username, updated_at=utcnow())
+            if obj is None or d["status"] is not None:
+                fields["status"] = d["status"] or "awarded"  # applied / awarded / paid / withdrawn
+            if obj is None or d["areas_are_estimate"] is not None:
+                fields["areas_are_estimate"] = bool(d["areas_are_estimate"])
             if obj is None:
                 obj = Allocation(key=key, source=d["src"] or default_source, **fields)
                 session.add(obj)

@@ -1,6 +1,8 @@
 """Service directory: keyword search, filters (including covers this LSOA), and the detail view by URL."""
 
-from services_db.directory import DirectoryFilter, directory_frame, search, service_extras
+from components.format import money
+from services_db.counting import CURRENT, PLANNED
+from services_db.directory import DirectoryFilter, current_totals, directory_frame, search, service_extras
 from tests.app.conftest import texts
 
 
@@ -15,22 +17,39 @@ def test_search_and_filters_narrow_the_results(open_page, demo_data):
     data, as_at, db = demo_data
     frame = directory_frame(data, service_extras(db), as_at)
     at = open_page("directory")
-    assert _count(at) == len(frame)
+    assert _count(at) == len(search(frame, DirectoryFilter(states=[CURRENT]))) < len(frame)  # current by default
     at.text_input(key="dir_keyword").set_value("domestic abuse").run()
-    expected = search(frame, DirectoryFilter(keyword="domestic abuse"))
+    expected = search(frame, DirectoryFilter(keyword="domestic abuse", states=[CURRENT]))
     assert _count(at) == len(expected) > 0
     assert set(at.dataframe[0].value["Service"]) == set(expected["name"])
 
     at.text_input(key="dir_keyword").set_value("").run()
     at.selectbox(key="dir_level").set_value("LSOA").run()
     at.selectbox(key="dir_covers_lsoa").set_value("E01025174").run()  # Pendle 008A
-    covering = search(frame, DirectoryFilter(covers="E01025174"), data.areas)
+    covering = search(frame, DirectoryFilter(covers="E01025174", states=[CURRENT]), data.areas)
     assert _count(at) == len(covering) > 0
     assert "Mediation Services (Pendle)" in set(at.dataframe[0].value["Service"])
 
     at.multiselect(key="dir_tiers").set_value(["primary"]).run()
-    both = search(frame, DirectoryFilter(covers="E01025174", tiers=["primary"]), data.areas)
+    both = search(frame, DirectoryFilter(covers="E01025174", tiers=["primary"], states=[CURRENT]), data.areas)
     assert _count(at) == len(both)
+
+
+def test_the_current_filter_and_totals_follow_the_as_at_date(open_page, demo_data):
+    """The directory lists services current at the "as at" date by default and totals only those; a planned
+    service is listed only when asked for, and shown as planned."""
+    data, as_at, db = demo_data
+    frame = directory_frame(data, service_extras(db), as_at)
+    at = open_page("directory")
+    current = search(frame, DirectoryFilter(states=[CURRENT]))
+    assert set(at.dataframe[0].value["At this date"]) == {CURRENT}
+    n, funding = current_totals(current)
+    assert f"{n} of them current at {as_at:%d %B %Y}, with annual funding {money(funding)}" in texts(at)
+    at.multiselect(key="dir_states").set_value([CURRENT, PLANNED]).run()
+    table = at.dataframe[0].value.set_index("Service")
+    assert table.loc["Early Action Response service", "At this date"] == PLANNED  # status planned: not current
+    assert _count(at) == len(current) + int((frame["state"] == PLANNED).sum())
+    assert f"{n} of them current at {as_at:%d %B %Y}" in texts(at)  # the totals still count current services only
 
 
 def test_nothing_matches_says_what_to_change(open_page):
@@ -47,3 +66,13 @@ def test_detail_view_by_url(open_page):
     assert {m.label: m.value for m in at.metric}["Ends"] == "31 Mar 2017 (estimate)"  # labelled: end_date_is_estimate
     at = open_page("directory", query={"service": "no-such-key"})
     assert "There is no service “no-such-key”" in texts(at)
+
+
+def test_unknown_funding_is_shown_as_not_recorded(open_page):
+    """Issue 11, problem 3: "annual funding £0" for a service whose funding is simply not recorded."""
+    at = open_page("directory", query={"service": "early-action-teams"})
+    assert {m.label: m.value for m in at.metric}["Annual funding"] == "not recorded"
+    at = open_page("directory")
+    table = at.dataframe[0].value.set_index("Service")
+    assert table.loc["Police Early Action Teams", "Funding"] == "not recorded"
+    assert "not recorded" in texts(at)

@@ -1,5 +1,9 @@
 """Overview: headline figures, the map measure switch, top gaps and cliffs, all equal to the review's."""
 
+import datetime as dt
+
+from components.format import money
+from services_db.areas import force_figures
 from services_db.review import review_force
 from tests.app.conftest import texts
 
@@ -13,7 +17,8 @@ def test_overview_shows_the_reviews_top_gap_and_cliffs(open_page, demo_data):
     top_cliff = findings.of_kind("cliff")[0].sentence
     assert top_gap in shown
     assert top_cliff in shown
-    assert {m.label: m.value for m in at.metric}["Money allocated"] == "£10.90m"
+    # awarded or paid money of the funds begun by 27 January 2014 (the 2013-14 funds); later funds are future money
+    assert {m.label: m.value for m in at.metric}["Money allocated"] == money(force_figures(data, as_at)["allocated"])
 
 
 def test_overview_map_can_be_coloured_by_each_measure(open_page):
@@ -24,3 +29,24 @@ def test_overview_map_can_be_coloured_by_each_measure(open_page):
         assert len(at.get("plotly_chart")) == 1
         assert at.radio(key="overview_measure").value == measure
     assert at.selectbox(key="overview_indicator").value == "police-incidents"
+
+
+def test_overview_counts_follow_the_as_at_widget(open_page, demo_data):
+    """The sidebar's "As at" date moves the overview's service count and money: at 27 January 2014 a service first
+    reported in 2016, a planned one or one starting in 2015 is not current, and the 2014-17 funds are future money;
+    at 21 July 2016 the 2013-14 services have ended."""
+    data, _, _ = demo_data
+    shown = {}
+    for day in (dt.date(2016, 7, 21), dt.date(2014, 1, 27)):
+        at = open_page("overview")  # AppTest draws app.py's sidebar on the first run only: one session per date
+        at.date_input(key="as_at").set_value(day).run()
+        assert not at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        expected = force_figures(data, day)
+        assert metrics["Services"] == f"{expected['services']:,}"
+        assert metrics["Money allocated"] == money(expected["allocated"])
+        assert f"{expected['services']:,} services current at {day:%d %B %Y}" in texts(at)
+        shown[day] = expected
+    early, late = shown[dt.date(2014, 1, 27)], shown[dt.date(2016, 7, 21)]
+    assert early["future"] > 0 and late["future"] == 0 and early["allocated"] < late["allocated"]
+    assert early["planned"] > 0 and early["services"] + early["planned"] + early["not_started"] <= len(data.services)

@@ -28,4 +28,11 @@ def test_fair_share_calculator_follows_the_weights(open_page, demo_data):
 def test_gap_heatmap_and_table_are_drawn(open_page):
     at = open_page("review")
     flagged = table_with(at, "Money to parity (£)")
-    assert len(flagged) > 0 and flagged["Rank"].iloc[0] == 1
+    assert len(flagged) > 0
+    gaps = flagged[flagged["Rank"] > 0]
+    assert gaps["Rank"].tolist() == list(range(1, len(gaps) + 1))
+    # Services whose funding is not recorded are said so, never "£0" or "need but no provision" (issue 11).
+    unknown = flagged[flagged["Why"] == "funding not recorded"]
+    assert (unknown["Funding not recorded"] > 0).all() and (unknown["Money to parity (£)"] == "–").all()
+    assert not ((flagged["Why"] == "need but no provision") & (flagged["Current services"] > 0)).any()
+    assert "No need figure" in texts(at) and "Blackburn with Darwen" in texts(at)

@@ -24,7 +24,9 @@ def test_profile_parts_agree_with_the_review(demo_db):
     p = area_profile(data, "Burnley & Pendle", as_at)
     assert p.code == "PBA08" and p.districts == ["Burnley", "Pendle"] and p.population_is_estimate
     assert p.review.findings.sentences() == review_area(data, "PBA08", as_at).sentences()
-    assert p.plans.unanswered == 2
+    # 2 priorities with nothing linked, and the 4 Community Safety Strategy Group priorities that only the Early
+    # Action Response service answers: it is planned at 27 January 2014, so it answers nothing yet.
+    assert p.plans.unanswered == 6
     assert set(p.plans.priorities.loc[p.plans.priorities["unanswered"], "services"]) == {"Nothing linked"}
     names = set(p.activity.services["name"])
     assert "Mediation Services (Pendle)" in names and "Blackpool CCTV hub" not in names
@@ -45,3 +47,22 @@ def test_force_map_need_equals_the_area_page(demo_db):
     assert gaps["value"].sum() == int(flagged["is_gap"].sum())
     with pytest.raises(ValueError):
         force_map(data, as_at, "nonsense")
+
+
+def test_the_plan_table_names_the_current_services_it_counts(demo_db):
+    """The area page's plan table names the services its "linked" count counts: the same current test (a planned
+    service linked to a priority is neither named nor counted), at both of the demo's dates."""
+    import datetime as dt
+
+    from services_db.counting import CURRENT
+
+    data = review_data(demo_db)
+    for day in (dt.date(2014, 1, 27), dt.date(2016, 7, 21)):
+        for area in ("Preston", "Burnley & Pendle"):
+            p = area_profile(data, area, day)
+            assert set(p.activity.services["state"]) <= {CURRENT}
+            assert CURRENT not in set(p.activity.others["state"])
+            for row in p.plans.priorities.itertuples():
+                named = [] if row.services == "Nothing linked" else row.services.split("; ")
+                assert len(named) == row.linked_services, (area, day, row.priority)
+                assert "Early Action Response service" not in named  # planned in the seed

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import math
 
 import openpyxl
 import pandas as pd
@@ -29,7 +30,25 @@ def test_one_row_per_service_with_the_reviews_funding(demo_db):
     assert len(frame) == len(data.services)
     funding = service_funding(data, default_as_at(demo_db)).set_index("service_id")["annual_funding"]
     for row in frame.itertuples():
-        assert row.annual_funding == funding.get(row.service_id, 0.0)
+        if row.funding_recorded:
+            assert row.annual_funding == funding[row.service_id]
+        else:  # no current funding line: unknown, never £0
+            assert math.isnan(row.annual_funding)
+
+
+def test_a_service_with_no_recorded_funding_is_not_recorded_not_zero(demo_db):
+    """Issue 11, problem 3: the directory said "annual funding £0" for services whose funding is not recorded."""
+    data, frame = _frame(demo_db)
+    teams = frame.set_index("key").loc["early-action-teams"]  # the seed gives no amount: no funding line
+    assert not teams["funding_recorded"] and math.isnan(teams["annual_funding"])
+    paid = frame.set_index("key").loc["preston-chorley-street-pastors"]
+    assert paid["funding_recorded"] and paid["annual_funding"] > 0
+    out = export_frame(frame).set_index("Key")
+    assert not out.loc["early-action-teams", "Funding recorded"]
+    assert math.isnan(out.loc["early-action-teams", "Annual funding (£)"])
+    # A funding line that has ended by the date leaves the funding unknown at that date, not £0.
+    later = directory_frame(data, service_extras(demo_db), dt.date(2030, 1, 1)).set_index("key")
+    assert not later["funding_recorded"].any() and later["annual_funding"].isna().all()
 
 
 def test_keyword_needs_every_word(demo_db):
@@ -83,3 +102,22 @@ def test_export_frame_has_readable_columns(demo_db):
     out = export_frame(frame)
     assert list(out.columns)[:3] == ["Key", "Service", "Provider"]
     assert "lsoas" not in out.columns
+
+
+def test_each_row_says_what_the_service_is_at_the_date(demo_db):
+    """services_db.counting's states, per row: planned stays planned, a service first reported in 2016 with no
+    start date is not yet current in January 2014, and the 2013-14 services have ended by July 2016."""
+    from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED
+
+    data = review_data(demo_db)
+    extras = service_extras(demo_db)
+    early = directory_frame(data, extras, dt.date(2014, 1, 27)).set_index("name")
+    late = directory_frame(data, extras, dt.date(2016, 7, 21)).set_index("name")
+    assert early.loc["Early Action Response service", "state"] == PLANNED
+    assert early.loc["Vulnerable Caller project", "state"] == NOT_STARTED  # starts 1 April 2015
+    assert early.loc["YOT Triage Scheme", "state"] == CURRENT and late.loc["YOT Triage Scheme", "state"] == ENDED
+    assert (early["is_current"] == (early["state"] == CURRENT)).all()
+    genga = "Genga virtual enforcement hubs (organised crime, Pursue)"
+    if pd.notna(data.services.set_index("name").loc[genga, "known_from"]):  # first reported in 2016
+        assert early.loc[genga, "state"] == NOT_STARTED and late.loc[genga, "state"] == CURRENT
+    assert search(early.reset_index(), DirectoryFilter(states=[PLANNED]))["state"].eq(PLANNED).all()

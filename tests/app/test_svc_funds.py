@@ -70,3 +70,47 @@ def _tiny():
     frames = {n: empty_frame(n) for n in ("services", "funding_lines", "coverage", "indicators", "need", "plans",
                                           "priorities", "service_priorities", "themes")}
     return ReviewData(areas=areas, funds=funds_f, allocations=alloc, **frames)
+
+
+def _with_statuses():
+    """_tiny() plus an application (with a breakdown line), a withdrawn award and a fund that starts later."""
+    import dataclasses
+
+    data = _tiny()
+    alloc = data.allocations.copy()
+    extra = pd.DataFrame({"allocation_id": [3, 4, 5], "fund_key": ["f", "f", "g"], "recipient": ["R"] * 3,
+                          "service_id": [float("nan")] * 3, "amount": [40.0, 10.0, 70.0],
+                          "purpose": ["bid", "part of the bid", "later"], "priorities": [(), (), ()],
+                          "area_codes": [("L2",), ("L2",), ()], "planned_start": [pd.NaT] * 3,
+                          "planned_end": [pd.NaT] * 3, "is_estimate": [False] * 3,
+                          "parent_allocation_id": [float("nan"), 3.0, float("nan")]})
+    alloc = pd.concat([alloc, extra], ignore_index=True)
+    alloc["status"] = ["paid", "awarded", "applied", "awarded", "awarded"]
+    funds_f = pd.concat([data.funds, pd.DataFrame({"fund_key": ["g"], "name": ["Later fund"], "money_source": [""],
+                                                   "financial_year": ["2021-23"], "total_amount": [70.0],
+                                                   "owner": ["O"]})], ignore_index=True)
+    return dataclasses.replace(data, allocations=alloc, funds=funds_f)
+
+
+def test_applications_are_pipeline_never_money():
+    data = _with_statuses()
+    lines = funds.allocation_lines(data, ["f"])
+    assert lines["amount"].sum() == 100  # the paid line and its breakdown; not the bid, nor the line under it
+    assert not {3, 4} & set(lines["allocation_id"])
+    assert funds.allocations_by_area(data, ["f"], "district")["amount"].sum() == 100
+    pipe = funds.allocation_pipeline(data)
+    assert pipe["allocation_id"].tolist() == [3] and pipe["amount"].sum() == 40
+    s = funds.fund_summary(data, None, "2020-06-01").set_index("fund_key")
+    assert (s.loc["f", "allocated"], s.loc["f", "applied"], s.loc["f", "unallocated"]) == (100, 40, 10)
+
+
+def test_a_fund_starting_after_the_date_is_future_money():
+    data = _with_statuses()
+    periods = funds.fund_periods(data.funds).set_index("fund_key")
+    assert periods.loc["g", "start"] == pd.Timestamp("2021-04-01")
+    assert periods.loc["g", "end"] == pd.Timestamp("2023-03-31")
+    s = funds.fund_summary(data, None, "2021-03-31").set_index("fund_key")
+    assert s["is_future"].to_dict() == {"f": False, "g": True}
+    assert funds.money_totals(data, "2021-03-31") == {"allocated": 100.0, "future": 70.0, "applied": 40.0}
+    assert funds.money_totals(data, "2021-04-01") == {"allocated": 170.0, "future": 0.0, "applied": 40.0}
+    assert not funds.fund_summary(data, None)["is_future"].any()  # no date: nothing is called future

@@ -44,8 +44,15 @@ def test_area_need_on_the_demo(demo_db):
     assert ea["count"] == pytest.approx(8481.96)
     assert ea["rate"] == pytest.approx(8481.96 / 188_838 * 1000)
     assert ea["force_rate"] == pytest.approx(48_720 / 1_220_184 * 1000, rel=1e-3)  # the 12 LCC districts
-    assert ea["comparison"] == "worse" and bool(ea["is_estimate"])
-    assert table.loc["police-incidents", "comparison"] == "similar"
+    # Pendle's figure is made by a rule (its population share of the remainder): an estimate gets no interval.
+    assert ea["comparison"] == "not compared" and bool(ea["is_estimate"]) and ea["interval"] == "none"
+    assert math.isnan(ea["lower"]) and math.isnan(ea["upper"])
+    assert table.loc["police-incidents", "interval"] == "none"  # every district value is a population share
+    # Preston's 15.5% is the seed's own figure: a count, so Byar's interval, wholly above the force rate.
+    preston = need.area_need(data, "PBA04").set_index("indicator_key").loc["early-action-incidents"]
+    assert preston["interval"] == "Byar" and preston["kind"] == "count"
+    assert preston["lower"] > preston["force_rate"] and preston["comparison"] == "worse"
+    assert preston["rate_unit"] == "per 1,000 residents"
     assert need.area_need(data, "PBA01").empty  # Blackpool: the seed's figures cover LCC's 12 districts only
 
 

@@ -9,7 +9,7 @@ import re
 from docx import Document
 from pypdf import PdfReader
 
-from services_db.documents.content import pounds
+from services_db.documents.content import APPENDIX_HEADING, NOT_RECORDED, pounds
 from services_db.documents.model import ESTIMATE_MARK, date_long
 
 
@@ -55,8 +55,8 @@ def test_word_file_has_real_headings_tables_and_pictures(built, profile, as_at):
     doc = Document(io.BytesIO(built("docx").content))
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     h2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
-    assert h1 == ["Summary", "Need", "Plans and priorities", "Activity", "Review",
-                  "Appendix: every service covering the area"]
+    assert h1 == ["Summary", "Need", "Plans and priorities", "Activity", "Review", "Across the force",
+                  "About this briefing", APPENDIX_HEADING]
     assert {"Data sources", "Gaps", "Duplication", "Funding cliffs", "Gaps raised by Early Action Teams"} <= set(h2)
     assert len(doc.inline_shapes) == 2  # the LSOA map and the funding chart
 
@@ -70,11 +70,13 @@ def test_word_file_has_real_headings_tables_and_pictures(built, profile, as_at):
     svc = profile.activity.services.set_index("name")
     for row in appendix.rows[1:]:
         name, funding, ends = row.cells[0].text, row.cells[3].text, row.cells[4].text
-        assert funding == pounds(float(svc.loc[name, "annual_funding"]), bool(svc.loc[name, "funding_is_estimate"]))
+        assert funding in (pounds(float(svc.loc[name, "annual_funding"]), bool(svc.loc[name, "funding_is_estimate"])),
+                           NOT_RECORDED)
+        assert funding != pounds(0.0)  # unknown funding is "not recorded", never £0
         assert ends.endswith(ESTIMATE_MARK) == bool(svc.loc[name, "end_date_is_estimate"])
 
-    first_table = doc.tables[0]
-    facts = {r.cells[0].text: r.cells[1].text for r in first_table.rows}
+    about = next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["About", "Value"])
+    facts = {r.cells[0].text: r.cells[1].text for r in about.rows[1:]}
     assert facts["Area"] == "Preston"
     assert facts["Figures as at"] == date_long(as_at)
     assert facts["Data fingerprint"] == built("docx").briefing.fingerprint
@@ -121,15 +123,48 @@ def test_long_finding_lists_print_the_largest_and_say_how_many_more(demo_db, pro
     says how many there are and where to read them all."""
     from services_db.documents import content as content_mod
     from services_db.documents.build import content_for, gather
-    from services_db.documents.model import Bullets, Para
+    from services_db.documents.model import FindingList, Para
 
     monkeypatch.setattr(content_mod, "PRINT_LIMIT", 2)
-    cliffs = profile.review.findings.of_kind("cliff")
-    assert len(cliffs) > 2, "Preston's demo review has more than two funding cliffs; the test needs them"
+    plans = [f for f in profile.review.findings.of_kind("plan") if f.scope == "area"]
+    assert len(plans) > 2, "Preston's demo review has more than two priorities nothing answers; the test needs them"
     b = content_for(gather(demo_db, with_map=False), "Preston", as_at)
-    printed = [s for blk in b.blocks if isinstance(blk, Bullets) for s in blk.items]
-    assert _flat(cliffs[0].sentence) in map(_flat, printed) and _flat(cliffs[1].sentence) in map(_flat, printed)
-    assert _flat(cliffs[2].sentence) not in map(_flat, printed[5:])  # the summary's top five may quote it
+    lists = [blk for blk in b.blocks if isinstance(blk, FindingList)]
+    printed = [s for blk in lists[1:] for s, _ in blk.items]  # lists[0]: page 1's questions
+    assert _flat(plans[0].sentence) in map(_flat, printed) and _flat(plans[1].sentence) in map(_flat, printed)
+    assert _flat(plans[2].sentence) not in map(_flat, printed)
     notes = [blk.text for blk in b.blocks if isinstance(blk, Para)]
-    assert f"The 2 largest of {len(cliffs):,} findings of this kind are printed here; the area page's Review " \
+    assert f"The 2 largest of {len(plans):,} findings of this kind are printed here; the area page's Review " \
            f"section and “python -m services_db review --area \"Preston\"” list them all." in notes
+
+
+def test_the_2016_appendix_lists_only_services_current_at_its_date(demo_db):
+    """Issue 11, problem 4: the 21 July 2016 briefing's appendix listed services that ended in March 2014, at £0.
+    Now it lists the services current at the briefing's date (the area page's activity list), shows unknown
+    funding as "not recorded", and names planned services apart as planned."""
+    import datetime as dt
+
+    from services_db.areas import area_profile
+    from services_db.documents.build import content_for, gather
+    from services_db.documents.model import Heading, Para, Table
+    from services_db.queries import review_data
+
+    day = dt.date(2016, 7, 21)
+    data = review_data(demo_db)
+    b = content_for(gather(demo_db, with_map=False), "Preston", day)
+    start = next(i for i, x in enumerate(b.blocks) if isinstance(x, Heading) and x.text == APPENDIX_HEADING)
+    appendix = b.blocks[start:]
+    table = next(x for x in appendix if isinstance(x, Table))
+    names = {row[0] for row in table.rows}
+
+    ended = data.services.loc[data.services["end_date"] < "2014-04-01", "name"]
+    covering = set(area_profile(data, "PBA04", dt.date(2014, 1, 27)).activity.services["name"])
+    ended_in_2014 = set(ended) & covering
+    assert ended_in_2014, "the demo has Preston services that ended in March 2014; the test needs them"
+    assert not names & ended_in_2014
+    assert names == set(area_profile(data, "PBA04", day).activity.services["name"])
+    assert pounds(0.0) not in {row[3] for row in table.rows}
+    assert NOT_RECORDED in {row[3] for row in table.rows}  # e.g. Police Early Action Teams: no funding recorded
+    said = " ".join(x.text for x in appendix if isinstance(x, Para))
+    assert "Blackburn CCTV hub (planned" in said and "Blackburn CCTV hub" not in names
+    assert b.figures["n_services"] == len(names)

@@ -19,7 +19,7 @@ import re
 import pandas as pd
 import pytest
 
-from services_db.review.data import COLUMNS, ReviewData
+from services_db.review.data import COLUMNS, OPTIONAL, ReviewData
 
 DEFAULT_AREAS = [
     ("F", "Testshire", "force", None, 1000.0),
@@ -94,18 +94,20 @@ class DataBuilder:
                                       numerator=numerator, denominator=denominator, is_estimate=is_estimate))
         return self
 
-    def fund(self, key, name, total=0.0):
+    def fund(self, key, name, total=0.0, *, start=None, end=None, eligible=()):
         self.rows["funds"].append(dict(fund_key=key, name=name, money_source="Home Office",
-                                       financial_year="2013-14", total_amount=float(total), owner="OPCC"))
+                                       financial_year="2013-14", total_amount=float(total), owner="OPCC",
+                                       start_date=_d(start), end_date=_d(end), eligible_area_codes=tuple(eligible)))
         return self
 
     def allocation(self, aid, fund_key, amount, area_codes=(), parent=None, recipient=None, service_id=None,
-                   is_estimate=False):
+                   is_estimate=False, status="awarded", areas_are_estimate=False, start=None):
         self.rows["allocations"].append(dict(
             allocation_id=aid, fund_key=fund_key, recipient=recipient, service_id=math.nan if service_id is None
             else float(service_id), amount=float(amount), purpose="", priorities=(), area_codes=tuple(area_codes),
-            planned_start=pd.NaT, planned_end=pd.NaT, is_estimate=is_estimate,
-            parent_allocation_id=math.nan if parent is None else float(parent)))
+            planned_start=_d(start), planned_end=pd.NaT, is_estimate=is_estimate,
+            parent_allocation_id=math.nan if parent is None else float(parent), status=status,
+            areas_are_estimate=areas_are_estimate))
         return self
 
     def plan(self, key, name, area_codes=(), start=None, end=None):
@@ -130,7 +132,9 @@ class DataBuilder:
                                               | comm.get(s["service_id"], set())))
         frames = {}
         for name, cols in COLUMNS.items():
-            frame = pd.DataFrame(self.rows[name], columns=cols)
+            rows = self.rows[name]
+            cols = cols + [c for c in OPTIONAL.get(name, {}) if rows and all(c in r for r in rows)]
+            frame = pd.DataFrame(rows, columns=cols)
             for c in cols:
                 if c.endswith("_date") or c.startswith("planned_"):
                     frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")

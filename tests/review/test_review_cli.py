@@ -17,6 +17,7 @@ def data(make):
     b.service(1, coverage=("A1",), amount=6000, commissioner="OPCC").service(2, coverage=("F",), amount=1000,
                                                                              commissioner="LCC")
     b.indicator("ea", "Early Action incidents", ("mh",)).need("ea", "D1", 100).need("ea", "D3", 300)
+    b.need("ea", "D2", 0)  # every district has a figure (a missing one would be no figure, not zero)
     return b.build()
 
 
@@ -53,7 +54,8 @@ def test_json_prints_the_findings_table(data):
     code, out, _ = run(data, "--format", "json", "--as-at", "2016-07-21")
     doc = json.loads(out)
     assert code == 0 and doc["scope"] == "Testshire" and doc["as_at"] == "2016-07-21"
-    assert [f["kind"] for f in doc["findings"]] == ["duplication", "gap", "inequity"]
+    # The duplication group's importance is the money potentially duplicated (£1,000), below the gap's £4,850.
+    assert [f["kind"] for f in doc["findings"]] == ["gap", "duplication", "inequity"]
 
 
 def test_a_bad_area_lists_the_valid_names_and_returns_2(data):

@@ -22,6 +22,7 @@ def case(make):
     b.indicator("ea", "Early Action incidents", ("mh",))
     b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300)
     b.indicator("dai", "domestic abuse incidents", ("da",)).need("dai", "L1", 50).need("dai", "L3", 50)
+    b.need("dai", "L4", 0)  # South has a figure too: none (missing need is not zero, review.md v2)
     b.plan("pcp", "Police and Crime Plan").priority("pvp", "pcp", "Protecting vulnerable people").link(1, "pvp")
     return b
 
@@ -29,8 +30,10 @@ def case(make):
 def test_force_review_orders_findings_by_money(case):
     found = review_force(case.build(), AS_AT)
     assert [(f.kind, f.importance) for f in found] == [
-        ("duplication", 7000.0), ("cliff", 6000.0), ("gap", 3800.0), ("gap", 3000.0),
-        ("inequity", pytest.approx(1800.0)), ("inequity", pytest.approx(1160.0)), ("data", 123.0),
+        ("cliff", 6000.0), ("gap", 3800.0), ("gap", 3000.0),
+        ("inequity", pytest.approx(1800.0)), ("inequity", pytest.approx(1160.0)),
+        ("duplication", 1000.0),  # money potentially duplicated: £7,000 less the largest service's £6,000
+        ("data", 123.0),
         ("unlinked", pytest.approx(math.nan, nan_ok=True)),
     ]
     assert found.scope_name == "Testshire" and found.level == "area"
@@ -72,7 +75,7 @@ def test_area_review_by_name_code_or_district(case):
     assert set(south.tables["gaps"]["area_code"]) == {"A2"}
     assert set(south.tables["inequity"]["area_code"]) == {"D3"}
     north = review_area(data, "A1", AS_AT)
-    assert [f.kind for f in north] == ["duplication", "cliff", "gap", "inequity", "data", "unlinked"]
+    assert [f.kind for f in north] == ["cliff", "gap", "inequity", "duplication", "data", "unlinked"]
     gamma = review_area(data, "Gamma", AS_AT)
     assert gamma.level == "district" and gamma.params["inequity_level"] == "district"
     assert gamma.tables["gaps"]["area_code"].unique().tolist() == ["D3"]
@@ -106,7 +109,8 @@ def test_table_and_json(case):
     assert table["rank"].tolist() == list(range(1, len(review) + 1))
     doc = json.loads(review.to_json())
     assert doc["as_at"] == AS_AT and len(doc["findings"]) == len(review)
-    assert doc["findings"][0]["figures"]["combined_funding"] == 7000.0
+    dup = next(f for f in doc["findings"] if f["kind"] == "duplication")
+    assert dup["figures"]["combined_funding"] == 7000.0 and dup["figures"]["money_duplicated"] == 1000.0
     assert doc["findings"][-1]["importance"] is None
 
 

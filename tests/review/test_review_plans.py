@@ -56,3 +56,35 @@ def test_sentences(case):
     north = review_area(case.build(), "North", AS_AT)
     assert [f.sentence for f in north.of_kind("unlinked")] == [
         "One current service in North (£5 a year) is linked to no priority of a current plan."]
+
+
+def test_only_services_current_by_the_one_rule_answer_a_priority(make):
+    """Review.md v2: a planned service, one starting later and one first known after the date (a missing start
+    counts from its known-from date) answer no priority and count in no table; the plan period uses the same
+    period rule (services_db.counting.period_contains)."""
+    import dataclasses
+
+    import pandas as pd
+
+    b = make().plan("pcp", "Police and Crime Plan", start="2013-04-01", end="2017-03-31")
+    b.priority("pvp", "pcp", "Protecting vulnerable people")
+    b.service(1, coverage=("A1",), amount=100, status="planned").link(1, "pvp")
+    b.service(2, coverage=("A1",), amount=50, start="2017-01-01").link(2, "pvp")
+    b.service(3, coverage=("A1",), amount=20).link(3, "pvp")  # no start date: known only from 2016-09-01
+    data = b.build()
+    services = data.services.copy()
+    services["known_from"] = pd.to_datetime(["2014-01-01", "2014-01-01", "2016-09-01"])
+    data = dataclasses.replace(data, services=services)
+
+    def north(day):
+        frame = plan_coverage(data, day).priorities
+        row = frame[(frame["area_code"] == "A1") & (frame["priority_key"] == "pvp")]
+        return int(row["linked_services"].iloc[0]) if len(row) else None
+
+    assert north(AS_AT) == 0  # 21 July 2016: nothing current answers it
+    assert north("2016-09-01") == 1  # service 3 is known from this day
+    assert north("2017-01-01") == 2  # service 2 starts
+    assert north("2017-04-01") is None  # the plan has ended: its priorities no longer apply
+    assert [f.sentence for f in review_area(data, "North", AS_AT).of_kind("plan")] == [
+        "No current service in North is linked to the Police and Crime Plan priority "
+        "\u201cProtecting vulnerable people\u201d."]

@@ -2,7 +2,15 @@
 
 import pytest
 
-from services_db.review import area_names, inequity, review_area, review_force
+from services_db.review import (
+    area_names,
+    fair_share,
+    gaps,
+    inequity,
+    need_by_indicator,
+    review_area,
+    review_force,
+)
 
 AS_AT = "2014-01-27"
 AREAS = [
@@ -91,10 +99,91 @@ def test_burnley_early_action_gap(lancashire):
     burnley = review_area(b.build(), "Burnley", AS_AT).of_kind("gap")
     assert [f.sentence for f in burnley] == [
         "Burnley has 10.9% of Early Action incidents but 3.2% of mental-health funding (£41,000 of £1.28m); "
-        "parity would need about £98,000 more."]
+        "parity would need about £98,000 more. Its need rate is significantly above the force rate."]
 
 
 def test_valid_names_list_each_name_once(lancashire):
     names = area_names(lancashire.build())
     assert names[:9] == [a[1] for a in AREAS]
     assert names.count("Preston") == 1 and "Pendle" in names and len(names) == 9 + 14 - 5
+
+
+# -- the demo data (seeds 001 and 002): missing need is not zero, unknown funding is not £0 (issue 11) -------------
+
+DATES = ("2014-01-27", "2016-07-21")
+NO_FIGURE = ("Blackpool", "Blackburn with Darwen")  # seed 001's Early Action figures cover LCC's 12 districts
+
+
+@pytest.fixture
+def demo(demo_db):
+    from services_db.queries import review_data
+
+    return review_data(demo_db)
+
+
+@pytest.mark.parametrize("as_at", DATES)
+def test_blackpool_and_blackburn_get_no_gap_or_parity_from_early_action(demo, as_at):
+    """Issue 11, problem 1: their need share was 0.000, Blackburn with Darwen looked over-provided and both
+    briefings said "Gaps: nothing found"; now they are listed as having no figure."""
+    frame = gaps(demo, as_at)
+    for name in NO_FIGURE:
+        rows = frame[frame["area_name"] == name]
+        assert len(rows) > 0 and not rows["has_need_figure"].any() and (rows["reason"] == "no figure").all()
+        assert not rows["is_gap"].any() and rows["need_share"].isna().all()
+        assert rows["money_to_parity"].isna().all() and rows["provision_share"].isna().all()
+        assert rows["significant"].isna().all()
+        review = review_area(demo, name, as_at)
+        assert [f.sentence for f in review.of_kind("gap")] == [
+            f"{name} has no figure for Police incidents recorded, Early Action incidents and Missing-person Early "
+            "Action incidents, so no gap in its community-safety, families, mental-health, missing-persons or "
+            "vulnerable-adults provision can be measured."]
+        assert not review.tables["gaps"]["has_need_figure"].any()
+    with_figure = frame[frame["has_need_figure"]]
+    assert (with_figure["n_with_figure"] == 7).all() and (with_figure["n_units"] == 9).all()
+    assert with_figure["population_share"].groupby(with_figure["theme_key"]).sum().round(9).eq(1.0).all()
+    districts = need_by_indicator(demo, level="district", indicators=("early-action-incidents",))
+    districts = districts.set_index("area_name")
+    assert districts.loc["Preston", "need_share"] == pytest.approx(0.155)
+    assert districts.loc[list(NO_FIGURE), "need_share"].isna().all()
+    assert districts["need_share"].sum() == pytest.approx(1.0)  # over the 12 districts with a figure
+
+
+def test_a_needs_based_fair_share_names_the_areas_with_no_figure(demo):
+    """Issue 11, problem 1: a 50/50 population/need fair share put Blackpool far "over" its share (its need
+    counted as nothing); now its weights are re-normalised over population, never zero."""
+    weights = {"population": 1, "early-action-incidents": 1}
+    frame = fair_share(demo, "csg-2013-14", weights=weights).set_index("area_name")
+    total = frame["actual"].sum()
+    for name in NO_FIGURE:
+        assert frame.loc[name, "no_figure"] == "Early Action incidents"
+        assert frame.loc[name, "fair_share"] == pytest.approx(total * frame.loc[name, "share_population"])
+        assert frame.loc[name, "fair_share"] > 0
+    assert frame["fair_share"].sum() == pytest.approx(total)
+    sentence = review_force(demo, AS_AT, fair_share_weights=weights).of_kind("fair_share")[0].sentence
+    assert "Blackpool and Blackburn with Darwen have no Early Action incidents figure" in sentence
+
+
+def test_prestons_families_finding_counts_services_with_unknown_funding(demo):
+    """Issue 11, problem 3: "Preston has 15.5% of Early Action incidents but 0.0% of families funding (£0 of
+    £10,000)" beside a table of current families services whose funding is simply not recorded."""
+    review = review_area(demo, "Preston", AS_AT)
+    row = review.tables["gaps"].set_index("theme_key").loc["families"]
+    assert row["reason"] == "funding not recorded" and not row["is_gap"]
+    assert row["services"] >= row["unknown_funding"] >= 1
+    found = [f for f in review.of_kind("gap") if f.theme_key == "families"]
+    assert len(found) == 1
+    sentence = found[0].sentence
+    assert "families services cover Preston" in sentence
+    assert "not recorded" in sentence or "none of their funding is recorded" in sentence
+    assert "parity" not in sentence
+    assert found[0].figures["services"] == row["services"]
+
+
+@pytest.mark.parametrize("as_at", DATES)
+def test_need_but_no_provision_only_where_no_current_service_covers_the_area(demo, as_at):
+    """Issue 11, problem 3: Burnley & Pendle's vulnerable-adults "need but no provision" beside six services."""
+    frame = gaps(demo, as_at)
+    none = frame[frame["reason"] == "need but no provision"]
+    assert (none["services"] == 0).all()
+    unknown = frame[frame["reason"] == "funding not recorded"]
+    assert (unknown["unknown_funding"] > 0).all() and not unknown["is_gap"].any()

@@ -1,5 +1,7 @@
 """Provision and need shares per (area, theme)."""
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -89,7 +91,7 @@ def test_a_unit_per_1000_is_read_as_a_rate(make):
 def test_several_indicators_combine_as_the_mean_of_their_shares(make):
     b = make().indicator("ea", "Early Action incidents", ("mh",)).indicator("mhx", "MH calls", ("mh", "da"))
     b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300)
-    b.need("mhx", "L1", 50).need("mhx", "L3", 50)
+    b.need("mhx", "L1", 50).need("mhx", "L3", 50).need("mhx", "L5", 0)
     frame = need_shares(b.build(), level="area")
     assert cell(frame, "A1", "mh", "need_share") == pytest.approx((0.4 + 1.0) / 2)
     assert cell(frame, "A2", "mh", "need_share") == pytest.approx((0.6 + 0.0) / 2)
@@ -104,7 +106,8 @@ def test_the_latest_period_of_each_indicator_is_used(make):
     b.need("ea", "D1", 1, period="2015-16").need("ea", "D3", 1, period="2015-16")
     b.need("ea", "D1", 99, period="2016-01").need("ea", "D3", 1, period="2014-15")
     frame = need_by_indicator(b.build(), level="district").set_index("area_code")
-    assert frame["need"].tolist() == [1.0, 0.0, 1.0]
+    assert frame["need"].tolist()[::2] == [1.0, 1.0]
+    assert math.isnan(frame.loc["D2", "need"]) and not frame.loc["D2", "has_need_figure"]  # no figure, not 0
     assert set(frame["period"]) == {"2015-16"}
 
 
@@ -114,7 +117,10 @@ def test_the_level_nearest_the_one_asked_for_is_used(make):
     b.need("ea", "L1", 1000, is_estimate=True)  # LSOA figures that disagree with the districts
     data = b.build()
     assert need_by_indicator(data, level="area")["need"].tolist() == [200.0, 300.0]  # districts
-    assert need_by_indicator(data, level="lsoa")["need"].tolist() == [1000.0, 0, 0, 0, 0]  # LSOAs
+    # LSOAs: L1's figure covers its district (L2 has nothing to count); Beta and Gamma have no LSOA figure.
+    lsoa = need_by_indicator(data, level="lsoa")
+    assert lsoa["need"].tolist()[:2] == [1000.0, 0.0] and lsoa["need"][2:].isna().all()
+    assert lsoa["has_need_figure"].tolist() == [True, True, False, False, False]
 
 
 @pytest.mark.parametrize("period, end", [
@@ -129,3 +135,45 @@ def test_unreadable_periods_sort_first():
     assert pd.isna(period_end("spring")) and pd.isna(period_end(None))
     latest = latest_periods(pd.Series(["a", "a", "a"]), pd.Series(["spring", "2013-14", "2013-10"]))
     assert latest["a"] == "2013-14"
+
+
+def test_an_area_missing_a_district_figure_has_no_figure_not_a_part_sum(make):
+    """review.md v2: shares over the areas with a figure; North lacks Beta's figure, so North has none."""
+    b = make().indicator("ea", "Early Action incidents", ("mh",)).need("ea", "D1", 100).need("ea", "D3", 300)
+    data = b.build()
+    area = need_by_indicator(data, level="area").set_index("area_code")
+    assert not area.loc["A1", "has_need_figure"] and math.isnan(area.loc["A1", "need_share"])
+    assert math.isnan(area.loc["A1", "need"])
+    assert area.loc["A2", "has_need_figure"] and area.loc["A2", "need_share"] == 1.0
+    district = need_by_indicator(data, level="district").set_index("area_code")
+    assert district["need_share"].to_dict() == pytest.approx({"D1": 0.25, "D2": math.nan, "D3": 0.75}, nan_ok=True)
+    themes = need_shares(data, level="area").set_index("area_code")
+    assert themes.loc["A2", "population_share"] == 1.0 and themes.loc["A2", "n_with_figure"] == 1
+    assert math.isnan(themes.loc["A1", "population_share"]) and themes.loc["A1", "significant"] is None
+
+
+def test_lsoa_figures_cover_their_district(make):
+    """An LSOA data set lists the LSOAs with something to count: Alpha has figures (L2 counts 0), Gamma none."""
+    b = make().indicator("dai", "domestic abuse incidents", ("da",)).need("dai", "L1", 50).need("dai", "L3", 50)
+    frame = need_by_indicator(b.build(), level="district").set_index("area_code")
+    assert frame["has_need_figure"].to_dict() == {"D1": True, "D2": True, "D3": False}
+    assert frame.loc["D1", "need_share"] == 0.5
+
+
+def test_a_theme_takes_the_areas_with_every_indicator(make):
+    b = make().indicator("ea", "Early Action incidents", ("mh",)).indicator("mhx", "MH calls", ("mh",))
+    b.need("ea", "D1", 100).need("ea", "D2", 100).need("ea", "D3", 300)
+    b.need("mhx", "D1", 50).need("mhx", "D2", 50)  # South has no MH calls figure
+    frame = need_shares(b.build(), level="area").set_index("area_code")
+    assert frame.loc["A1", "need_share"] == 1.0 and math.isnan(frame.loc["A2", "need_share"])
+    assert frame.loc["A1", "n_indicators"] == 2
+
+
+def test_provision_counts_services_with_unknown_funding(make):
+    b = make().service(1, coverage=("A1",), amount=600).service(2, coverage=("A1",))  # no funding line
+    b.service(3, coverage=("A1",), amount=100, line_end="2015-03-31")  # its only line has ended: unknown now
+    b.service(4, coverage=("A2",), amount=0.0)  # a line of £0 is recorded funding
+    frame = provision_shares(b.build(), AS_AT)
+    assert cell(frame, "A1", "mh", "services") == 3 and cell(frame, "A1", "mh", "unknown_funding") == 2
+    assert cell(frame, "A1", "mh", "provision") == 600.0
+    assert cell(frame, "A2", "mh", "services") == 1 and cell(frame, "A2", "mh", "unknown_funding") == 0
