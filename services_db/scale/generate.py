@@ -485,7 +485,8 @@ def _generate(engine: Engine, seed: int, scale: float, periods: int, say) -> Res
             "provider_id": provider, "tier": [t or None for t in tier], "eligibility": [""] * n_svc,
             "referral_route": [""] * n_svc, "contact": [""] * n_svc, "capacity": [""] * n_svc, "status": status,
             "start_date": _dates(start.astype(float)), "end_date": _dates(end_f),
-            "end_date_is_estimate": end_est & ~np.isnan(end_f), "last_reviewed": [None] * n_svc,
+            "end_date_is_estimate": end_est & ~np.isnan(end_f), "known_from": _dates(start.astype(float)),
+            "last_reviewed": [None] * n_svc,
             "confidential_location": [False] * n_svc, "address": [""] * n_svc, "latitude": [None] * n_svc,
             "longitude": [None] * n_svc, "extra": [None] * n_svc, "source": [src] * n_svc, **versioned(n_svc)})
         t_rows = [(svc_id, theme_keys[k]) for svc_id, t in zip(svc_ids.tolist(), svc_themes, strict=True) for k in t]
@@ -513,6 +514,7 @@ def _generate(engine: Engine, seed: int, scale: float, periods: int, say) -> Res
             "purpose": [f"{theme_names[theme_keys[svc_themes[i][0]]]} provision" for i in alloc_svc.tolist()],
             "payment_schedule": ["quarterly"] * n_alloc, "award_date": ["2023-03-01"] * n_alloc,
             "planned_start": [FY_START] * n_alloc, "planned_end": [FY_END] * n_alloc, "is_estimate": [True] * n_alloc,
+            "status": ["awarded"] * n_alloc, "areas_are_estimate": [False] * n_alloc,
             "source": [src] * n_alloc, **versioned(n_alloc)})
         cov_frame = pd.DataFrame({"service_id": cov_service, "area_code": cov_code})
         aa = pd.DataFrame({"allocation_id": np.arange(1, n_alloc + 1), "service_id": alloc_svc + 1}).merge(
