@@ -95,7 +95,10 @@ if wanted:
                                         "To": date_col("To")})
         pri = service_priorities(data, int(row["service_id"]))
         st.markdown("**Plan priorities it answers**")
-        st.dataframe(pri, hide_index=True, width="stretch") if len(pri) else st.info("Linked to no priority.")
+        if len(pri):
+            st.dataframe(pri, hide_index=True, width="stretch")
+        else:
+            st.info("Linked to no priority.")
         st.plotly_chart(choropleth(coverage_counts(data, frame[frame["service_id"] == row["service_id"]], "district")
                                    .merge(data.areas[["code", "name"]], on="code"), level="district",
                                    value="services", title=f"Where {row['name']} works (districts covered)",

@@ -1,4 +1,5 @@
-"""The shared JSON schemas (Open Referral UK, 360Giving), with their web `$ref`s resolved to the local copies."""
+"""The JSON schemas (Open Referral UK, 360Giving) copied into data/schemas/ with their licences, with their web `$ref`s
+resolved to the local copies (no network, and no ../shared at run time)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from referencing.jsonschema import DRAFT7
 
 from services_db.db import PROJECT_ROOT
 
-SCHEMA_DIR = Path(os.environ.get("SERVICES_DB_SCHEMA_DIR", PROJECT_ROOT.parent / "shared" / "schemas"))
+SCHEMA_DIR = Path(os.environ.get("SERVICES_DB_SCHEMA_DIR", PROJECT_ROOT / "data" / "schemas"))
 
 
 @cache
