@@ -108,14 +108,15 @@ with heat_tab:
 
 with dup_tab:
     st.subheader("Duplication groups: co-commissioning opportunities")
-    st.caption(f"Services overlap when they share a theme and a target group and their coverage overlaps ≥ "
-               f"{params['min_overlap']:.0%} (by population); overlapping services of different commissioners or "
-               "providers form a group, a chance to pool budgets.")
+    st.caption(f"Two services overlap when they share a theme and a target group and their coverage overlaps ≥ "
+               f"{params['min_overlap']:.0%} (by population). A group is services of different commissioners or "
+               "providers that all overlap each other within one theme and one target group, ranked by the money "
+               "potentially duplicated (known funding less the largest service's): a chance to pool budgets.")
     if groups.empty:
         st.info("No duplication groups at this date. Try another \"as at\" date in the sidebar.")
     else:
         for row in groups.to_dict("records"):
-            with st.expander(f"{row['theme_name']}: {row['n_services']} services, "
+            with st.expander(f"{row['theme_name']} for {row['target_group_name']}: {row['n_services']} services, "
                              f"{cell('money', row['combined_funding'])} a year, overlap at least "
                              f"{cell('at_least', row['overlap'])}"):
                 st.markdown(f"**Commissioners:** {escape('; '.join(row['commissioners']))}  \n"

@@ -19,6 +19,7 @@ from services_db.directory import EXTRA_COLUMNS, directory_frame
 from services_db.funds import codes_touching
 from services_db.review import Findings, review_area
 from services_db.review.data import ReviewData
+from services_db.review.gaps import NOT_RECORDED
 
 REVIEW_SECTIONS = {
     "gap": "Gaps", "duplication": "Duplication", "inequity": "Inequity", "cliff": "Funding cliffs",
@@ -70,7 +71,11 @@ class ReviewPart:
         for kind, heading in REVIEW_SECTIONS.items():
             table = self.findings.tables.get(REVIEW_TABLES.get(kind, ""), pd.DataFrame())
             if kind == "gap" and len(table):
-                table = table[table["is_gap"]]
+                # the rows behind the gap findings: gaps, services whose funding is not recorded, and no figure
+                # (missing is not zero: the last two are findings too, so their rows are shown beside them)
+                unrecorded = table["reason"].eq(NOT_RECORDED) if "reason" in table.columns else False
+                no_figure = ~table["has_need_figure"].astype(bool) if "has_need_figure" in table.columns else False
+                table = table[table["is_gap"].astype(bool) | unrecorded | no_figure]
             out.append((kind, heading, self.findings.of_kind(kind), table))
         return out
 

@@ -15,7 +15,8 @@ Funding lines
     Count at D when D falls in their period (an open side is open).
 Allocations
     Money only when awarded or paid. An application ("applied") is pipeline; "withdrawn" is nothing. A fund
-    whose period starts after D is future money.
+    whose period starts after D is future money; one whose period (or the allocation's own planned period) ended
+    before D is past money: history, not money reaching areas at D.
 """
 
 from __future__ import annotations
@@ -147,3 +148,10 @@ def fund_is_future(start: object, as_at: object) -> np.ndarray:
     n = _length(start)
     s = _dates(start, n)
     return ~np.isnat(s) & (s > _stamp(as_at))
+
+
+def fund_is_past(end: object, as_at: object) -> np.ndarray:
+    """Whether each fund's (or allocation's) period ended before `as_at`: past money, not money reaching areas now."""
+    n = _length(end)
+    e = _dates(end, n)
+    return ~np.isnat(e) & (e < _stamp(as_at))

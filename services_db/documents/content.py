@@ -177,8 +177,8 @@ def _area_groups(f: Findings) -> pd.DataFrame:
     groups = f.tables.get("duplication", pd.DataFrame())
     if groups is None or groups.empty:
         return pd.DataFrame()
-    if "force_wide" in groups.columns:
-        groups = groups[~groups["force_wide"].astype(bool)]
+    if "wide" in groups.columns:
+        groups = groups[~groups["wide"].astype(bool)]
     return groups
 
 
@@ -251,11 +251,12 @@ def _summary(p: AreaProfile, apportioned_total: float) -> list:
 
 def scoped_tables(f: Findings, kind: str, force: bool) -> list[ShownTable]:
     """The tables beside a kind's findings, keeping the rows of one scope where the rows say (duplication groups
-    carry `force_wide`): the Review shows the area's own groups, "Across the force" the force-wide ones."""
+    carry `wide`): the Review shows the area's own groups, "Across the force" the wide ones (force-wide, or over
+    most of the force's areas)."""
     out = []
     for t in finding_tables(f, kind):
-        if t.keys and all(isinstance(k, Mapping) and "force_wide" in k for k in t.keys):
-            pick = [i for i, k in enumerate(t.keys) if bool(k["force_wide"]) == force]
+        if t.keys and all(isinstance(k, Mapping) and "wide" in k for k in t.keys):
+            pick = [i for i, k in enumerate(t.keys) if bool(k["wide"]) == force]
             t = replace(t, rows=tuple(t.rows[i] for i in pick), keys=tuple(t.keys[i] for i in pick))
         out.append(t)
     return out
@@ -266,8 +267,8 @@ def _across(p: AreaProfile) -> list:
     f = p.review.findings
     found = [x for x in f.findings if x.scope == "force"] + list(f.across)
     blocks: list = [Heading(FORCE_HEADING, 1), Para(
-        f"Findings about the force as a whole that bear on {p.name}: duplication among services that all cover the "
-        f"whole force, funds and themes shared between the districts where a district of {p.name} received "
+        f"Findings about the force as a whole that bear on {p.name}: duplication among services that cover the "
+        f"whole force or most of it, funds and themes shared between the districts where a district of {p.name} received "
         "nothing, and data to check. Each is reported once for the force and appears in every briefing it bears "
         "on; it is not counted among the area's own findings.")]
     if not found:

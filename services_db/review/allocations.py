@@ -9,7 +9,9 @@ What is money, at the as-at date (review.md v2, "What counts, at a date"; one ru
   apart (`Placed.applied`), never placed in an area. `withdrawn` is nothing. A breakdown line under an
   allocation that is not money is not money either.
 - A fund whose period starts after the date, or an allocation whose planned start is after it, is **future**
-  money (`Placed.future`): not money received, and not "received nothing" either.
+  money (`Placed.future`): not money received, and not "received nothing" either. One whose period (the fund's
+  or its own planned period) ended before the date is **past** money: history, left out of the view at that date
+  (a 2013-14 fund is not who-got-what in July 2016).
 - **Each pound once.** Breakdowns (rows with a `parent_allocation_id`, such as the lines under "LCC 12 area CSP
   fund" in seed 002, or the district CSP grants inside its £120,000 "allocation to Community Safety P'ships") are
   never counted on top of their parent. Each top-level allocation's amount is passed down its tree: children get
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from services_db.counting import allocation_tree_is_money, fund_is_future
+from services_db.counting import allocation_tree_is_money, fund_is_future, fund_is_past
 from services_db.review.apportion import spread
 from services_db.review.context import Context, dates, flags, ids, texts, tuples
 
@@ -74,6 +76,8 @@ def _parsed(ctx: Context) -> dict:
         fund = texts(a["fund_key"])
         starts = pd.Series(dates(f["start_date"]), index=texts(f["fund_key"]), dtype="datetime64[ns]")
         starts = starts[~starts.index.duplicated()]
+        ends = pd.Series(dates(f["end_date"]), index=texts(f["fund_key"]), dtype="datetime64[ns]")
+        ends = ends[~ends.index.duplicated()]
         status = texts(a["status"], "awarded")
         cache["allocations"] = {
             "fund": fund, "id": ids(a["allocation_id"]), "parent_id": ids(a["parent_allocation_id"]),
@@ -82,8 +86,9 @@ def _parsed(ctx: Context) -> dict:
             "areas_are_estimate": flags(a["areas_are_estimate"]),
             "status": np.array([s.strip().lower() or "awarded" for s in status.tolist()], dtype=object),
             "money": allocation_tree_is_money(a["allocation_id"], a["parent_allocation_id"], status),
-            "start": dates(a["planned_start"]),
+            "start": dates(a["planned_start"]), "end": dates(a["planned_end"]),
             "fund_start": starts.reindex(fund).to_numpy(dtype="datetime64[ns]"),  # NaT for an unknown fund
+            "fund_end": ends.reindex(fund).to_numpy(dtype="datetime64[ns]"),
             "by_fund": {str(k): np.asarray(v, dtype=np.int64)
                         for k, v in pd.Series(np.arange(len(fund))).groupby(fund, sort=False).groups.items()},
         }
@@ -98,10 +103,19 @@ def _future(ctx: Context) -> np.ndarray:
     return ctx.cache["alloc_future"]
 
 
+def _past(ctx: Context) -> np.ndarray:
+    """Per allocation: its fund's period, or its own planned period, ended before the as-at date. A 2013-14 award
+    is history in July 2016: it neither reaches an area then nor leaves one with "nothing"."""
+    if "alloc_past" not in ctx.cache:
+        a = _parsed(ctx)
+        ctx.cache["alloc_past"] = fund_is_past(a["fund_end"], ctx.as_at) | fund_is_past(a["end"], ctx.as_at)
+    return ctx.cache["alloc_past"]
+
+
 def counted(ctx: Context) -> np.ndarray:
-    """Per allocation: money at the as-at date (awarded or paid, its tree too, and not future)."""
+    """Per allocation: money at the as-at date (awarded or paid, its tree too, not future and not past)."""
     if "alloc_counted" not in ctx.cache:
-        ctx.cache["alloc_counted"] = _parsed(ctx)["money"] & ~_future(ctx)
+        ctx.cache["alloc_counted"] = _parsed(ctx)["money"] & ~_future(ctx) & ~_past(ctx)
     return ctx.cache["alloc_counted"]
 
 
@@ -157,14 +171,17 @@ def place_fund(ctx: Context, fund_key: str, level: str, allocation_ids: tuple[in
     ids_key = tuple(allocation_ids) if allocation_ids is not None else None
     rows = fund_rows(ctx, fund_key, ids_key)
     live = counted(ctx)[rows]
-    key = ("place_fund", str(fund_key), level, ids_key, live.tobytes())
+    future = _future(ctx)[rows]
+    key = ("place_fund", str(fund_key), level, ids_key, live.tobytes(), future.tobytes(),
+           _past(ctx)[rows].tobytes())
     cache = ctx.prep.cache
     if key not in cache:
-        cache[key] = _place_fund(ctx, fund_key, level, rows, live)
+        cache[key] = _place_fund(ctx, fund_key, level, rows, live, future)
     return cache[key]
 
 
-def _place_fund(ctx: Context, fund_key: str, level: str, rows: np.ndarray, live: np.ndarray) -> Placed:
+def _place_fund(ctx: Context, fund_key: str, level: str, rows: np.ndarray, live: np.ndarray,
+                future: np.ndarray) -> Placed:
     a = _parsed(ctx)
     units = ctx.geo.units(level)
     eligible = fund_eligible(ctx, fund_key, level)
@@ -192,8 +209,8 @@ def _place_fund(ctx: Context, fund_key: str, level: str, rows: np.ndarray, live:
     top = parent < 0
     status = a["status"][rows]
     raw = a["amount"][rows]
-    applied_rows = top & (status == "applied")
-    future_rows = top & a["money"][rows] & ~live
+    applied_rows = top & (status == "applied") & ~_past(ctx)[rows]
+    future_rows = top & a["money"][rows] & future
 
     codes = [a["codes"][r] for r in rows.tolist()]
     split_estimated = a["areas_are_estimate"][rows].copy()

@@ -110,6 +110,18 @@ def render_text(findings: Findings) -> str:
     if not findings.findings:
         lines.append("No findings.")
     for i, f in enumerate(findings.findings, start=1):
-        mark = " (estimate)" if f.is_estimate else ""
-        lines.append(f"{i:>3}. {f.sentence}{mark}")
+        lines += _finding_lines(i, f)
+    if findings.across:
+        lines += ["", f"Across the force (reported once for the force; bearing on {findings.scope_name}):", ""]
+        for i, f in enumerate(findings.across, start=1):
+            lines += _finding_lines(i, f)
     return "\n".join(lines)
+
+
+def _finding_lines(i: int, f) -> list[str]:
+    """A numbered finding and, under it, the question for partners it ends in (review.md v2)."""
+    mark = " (estimate)" if f.is_estimate else ""
+    out = [f"{i:>3}. {f.sentence}{mark}"]
+    if f.question:
+        out.append(f"     Question: {f.question}")
+    return out

@@ -63,7 +63,7 @@ GROUP_COLUMNS = [
     "group_id", "theme_key", "theme_name", "target_group", "target_group_name", "themes", "target_groups",
     "n_services", "service_ids", "services", "commissioners", "n_commissioners", "providers", "n_providers",
     "combined_funding", "money_duplicated", "n_unknown_funding", "overlap", "population", "shared_area_codes",
-    "shared_areas", "force_wide",
+    "shared_areas", "force_wide", "wide",
 ]
 PAIR_COLUMNS = ["service_id_a", "service_id_b", "theme_key", "target_group", "jaccard", "group_id"]
 _INT_COLUMNS = ("group_id", "n_services", "n_commissioners", "n_providers", "n_unknown_funding")
@@ -166,7 +166,10 @@ def duplication(data: ReviewData, as_at: DateLike, *, min_overlap: float = MIN_O
     money_duplicated (combined_funding less the largest member's), n_unknown_funding (members with no current
     funding line), overlap (the smallest pairwise Jaccard overlap), population (residents of the intersection of
     the members' coverage), shared_area_codes/shared_areas (the areas at `level` holding that intersection, most
-    residents first), force_wide (every member covers the whole force).
+    residents first), force_wide (every member covers the whole force), wide (force-wide, or the shared coverage
+    spans more than half the areas at `level`: a matter for the whole force, asked once in its section rather
+    than as each area's own finding; the county-wide services of Lancashire County Council's 12 districts overlap
+    in 7 of the 9 areas).
     Pair columns: service_id_a, service_id_b, theme_key, target_group, jaccard, group_id.
     """
     groups, pairs = _duplication(Context(data, as_at), min_overlap, check_level(level))
@@ -202,6 +205,7 @@ def _empty() -> tuple[dict, dict]:
     for c in _FLOAT_COLUMNS:
         groups[c] = np.empty(0, dtype=float)
     groups["force_wide"] = np.empty(0, dtype=bool)
+    groups["wide"] = np.empty(0, dtype=bool)
     pairs = {c: np.empty(0, dtype=object) for c in PAIR_COLUMNS}
     pairs["jaccard"], pairs["group_id"] = np.empty(0, dtype=float), np.empty(0, dtype=np.int64)
     return groups, pairs
@@ -446,6 +450,8 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     starts, ends = cell_ptr[combo].tolist(), cell_ptr[combo + 1].tolist()
     out["shared_area_codes"] = _slices([str(c) for c in units.codes[cell_unit]], starts, ends)
     out["shared_areas"] = _slices([str(c) for c in units.names[cell_unit]], starts, ends)
+    n_shared = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    out["wide"] = out["force_wide"] | (n_shared * 2 > len(units))
     out = {c: out[c] for c in GROUP_COLUMNS}
     return out, _pairs(ctx, row_cq, row_svc, row_bucket, group_id, cq_tg, n_groups, group_vocab, edge_key, ej, nb)
 

@@ -11,7 +11,11 @@ the formula's weights are re-normalised over the factors it has, never a zero. A
 over the areas with a figure and scaled to their share of the population, so an area without the figure gets
 its population share in its place: with "population 50%, Early Action incidents 50%" Blackpool (no figure) gets
 its population share, and the 12 districts with a figure share their population's worth by the formula. An area
-with no figure for any chosen factor falls back on population. Scores and ranks (IMD) weigh in as
+with no figure for any chosen factor falls back on population.
+
+Only a fund's **eligible** areas have a fair share (review.md: a county council fund is not the unitary councils'
+to share); an area the fund is not open to has none, unless money reached it all the same. The money compared is
+the fund's money at the as-at date (`services_db.review.allocations`): a fund whose period has ended has none. Scores and ranks (IMD) weigh in as
 population-weighted means (residents x score), reflected when higher is better; a count or rate whose higher
 values are better measures something good, not need, and is refused.
 """
@@ -43,17 +47,26 @@ def normalise_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
 
 
 def fair_share(data: ReviewData, fund_key: str, *, weights: Mapping[str, float] | None = None,
-               level: str = "district", allocation_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+               level: str = "district", allocation_ids: tuple[int, ...] | None = None,
+               as_at: object = None) -> pd.DataFrame:
     """Per area: actual allocation, fair share under `weights`, and the difference (actual - fair share).
 
     `weights` maps "population" and/or need indicator keys to weights (any scale; default population only).
     `allocation_ids` restricts the comparison to some allocations (and their breakdowns), e.g. the three
     top-tier authority lines of seed 002. Columns: area_code, area_name, actual, actual_share, fair_share,
-    fair_share_share, difference, no_figure (the names of the chosen indicators the area has no figure for,
-    "; "-joined, "" when it has them all), and share_<factor> for each factor (its share over the areas with a
-    figure; NaN where the area has none).
+    fair_share_share, difference, eligible (the fund is open to the area), no_figure (the names of the chosen
+    indicators the area has no figure for, "; "-joined, "" when it has them all), and share_<factor> for each
+    factor (its share over the eligible areas with a figure; NaN where the area has none). `as_at`: the date whose
+    money is compared; by default the start of the fund's own period (the question is what a needs-based split of
+    that fund would have been, whatever today's date), or today for a fund with no period.
     """
-    return pd.DataFrame(_fair_share(Context(data, None), fund_key, weights, check_level(level), allocation_ids))
+    if as_at is None:
+        funds = data.funds
+        starts = funds.loc[funds["fund_key"].astype(str) == str(fund_key), "start_date"] \
+            if "start_date" in funds.columns else pd.Series(dtype=object)
+        start = pd.to_datetime(starts, errors="coerce").dropna()
+        as_at = start.iloc[0] if len(start) else None
+    return pd.DataFrame(_fair_share(Context(data, as_at), fund_key, weights, check_level(level), allocation_ids))
 
 
 def _fair_share(ctx: Context, fund_key: str, weights: Mapping[str, float] | None, level: str,
@@ -63,7 +76,8 @@ def _fair_share(ctx: Context, fund_key: str, weights: Mapping[str, float] | None
     placed = place_fund(ctx, fund_key, level, allocation_ids)
     actual = placed.amount
     total = float(actual.sum())
-    pop = units.population.astype(float)
+    eligible = placed.eligible | (actual > 0)
+    pop = np.where(eligible, units.population.astype(float), 0.0)
     pop_share = pop / pop.sum() if pop.sum() > 0 else np.zeros(len(units))
     labels = {k: _label(ctx, k) for k in w}
     factors: dict[str, np.ndarray] = {}  # share over the areas with a figure (NaN elsewhere)
@@ -72,7 +86,7 @@ def _fair_share(ctx: Context, fund_key: str, weights: Mapping[str, float] | None
         if key == POPULATION:
             factors[key] = scaled[key] = pop_share
             continue
-        factors[key], scaled[key] = _need_factor(ctx, level, key, pop)
+        factors[key], scaled[key] = _need_factor(ctx, level, key, pop, eligible)
     keys = list(w)
     weight = np.array([w[k] for k in keys])
     avail = np.column_stack([np.isfinite(scaled[k]) for k in keys]) if keys else np.zeros((len(units), 0), bool)
@@ -81,27 +95,31 @@ def _fair_share(ctx: Context, fund_key: str, weights: Mapping[str, float] | None
     norm = used.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mix = np.where(norm > 0, (used * values).sum(axis=1) / np.where(norm > 0, norm, 1.0), pop_share)
+    mix = np.where(eligible, mix, 0.0)
     mix = mix / mix.sum() if mix.sum() > 0 else mix
     fair = total * mix
-    missing = [[labels[k] for k, ok in zip(keys, row, strict=True) if not ok and k != POPULATION] for row in avail]
+    missing = [[labels[k] for k, ok in zip(keys, row, strict=True) if not ok and k != POPULATION] if e else []
+               for row, e in zip(avail, eligible, strict=True)]
     cols = {
         "area_code": units.codes, "area_name": units.names, "actual": actual,
         "actual_share": actual / total if total > 0 else np.zeros(len(units)),
         "fair_share": fair, "fair_share_share": mix, "difference": actual - fair,
-        "no_figure": objects(["; ".join(m) for m in missing]),
+        "eligible": eligible, "no_figure": objects(["; ".join(m) for m in missing]),
     }
     for k, v in factors.items():
         cols[f"share_{k}"] = v
     return cols
 
 
-def _need_factor(ctx: Context, level: str, key: str, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(share over the areas with a figure, that share x those areas' share of the population), NaN where an area
-    has no figure. Scores are residents x score (reflected when higher is better)."""
+def _need_factor(ctx: Context, level: str, key: str, pop: np.ndarray,
+                 eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(share over the eligible areas with a figure, that share x those areas' share of the eligible population),
+    NaN where an area has no figure or is not eligible. Scores are residents x score (reflected when higher is
+    better)."""
     n = need_matrix(ctx, level, (key,))
     if len(n.keys) == 0 or n.totals[0] <= 0:
         raise ValueError(f"no need data below the force level for indicator {key!r}")
-    has = n.has[:, 0]
+    has = n.has[:, 0] & eligible
     values = np.where(has, np.nan_to_num(n.values[:, 0]), 0.0)
     if n.higher_is[0] == "better":
         if n.kinds[0] != SCORE:

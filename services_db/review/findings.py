@@ -87,6 +87,9 @@ class Finding:
     # a force-wide duplication group, a fund or theme across the districts, data to check).
     question: str = ""
     scope: str = "area"
+    # Which table row the finding was built from (a duplication group's `group_id`), so its question and scope are
+    # found by identity, never by matching figures. Not part of the record.
+    row_key: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def row(self) -> dict[str, Any]:
         base = {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
@@ -111,9 +114,11 @@ def _plain(v: Any) -> Any:
 
 
 def _make(kind: str, s: wording.Sentence, importance: float, *, area_code: str | None = None,
-          area_name: str | None = None, theme_key: str | None = None, is_estimate: bool = False) -> Finding:
+          area_name: str | None = None, theme_key: str | None = None, is_estimate: bool = False,
+          row_key: Mapping[str, Any] | None = None) -> Finding:
     return Finding(kind, s.text(), float(importance) if importance is not None else float("nan"), area_code,
-                   area_name, theme_key, dict(s.figures), dict(s.texts), bool(is_estimate))
+                   area_name, theme_key, dict(s.figures), dict(s.texts), bool(is_estimate),
+                   row_key=dict(row_key or {}))
 
 
 class Tables(Mapping):
@@ -279,13 +284,15 @@ def _no_figure_findings(ctx: Context, gaps: dict, level: str, force: bool) -> li
 
 def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bool = False) -> list[Finding]:
     """One finding per duplication group, by the money potentially duplicated. An area's review leaves out the
-    force-wide groups (review.md v2: reported once, in the force review), though its table keeps them, flagged."""
+    wide groups (force-wide, or over most of the force's areas: reported once, in the force review and each
+    briefing's force section), though its table keeps them, flagged `wide`."""
     out = []
     for row in records(groups):
-        if area and row["force_wide"]:
+        if area and row["wide"]:
             continue
         s = wording.duplication_sentence(row, wording.LEVEL_NOUN[level], force_name)
-        out.append(_make("duplication", s, row["money_duplicated"], theme_key=row["theme_key"]))
+        out.append(_make("duplication", s, row["money_duplicated"], theme_key=row["theme_key"],
+                         row_key={"group_id": int(row["group_id"])}))
     return out
 
 
@@ -347,7 +354,8 @@ def _unlinked_finding(unlinked: dict, area_name: str | None, area_code: str | No
     n = len(unlinked["service_id"])
     if n == 0:
         return []
-    s = wording.unlinked_sentence(n, float(unlinked["annual_funding"].sum()), area_name)
+    funding = np.asarray(unlinked["annual_funding"], dtype=float)
+    s = wording.unlinked_sentence(n, float(np.nansum(funding)), area_name, int(np.isnan(funding).sum()))
     return [_make("unlinked", s, float("nan"), area_code=area_code, area_name=area_name)]
 
 
@@ -491,8 +499,8 @@ def review_area(data: ReviewData, area_code_or_name: str, as_at: DateLike, **par
     unlinked = subset(unlinked, np.array([code in c for c in unlinked["area_codes"]], dtype=bool))
     fair, fair_table = _fair_share_findings(ctx, p, ilevel, scope_codes)
 
-    # The area's table keeps every group overlapping in it (force-wide ones flagged, for a briefing's force
-    # section); its findings are the groups that are not force-wide.
+    # The area's table keeps every group overlapping in it (wide ones too, for a briefing's force section); its
+    # findings are the groups that are not wide.
     findings = _gap_findings(ctx, gaps, level, False)
     findings += _duplication_findings(groups, level, ctx.geo.force_name, area=True)
     for r in funds + themes:

@@ -21,6 +21,10 @@ Choices made here:
   areas are listed instead). The coefficient of variation (population standard deviation / mean) and the Gini
   coefficient (mean absolute difference / twice the mean) are over the compared areas, nothing included.
 - "Nothing" means no allocation (or, for a theme, no funded service) reached any part of the area.
+- For a theme, an area some of whose services of the theme have unknown funding (no current funding line) is
+  listed apart (`not_recorded`): its known money is a floor, not its funding, so it is neither compared nor
+  "received nothing" (review.md v2: missing is not zero). Theme money placed through an allocation whose areas
+  the source does not give (`areas_are_estimate`), or from an estimated funding line, makes the result an estimate.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from services_db.review.allocations import place_fund
-from services_db.review.context import Context
+from services_db.review.allocations import counted, place_fund
+from services_db.review.context import Context, flags
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
 from services_db.review.geography import check_level
@@ -117,32 +121,36 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
     """Inequity of several funds and themes at once: one matrix of areas x subjects, one pass of statistics."""
     units = ctx.geo.units(level)
     n_units = len(units)
-    columns, reached, eligible, estimated, meta = [], [], [], [], []
+    columns, reached, eligible, estimated, unknown, meta = [], [], [], [], [], []
     for key in funds:
         placed = place_fund(ctx, key, level)
         columns.append(placed.amount)
         reached.append(placed.reached)
         eligible.append(placed.eligible)
         estimated.append(placed.estimated & ~placed.firm)
+        unknown.append(np.zeros(n_units, dtype=bool))
         meta.append(("fund", key, ctx.prep.fund_names.get(key, key), placed.unplaced, placed.total,
                      {"applied": placed.applied, "n_applied": placed.n_applied, "future": placed.future,
                       "is_estimate": placed.is_estimate}))
     if themes:
-        money = provision_matrix(ctx, level).money
+        prov = provision_matrix(ctx, level)
+        money = prov.money
         for key in themes:
             ti = ctx.themes.index[key]
             columns.append(money[:, ti])
             reached.append(_reached_by_theme(ctx, level, ti))
             eligible.append(np.ones(n_units, dtype=bool))
             estimated.append(np.zeros(n_units, dtype=bool))
+            unknown.append(prov.unknown[:, ti] > 0)
             name = str(ctx.themes.names[ti])
             meta.append(("theme", key, f"{name[:1].upper()}{name[1:]} funding", 0.0, float(money[:, ti].sum()),
-                         {"applied": 0.0, "n_applied": 0, "future": 0.0, "is_estimate": False}))
+                         {"applied": 0.0, "n_applied": 0, "future": 0.0,
+                          "is_estimate": bool(_estimated_by_theme(ctx, level, ti).any())}))
     if not columns:
         return []
     amount = np.column_stack(columns)
     stats = _statistics(units.population, amount, np.column_stack(reached), np.column_stack(eligible),
-                        np.column_stack(estimated))
+                        np.column_stack(estimated), np.column_stack(unknown))
     out = []
     for k, (basis, key, label, unplaced, allocated, extra) in enumerate(meta):
         split = stats["split"][:, k]
@@ -152,6 +160,7 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
             "per_1000": stats["per_head"][:, k] * per, "share": stats["share"][:, k],
             "population_share": stats["population_share"][:, k], "eligible": stats["eligible"][:, k],
             "received_nothing": stats["nothing"][:, k], "not_broken_down": split,
+            "funding_not_recorded": stats["unknown"][:, k],
         }
         funded = stats["n_rated"][k] > 0
         summary = {
@@ -164,6 +173,8 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
             "not_broken_down": tuple(str(x) for x in units.names[split]),
             "not_broken_down_codes": tuple(str(x) for x in units.codes[split]),
             "not_broken_down_amount": float(amount[split, k].sum()), "per": per,
+            "not_recorded": tuple(str(x) for x in units.names[stats["unknown"][:, k]]),
+            "not_recorded_codes": tuple(str(x) for x in units.codes[stats["unknown"][:, k]]),
             "min_per": float(stats["min"][k] * per) if funded else float("nan"),
             "max_per": float(stats["max"][k] * per) if funded else float("nan"),
             "min_area": str(units.names[stats["argmin"][k]]) if funded else "",
@@ -189,20 +200,24 @@ def _sharing(rates: np.ndarray, funded: np.ndarray, value: float) -> int:
 
 
 def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray, eligible: np.ndarray | None = None,
-                split: np.ndarray | None = None) -> dict:
+                split: np.ndarray | None = None, unknown: np.ndarray | None = None) -> dict:
     """Per-column statistics of an areas x subjects matrix of money (see the module docstring for the choices).
 
     `reached`: money reached (part of) the area; `eligible`: the area is open to the subject; `split`: the area was
-    reached only by money whose split the source does not give ("not broken down")."""
+    reached only by money whose split the source does not give ("not broken down"); `unknown`: some of the money
+    reaching the area is not recorded (a theme's services with unknown funding), so its known money is a floor."""
     live = pop > 0
     if eligible is None:
         eligible = np.ones(amount.shape, dtype=bool)
     if split is None:
         split = np.zeros(amount.shape, dtype=bool)
-    split = split & reached
-    received = reached & ~split
-    # the compared areas: eligible (or reached all the same), with residents, and not "not broken down"
-    compared = (eligible | reached) & ~split & live[:, None]
+    if unknown is None:
+        unknown = np.zeros(amount.shape, dtype=bool)
+    split = split & reached & ~unknown
+    received = reached & ~split & ~unknown
+    # the compared areas: eligible (or reached all the same), with residents, not "not broken down" and with all
+    # their funding recorded
+    compared = (eligible | reached) & ~split & ~unknown & live[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         per_head = np.where(live[:, None], amount / np.where(live, pop, 1.0)[:, None], np.nan)
         total = amount.sum(axis=0)
@@ -212,7 +227,7 @@ def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray, eligib
         pop_share = np.where(cpop_total > 0, cpop / np.where(cpop_total > 0, cpop_total, 1.0), 0.0)
         # "Nothing" means no money reached the area at all (not "a small amount"), whatever its population, so an
         # eligible area left out is always listed (review.md) and a thinly spread grant is not mistaken for nothing.
-        nothing = eligible & ~reached & reached.any(axis=0)[None, :]
+        nothing = eligible & ~reached & ~unknown & reached.any(axis=0)[None, :]
         funded = live[:, None] & received  # the per-head range is over funded areas with residents
         lo = np.where(funded, per_head, np.inf)
         hi = np.where(funded, per_head, -np.inf)
@@ -234,7 +249,7 @@ def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray, eligib
         expected = compared_total[None, :] * pop_share
         misallocated = np.where(compared, np.abs(amount - expected), 0.0).sum(axis=0) / 2.0
     return {"per_head": per_head, "total": total, "share": share, "population_share": pop_share,
-            "eligible": eligible, "nothing": nothing, "split": split, "received": received,
+            "eligible": eligible, "nothing": nothing, "split": split, "unknown": unknown, "received": received,
             "n_areas": (eligible & live[:, None]).sum(axis=0), "n_funded": received.sum(axis=0),
             "n_rated": funded.sum(axis=0), "funded": funded, "min": mn, "max": mx, "argmin": argmin, "argmax": argmax,
             "ratio": ratio, "cv": cv, "gini": g, "misallocated": misallocated}
@@ -271,3 +286,30 @@ def _reached_by_theme(ctx: Context, level: str, theme: int) -> np.ndarray:
         return np.bincount(unit[rows] * n_t + themes, minlength=len(units) * n_t).reshape(-1, n_t) > 0
 
     return ctx.shared(("reached", level), compute)[:, theme]
+
+
+def _estimated_by_theme(ctx: Context, level: str, theme: int) -> np.ndarray:
+    """Units reached by money of the theme whose placement is an estimate: a service funded through an allocation
+    whose areas the source does not give (`areas_are_estimate`, e.g. the Early Action Response money placed in
+    Preston and Burnley), or from an estimated funding line."""
+    def compute() -> np.ndarray:
+        units = ctx.geo.units(level)
+        n_svc = len(ctx.service_ids)
+        flagged = np.zeros(n_svc, dtype=bool)
+        a = ctx.data.allocations
+        pos = ctx.service_pos(a["service_id"])
+        est = counted(ctx) & flags(a["areas_are_estimate"]) & (pos >= 0)
+        flagged[pos[est]] = True
+        lines = ctx.prep.lines
+        cur = ctx.line_current & lines["is_estimate"]
+        flagged[lines["pos"][cur]] = True
+        svc, unit = ctx.prep.service_units(level)
+        keep = flagged[svc] & (ctx.funding_pence[svc] > 0)
+        rows, themes = ctx.by_theme(svc[keep])
+        n_t = len(ctx.themes.keys)
+        return np.bincount(unit[keep][rows] * n_t + themes, minlength=len(units) * n_t).reshape(-1, n_t) > 0
+
+    key = ("estimated_by_theme", level)  # per date: it depends on which allocations count, not only on funding
+    if key not in ctx.cache:
+        ctx.cache[key] = compute()
+    return ctx.cache[key][:, theme]

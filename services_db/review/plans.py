@@ -30,6 +30,7 @@ from services_db.review.context import (
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
 from services_db.review.geography import check_level
+from services_db.review.shares import funding_unknown
 
 PRIORITY_COLUMNS = ["area_code", "area_name", "plan_key", "plan_name", "priority_key", "priority_name",
                     "linked_services", "linked_services_force", "unanswered"]
@@ -136,7 +137,8 @@ def _plan_coverage(ctx: Context, level: str) -> PlanCoverage:
     per = np.split(units.codes[su_unit[at]], np.cumsum(np.bincount(which, minlength=len(unlinked)))[:-1])
     unlinked_cols = {
         "service_id": ctx.service_ids[unlinked], "name": ctx.prep.svc_name[unlinked],
-        "annual_funding": ctx.funding_pence[unlinked] / 100.0,
+        # unknown funding (no current funding line) is NaN, never £0 (review.md v2)
+        "annual_funding": np.where(funding_unknown(ctx)[unlinked], np.nan, ctx.funding_pence[unlinked] / 100.0),
         "area_codes": objects([tuple(part.tolist()) for part in per]) if len(unlinked) else objects([]),
     }
     return PlanCoverage(cols, unlinked_cols)

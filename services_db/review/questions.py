@@ -238,7 +238,12 @@ class Asker:
     # -- what a finding is about ------------------------------------------------------------------------------
 
     def group_of(self, f: Finding) -> dict | None:
-        """The duplication group row a finding was built from (same theme, size and money as shown)."""
+        """The duplication group row a finding was built from: by its `group_id` (older callers' findings without
+        one: the row with the same theme, size and money as shown)."""
+        wanted = f.row_key.get("group_id") if f.row_key else None
+        if wanted is not None:
+            rows = self._groups.get(f.theme_key, []) if f.theme_key else [r for v in self._groups.values() for r in v]
+            return next((r for r in rows if int(r.get("group_id", -1)) == int(wanted)), None)
         best = None
         rows = self._groups.get(f.theme_key, []) if f.theme_key else [r for v in self._groups.values() for r in v]
         for row in rows:
@@ -262,7 +267,8 @@ class Asker:
         return np.diff(self.prep.coverage_ptr) >= max(self.ctx.geo.n_lsoa, 1)
 
     def is_force_wide(self, row: Mapping) -> bool:
-        flag = row.get("force_wide")
+        """A group for the force's section: force-wide, or over most of its areas (`wide`)."""
+        flag = row.get("wide", row.get("force_wide"))
         if flag is not None and not (isinstance(flag, float) and math.isnan(flag)):
             return bool(flag)
         svc = self._svc(row.get("service_ids", ()))

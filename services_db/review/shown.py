@@ -243,7 +243,8 @@ def _duplication_tables(findings: Findings) -> list[ShownTable]:
     ]
     return [_table("duplication", "Duplication groups", columns, _raw(findings, "duplication"),
                    lambda r: {"theme_key": r["theme_key"], "target_group_name": r.get("target_group_name"),
-                              "shared_areas": _shared_areas(r), "force_wide": bool(r.get("force_wide", False))})]
+                              "shared_areas": _shared_areas(r), "force_wide": bool(r.get("force_wide", False)),
+                              "wide": bool(r.get("wide", r.get("force_wide", False)))})]
 
 
 def _inequity_tables(findings: Findings) -> list[ShownTable]:
@@ -257,6 +258,8 @@ def _inequity_tables(findings: Findings) -> list[ShownTable]:
         Column("Received nothing", lambda r: list(r.get("zero_areas", ())), "names"),
         Column("Not broken down for", lambda r: list(r.get("not_broken_down", ()) or ()), "names",
                "not_broken_down_others"),
+        Column("Funding not recorded in", lambda r: list(r.get("not_recorded", ()) or ()), "names",
+               "not_recorded_others"),
         Column("Areas funded", "n_funded", "count", "n_funded"),
         Column("Lowest", "min_per", "rate", "min_per"), Column("Lowest in", lambda r: r.get("min_area")),
         Column("Areas at the lowest", "n_min", "count", "n_min"),
@@ -332,10 +335,12 @@ def _plan_tables(findings: Findings) -> list[ShownTable]:
 
 
 def _service_list(kind: str, title: str, rows: list[dict]) -> ShownTable:
-    top = {"name": ALL_SERVICES, "services": len(rows),
-           "annual_funding": float(sum(float(r.get("annual_funding") or 0.0) for r in rows))}
+    known = [float(r["annual_funding"]) for r in rows if not _missing(r.get("annual_funding"))]
+    top = {"name": ALL_SERVICES, "services": len(rows), "annual_funding": float(sum(known)) if known else None,
+           "n_unknown_funding": len(rows) - len(known)}
     columns = [Column("Service", "name"), Column("Services", lambda r: r.get("services"), "count", "services"),
-               Column("Annual funding (£ a year)", "annual_funding", "money", "annual_funding")]
+               Column("Annual funding (£ a year)", "annual_funding", "money", "annual_funding"),
+               Column("Funding not recorded", lambda r: r.get("n_unknown_funding"), "count", "n_unknown_funding")]
     keys = [{"row": "total"}] + [{"row": "service", "service_id": r.get("service_id")} for r in rows]
     return _table(kind, title, columns, [top, *rows], keys)
 

@@ -392,6 +392,10 @@ def inequity_sentence(summary: Mapping, unit_noun: str) -> Sentence:
     if split and zero:
         s.words("; ")
         _not_broken_down(s, summary, split, unit_noun)
+    unrecorded = list(summary.get("not_recorded", ()) or ())
+    if unrecorded:
+        s.words("; some of the funding reaching ").names("not_recorded", unrecorded, other=f"other {unit_noun}")
+        s.words(" is not recorded, so ").words("it is" if len(unrecorded) == 1 else "they are").words(" not compared")
     return s.words(".")
 
 
@@ -475,21 +479,28 @@ def cliff_sentence(total: Mapping, themes: list[Mapping], months: int, place: st
 
 
 def plan_sentence(row: Mapping, area_name: str | None) -> Sentence:
-    """"No current service in Preston is linked to the Police and Crime Plan priority "Protecting vulnerable
-    people"." """
+    """"No current service in Preston is linked to "Protecting vulnerable people", a priority of the Police and
+    Crime Plan." """
     s = Sentence().words("No current service ")
     if area_name:
         s.words("in ").name("area_name", area_name).words(" ")
-    s.words("is linked to the ").name("plan_name", row["plan_name"]).words(" priority \u201c")
-    return s.name("priority_name", row["priority_name"]).words("\u201d.")
+    s.words("is linked to \u201c").name("priority_name", row["priority_name"]).words("\u201d, a priority of the ")
+    return s.name("plan_name", row["plan_name"]).words(".")
 
 
-def unlinked_sentence(n: int, funding: float, area_name: str | None) -> Sentence:
-    """"Four current services in Preston (£120,000 a year) are linked to no priority of a current plan." """
+def unlinked_sentence(n: int, funding: float, area_name: str | None, n_unknown: int = 0) -> Sentence:
+    """"Four current services in Preston (£120,000 a year; the funding of one is not recorded) are linked to no
+    priority of a current plan." Unknown funding is said, never shown as £0."""
     s = Sentence().count("services", n, capital=True).words(f" current {plural('service', n)} ")
     if area_name:
         s.words("in ").name("area_name", area_name).words(" ")
-    s.words("(").money("annual_funding", funding).words(" a year) ")
+    if n_unknown >= n:
+        s.words("(funding not recorded) ")
+    else:
+        s.words("(").money("annual_funding", funding).words(" a year")
+        if n_unknown:
+            s.words("; the funding of ").count("n_unknown_funding", n_unknown).words(" is not recorded")
+        s.words(") ")
     return s.words(("is" if n == 1 else "are") + " linked to no priority of a current plan.")
 
 

@@ -44,7 +44,9 @@ def test_force_wide_groups_are_reported_once_by_the_force_and_by_no_area(data, a
         area = review_area(data, name, as_at)
         table = area.tables["duplication"]
         found = area.of_kind("duplication")
-        assert len(found) == int((~table["force_wide"].astype(bool)).sum()) if len(table) else not found
+        wide = [bool(w) for w in table["wide"]] if len(table) else []
+        assert len(found) == wide.count(False) if len(table) else not found
+        assert len(area.across) == wide.count(True)
         assert not any("across Lancashire" in f.sentence for f in found), name
         if len(table):  # the force-wide groups stay in the area's table, flagged, for a briefing's force section
             assert int(table["force_wide"].astype(bool).sum()) == n_force_wide
@@ -60,3 +62,23 @@ def test_blackpools_reoffending_groups_hold_only_reoffending_services(data, as_a
         names = [services.loc[s, "name"] for s in g.service_ids]
         assert all("reoffending" in services.loc[s, "themes"] for s in g.service_ids), names
         assert not any("CCTV" in n for n in names)
+
+
+@pytest.mark.parametrize("as_at", DATES)
+def test_groups_over_most_of_the_force_are_asked_once_in_the_force_section_not_by_each_area(data, as_at):
+    """Issue 11: Preston's 2014 review listed 14 duplication groups, 13 of them the same county-wide groups over
+    the 12 Lancashire County Council districts (7 of the 9 areas) that every other county area listed too."""
+    force = review_force(data, as_at)
+    county = [r for r in force.tables["duplication"].to_dict("records")
+              if not r["force_wide"] and len(r["shared_area_codes"]) == 7]
+    assert all(r["wide"] for r in county)
+    assert county, "the demo data have county-wide groups at both dates"
+    for name in ("Preston", "Burnley & Pendle", "Lancaster"):
+        area = review_area(data, name, as_at)
+        own = " ".join(f.sentence for f in area.of_kind("duplication"))
+        assert "four other areas" not in own, name
+        assert len(area.across) >= len(county)
+        assert all(f.question for f in area.across)
+    preston = review_area(data, "Preston", "2014-01-27")
+    assert len(preston.of_kind("duplication")) == 1
+    assert "Preston and Chorley & South Ribble" in preston.of_kind("duplication")[0].sentence

@@ -29,9 +29,11 @@ def test_the_140000_capital_application_is_not_money(data, as_at):
     ctx = Context(data, as_at)
     placed = place_fund(ctx, APPLICATION, "district")
     assert placed.total == 0 and placed.amount.sum() == 0 and not placed.reached.any()
-    assert (placed.applied, placed.n_applied) == (140_000.0, 1)
+    # pipeline while its 2014-15 period has not ended; by July 2016 it is history, not pipeline either
+    applied = 140_000.0 if as_at == JAN_2014 else 0.0
+    assert (placed.applied, placed.n_applied) == (applied, int(applied > 0))
     result = inequity(data, as_at, fund_key=APPLICATION)
-    assert result.summary["allocated"] == 0 and result.summary["applied"] == 140_000
+    assert result.summary["allocated"] == 0 and result.summary["applied"] == applied
     assert not result.table["received_nothing"].any()
     for f in review_force(data, as_at).of_kind("inequity"):
         assert "application" not in f.sentence.lower()
@@ -89,11 +91,12 @@ def test_the_reserve_in_2016_is_not_broken_down_by_district_for_preston_and_burn
     result = inequity(data, JUL_2016, fund_key=RESERVE)
     s = result.summary
     assert set(s["not_broken_down_codes"]) == {PRESTON, BURNLEY}
-    assert s["not_broken_down_amount"] == pytest.approx(3_000_000)
+    # only the 2016-17 award reaches areas in July 2016: the 2014-15 and 2015-16 awards are past money
+    assert s["not_broken_down_amount"] == pytest.approx(1_000_000)
     assert set(s["zero_codes"]) == LCC - {PRESTON, BURNLEY}
     assert s["n_funded"] == 0 and s["is_estimate"]
     [finding] = [f for f in review_force(data, JUL_2016).of_kind("inequity") if "Strategic Investment" in f.sentence]
-    assert finding.sentence.endswith("£3.00m for Preston and Burnley is not broken down by district.")
+    assert finding.sentence.endswith("£1.00m for Preston and Burnley is not broken down by district.")
     assert finding.is_estimate
     assert "Blackpool" not in finding.sentence and "Blackburn" not in finding.sentence
 
@@ -122,3 +125,16 @@ def test_only_money_reaches_the_area_tables(data):
             placed = place_fund(ctx, key, "district")
             assert placed.amount.sum() == pytest.approx(placed.total - placed.unplaced)
             assert np.all(placed.amount >= 0)
+
+
+def test_a_fund_whose_period_has_ended_is_history_not_a_finding_at_a_later_date(data):
+    """Issue 11: the Community Action Fund 2013-14 ("Pendle and Rossendale received nothing") was still a finding
+    in the July 2016 review; at 27 January 2014 it is current and the finding stands."""
+    caf = "community-action-fund-2013-14"
+    assert inequity(data, JUL_2016, fund_key=caf).summary["total"] == 0
+    assert not inequity(data, JUL_2016, fund_key=caf).summary["zero_areas"]
+    for as_at, expected in ((JAN_2014, True), (JUL_2016, False)):
+        said = [f.sentence for f in review_force(data, as_at).of_kind("inequity") if "Community Action" in f.sentence]
+        assert bool(said) is expected, (as_at, said)
+    for f in review_area(data, "Burnley & Pendle", JUL_2016):
+        assert "2013-14" not in f.sentence

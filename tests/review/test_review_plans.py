@@ -41,17 +41,17 @@ def test_unlinked_services(case):
 def test_sentences(case):
     force = review_force(case.build(), AS_AT)
     assert [f.sentence for f in force.of_kind("plan")] == [
-        "No current service is linked to the Police and Crime Plan priority \u201cTackling crime\u201d.",
-        "No current service is linked to the South Plan priority \u201cSouthern priority\u201d.",
+        "No current service is linked to \u201cSouthern priority\u201d, a priority of the South Plan.",
+        "No current service is linked to \u201cTackling crime\u201d, a priority of the Police and Crime Plan.",
     ]
     assert [f.sentence for f in force.of_kind("unlinked")] == [
         "Two current services (£25 a year) are linked to no priority of a current plan."]
     south = review_area(case.build(), "South", AS_AT)
     assert [f.sentence for f in south.of_kind("plan")] == [
-        "No current service in South is linked to the Police and Crime Plan priority "
-        "\u201cProtecting vulnerable people\u201d.",
-        "No current service in South is linked to the Police and Crime Plan priority \u201cTackling crime\u201d.",
-        "No current service in South is linked to the South Plan priority \u201cSouthern priority\u201d.",
+        "No current service in South is linked to \u201cProtecting vulnerable people\u201d, a priority of the "
+        "Police and Crime Plan.",
+        "No current service in South is linked to \u201cSouthern priority\u201d, a priority of the South Plan.",
+        "No current service in South is linked to \u201cTackling crime\u201d, a priority of the Police and Crime Plan.",
     ]
     north = review_area(case.build(), "North", AS_AT)
     assert [f.sentence for f in north.of_kind("unlinked")] == [
@@ -86,5 +86,5 @@ def test_only_services_current_by_the_one_rule_answer_a_priority(make):
     assert north("2017-01-01") == 2  # service 2 starts
     assert north("2017-04-01") is None  # the plan has ended: its priorities no longer apply
     assert [f.sentence for f in review_area(data, "North", AS_AT).of_kind("plan")] == [
-        "No current service in North is linked to the Police and Crime Plan priority "
-        "\u201cProtecting vulnerable people\u201d."]
+        "No current service in North is linked to \u201cProtecting vulnerable people\u201d, a priority of the "
+        "Police and Crime Plan."]
