@@ -1,8 +1,10 @@
 """Who is using the app: sign-in (local accounts, or the organisation's identity provider through st.login when
 `[auth]` is configured in secrets.toml), sign-out, and the Actor every edit path passes to the core.
 
-Reading pages stay open without signing in; anything that changes data needs an account, and the core checks the
-role again on every save. Tests may set st.session_state["actor"] directly.
+Reading pages stay open without signing in (but for History, which shows past values); anything that changes
+data needs an account, and the core checks the account again on every save. Each page run re-reads the signed-in
+account (one indexed query): a deactivated account is signed out there and then, and a changed role takes effect.
+Tests may set st.session_state["actor"] directly.
 """
 
 from __future__ import annotations
@@ -18,9 +20,22 @@ ROLE_LABELS = {"viewer": "Viewer", "early_action": "Early Action Team", "commiss
                "opcc": "OPCC", "admin": "Administrator"}
 
 
+SIGNED_OUT = "Your account has been deactivated, so you have been signed out."
+
+
 def current_actor() -> Actor | None:
-    """The signed-in person, or None."""
-    return st.session_state.get("actor")
+    """The signed-in person as their account stands now, or None (signing out an account deactivated since)."""
+    actor = st.session_state.get("actor")
+    if actor is None:
+        return None
+    now = auth.account_actor(database(), actor)
+    if now is None:
+        st.session_state.pop("actor", None)
+        st.warning(SIGNED_OUT)
+        return None
+    if now.role != actor.role:
+        st.session_state["actor"] = now
+    return now
 
 
 def _oidc_configured() -> bool:

@@ -30,14 +30,22 @@ with st.form("add_user"):
             st.success("Account added.")
         except (auth.AccountError, PermissionDenied) as exc:
             st.error(str(exc))
-with st.form("change_user"):
-    st.markdown("**Change an account**")
-    who = st.selectbox("Account", [u["username"] for u in auth.list_users(db)], key="change_username")
-    new_role = st.selectbox("Role", ROLES, format_func=ROLE_LABELS.get, key="change_role")
-    active = st.checkbox("Active", True, key="change_active")
-    if st.form_submit_button("Save"):
-        try:
-            auth.update_user(db, actor, who, role=new_role, active=active)
-            st.success("Saved.")
-        except (auth.AccountError, PermissionDenied) as exc:
-            st.error(str(exc))
+st.markdown("**Change an account**")
+accounts = {u["username"]: u for u in auth.list_users(db)}
+# Picked outside the form so the form below opens on that account's current role and state: saving changes only
+# what was changed (deactivating a commissioner leaves them a commissioner).
+who = st.selectbox("Account", list(accounts), key="change_username")
+if who:
+    current = accounts[who]
+    with st.form("change_user"):
+        roles = list(ROLES)
+        new_role = st.selectbox("Role", roles, index=roles.index(current["role"]) if current["role"] in roles else 0,
+                                format_func=ROLE_LABELS.get, key=f"change_role_{who}")
+        active = st.checkbox("Active", current["active"], key=f"change_active_{who}")
+        if st.form_submit_button("Save"):
+            try:
+                auth.update_user(db, actor, who, role=new_role if new_role != current["role"] else None,
+                                 active=active if active != current["active"] else None)
+                st.success("Saved.")
+            except (auth.AccountError, PermissionDenied) as exc:
+                st.error(str(exc))

@@ -2,6 +2,10 @@
 
 Write paths call `record` inside the same transaction as the change, so a change and its audit entry land or fail
 together, and `history` reads it back per record for the history view.
+
+Where a confidential service is (a refuge, say) is never written to the log: `record` replaces the address and
+coordinates of a service that is, or becomes, confidential with "[confidential]". Entries written before that rule,
+or before a service was made confidential, are redacted when read, for everyone but administrators.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from services_db.db import Database
-from services_db.models import AuditEvent
+from services_db.models import AuditEvent, Service
+
+HIDDEN = "[confidential]"
+# Per audited table: the flag that makes a record confidential, and the fields that would locate it.
+CONFIDENTIAL = {"service": ("confidential_location", ("address", "latitude", "longitude"))}
 
 
 def snapshot(obj) -> dict:
@@ -30,14 +38,41 @@ def snapshot(obj) -> dict:
     return out
 
 
+def _hide(values: dict | None, fields: tuple[str, ...]) -> dict | None:
+    if not isinstance(values, dict):
+        return values
+    return {k: HIDDEN if k in fields and v not in (None, "") else v for k, v in values.items()}
+
+
+def redact(table: str, before: dict | None, after: dict | None, *, confidential: bool = False
+           ) -> tuple[dict | None, dict | None]:
+    """`before` and `after` without the locating fields if the record is (either side) or is known to be confidential.
+
+    A field that changed still shows as changed where one side was empty (an address removed reads
+    "[confidential] → "), but no value of it survives.
+    """
+    if table not in CONFIDENTIAL:
+        return before, after
+    flag, fields = CONFIDENTIAL[table]
+    if confidential or any(isinstance(d, dict) and d.get(flag) for d in (before, after)):
+        return _hide(before, fields), _hide(after, fields)
+    return before, after
+
+
 def record(session: Session, username: str, action: str, table: str, key: str,
            before: dict | None, after: dict | None) -> None:
+    before, after = redact(table, before, after)
     session.add(AuditEvent(username=username, action=action, table_name=table, record_key=str(key),
                            before=before, after=after))
 
 
-def history(db: Database, table: str | None = None, key: str | None = None, limit: int = 500) -> pd.DataFrame:
-    """Audit events, newest first, optionally for one record."""
+def history(db: Database, table: str | None = None, key: str | None = None, limit: int = 500, *,
+            admin: bool = False) -> pd.DataFrame:
+    """Audit events, newest first, optionally for one record.
+
+    Unless `admin`, the address and coordinates of a confidential service are redacted in every entry, including
+    entries written before it was made confidential (or before `record` redacted them).
+    """
     stmt = select(AuditEvent.at, AuditEvent.username, AuditEvent.action, AuditEvent.table_name,
                   AuditEvent.record_key, AuditEvent.before, AuditEvent.after).order_by(AuditEvent.id.desc())
     if table:
@@ -46,6 +81,11 @@ def history(db: Database, table: str | None = None, key: str | None = None, limi
         stmt = stmt.where(AuditEvent.record_key == str(key))
     with db.engine.connect() as c:
         rows = c.execute(stmt.limit(limit)).fetchall()
+        secret = set() if admin else set(c.scalars(select(Service.key).where(
+            Service.confidential_location.is_(True))))
+    if not admin:
+        rows = [(at, user, action, tbl, rec, *redact(tbl, before, after, confidential=(
+            tbl == "service" and rec in secret))) for at, user, action, tbl, rec, before, after in rows]
     frame = pd.DataFrame(rows, columns=["at", "username", "action", "table", "record", "before", "after"])
     frame["changed"] = [_changed(b, a) for b, a in zip(frame["before"], frame["after"], strict=True)]
     return frame

@@ -3,6 +3,9 @@
 When the app is configured for the organisation's identity provider (OpenID Connect through st.login), a person is
 matched to their row here by e-mail, so roles live in one place either way. Unknown usernames still cost one hash
 check, so response time does not reveal which accounts exist.
+
+The role a person signed in with is not trusted for long: `account_actor` re-reads the account (the app does on
+every page run) and every write path re-reads it inside its own transaction (`permissions.require`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import select
 from services_db.audit import record, snapshot
 from services_db.db import Database, open_database
 from services_db.models import ROLES, User
-from services_db.permissions import Actor, require
+from services_db.permissions import Actor, account_now, require
 
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not-a-real-password")
@@ -45,7 +48,13 @@ def hash_password(password: str) -> str:
 
 
 def _actor(user: User) -> Actor:
-    return Actor(user.username, user.role_key, user.display_name)
+    return Actor(user.username, user.role_key, user.display_name, signed_in=True)
+
+
+def account_actor(db: Database, actor: Actor) -> Actor | None:
+    """`actor` as their account stands now (its current role), or None if it was deactivated or removed."""
+    with db.sessions() as s:
+        return account_now(s, actor)
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor | None:
@@ -97,6 +106,7 @@ def create_user(db: Database, actor: Actor | None, *, username: str, role: str, 
                     password_hash=hash_password(password) if password else None)
         s.add(user)
         s.flush()
+        require(actor, "manage_users", s)  # the administrator's account as it stands now, in this transaction
         after = snapshot(user)
         after.pop("password_hash")
         record(s, actor.username, "create", "app_user", username, None, after)
@@ -119,6 +129,8 @@ def update_user(db: Database, actor: Actor | None, username: str, *, role: str |
             user.active = active
         if password:
             user.password_hash = hash_password(password)
+        s.flush()
+        require(actor, "manage_users", s)  # the administrator's account as it stands now, in this transaction
         after = snapshot(user)
         for d in (before, after):
             d["password_hash"] = "(set)" if d.get("password_hash") else ""

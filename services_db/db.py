@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, Integer, String, cast, create_engine, event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services_db.models import Base, Setting
@@ -127,12 +127,13 @@ def open_database(url: str | None = None, *, seed_demo: bool = True) -> Database
 
 
 def bump_data_version(session: Session) -> None:
-    """Every write path calls this inside its transaction, so cached reads know the data changed."""
-    row = session.get(Setting, "data_version")
-    if row is None:
+    """Every write path calls this inside its transaction, so cached reads know the data changed. One UPDATE that
+    adds one where the row is (not a read then a write), so two saves committing at once each move it on."""
+    bumped = session.execute(update(Setting).where(Setting.key == "data_version")
+                             .values(value=cast(cast(Setting.value, Integer) + 1, String))
+                             .execution_options(synchronize_session=False))
+    if bumped.rowcount == 0:
         session.add(Setting(key="data_version", value="1"))
-    else:
-        row.value = str(int(row.value) + 1)
 
 
 def drop_all(engine: Engine) -> None:

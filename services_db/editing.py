@@ -3,6 +3,11 @@
 Every save checks the role (server side), checks each field with the same RowChecker the imports use, refuses a
 stale save (optimistic locking on `version`: the form names the version it read), records who changed what
 (before and after) in the audit log and bumps the data version, all in one transaction.
+
+The version check and its bump are one statement (`UPDATE … SET version = version + 1 WHERE key = :key AND
+version = :v`, see `claim_version`), so of two saves of the same version at the same instant exactly one matches
+the row; the other gets StaleEdit and its whole transaction is rolled back. The same transaction re-reads the
+account of the person saving (deactivated, or no longer in a role that may edit: refused).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services_db.audit import record, snapshot
@@ -135,6 +141,28 @@ def _values(table: str, obj) -> dict:
     return v
 
 
+def claim_version(session: Session, model, where, version: int | None) -> bool:
+    """Bump the version of the row matching `where` if it is still at `version`, as one statement; True if it was.
+
+    The check and the write cannot be separated: on PostgreSQL the UPDATE takes the row lock and re-checks the
+    version against the newest committed row; on SQLite it takes the database's one write lock. Of two
+    transactions claiming the same version exactly one gets True. Call it first in the transaction, so that on
+    SQLite everything read after it is read inside the write transaction.
+    """
+    if version is None:
+        return False
+    result = session.execute(update(model).where(where, model.version == version)
+                             .values(version=model.version + 1).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _stale(kind: Kind, obj) -> StaleEdit:
+    return StaleEdit([RecordError(kind.model.__tablename__, None, None, (
+        f"{obj.updated_by} saved this {kind.label} at {obj.updated_at:%H:%M on %d %b %Y} after you opened it, so "
+        "your changes were not saved (nothing was overwritten). Reload it to see their changes, then make yours "
+        "again."))])
+
+
 def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: str | None = None,
          version: int | None = None) -> str:
     """Create (key None) or update a record; returns its key. Raises PermissionDenied, EditError or StaleEdit."""
@@ -143,21 +171,19 @@ def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: st
     errors: list[RecordError] = []
     form = {k: _text(v) for k, v in values.items()}
     with db.session() as s:
-        obj = None
+        obj = before = None
         if key is not None:
-            obj = _get(s, table, key)
+            claimed = claim_version(s, kind.model, kind.model.key == key, version)
+            obj = _get(s, table, key)  # read after the claim: what is there now, with the version already bumped
             if obj is None:
                 raise EditError([RecordError(table, None, "key", f"no {table} '{key}' (it may have been deleted)")])
-            if version is None or obj.version != version:
-                raise StaleEdit([RecordError(table, None, None, (
-                    f"{obj.updated_by} saved this {kind.label} at {obj.updated_at:%H:%M on %d %b %Y} after you "
-                    "opened it, so your changes were not saved (nothing was overwritten). Reload it to see their "
-                    "changes, then make yours again."))])
+            if not claimed:
+                raise _stale(kind, obj)
+            before = _audit_view(table, obj) | {"version": version}
         c = RowChecker(table, None, form, errors)
         new_key = c.text("key", required=obj is None, max_len=120) if obj is None else obj.key
         if obj is None and new_key and _get(s, table, new_key) is not None:
             c.fail("key", f"duplicate identifier '{new_key}': a {kind.label} with this key exists")
-        before = _audit_view(table, obj) if obj is not None else None
         if obj is None:
             obj = kind.model(key=new_key, source=c.text("source") or f"app: {actor.username}")
         with s.no_autoflush:
@@ -167,10 +193,17 @@ def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: st
             raise EditError(errors)
         if obj.id is None:
             s.add(obj)
-        else:
-            obj.version += 1
         obj.updated_by, obj.updated_at = actor.username, utcnow()
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            if before is not None:
+                raise
+            # Somebody created the same key since the check above.
+            raise EditError([RecordError(table, None, "key", (
+                f"duplicate identifier '{new_key}': a {kind.label} with this key exists"))]) from exc
+        # The account as it stands now, read in this transaction: a demoted or deactivated account saves nothing.
+        require(actor, kind.action, s)
         record(s, actor.username, "create" if before is None else "update", table, new_key, before,
                _audit_view(table, obj))
         bump_data_version(s)
@@ -205,7 +238,10 @@ def _apply_service(s: Session, o: Service, c: RowChecker) -> None:
     o.start_date, o.end_date = c.period("start_date", "end_date")
     o.end_date_is_estimate = c.boolean("end_date_is_estimate")
     o.confidential_location = c.boolean("confidential_location")
-    o.address = "" if o.confidential_location else c.text("address")
+    if o.confidential_location:  # never stored: not the address, nor coordinates that would find it
+        o.address, o.latitude, o.longitude = "", None, None
+    else:
+        o.address = c.text("address")
     o.last_reviewed = c.date("last_reviewed")
     o.provider = _by_key(s, Organisation, c.key("provider_key", _known(s, Organisation), what="organisation",
                                                 required=False))

@@ -2,7 +2,8 @@
 
 A gap moves raised → acknowledged → referred (to a strategic board) → resolved or closed; each move carries a
 note, who and when. Saves name the version they read so two people moving the same gap cannot overwrite each
-other silently.
+other silently: the version check and its bump are one UPDATE (`editing.claim_version`), on SQLite as on
+PostgreSQL. Each write re-reads the account of the person making it in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from services_db.audit import record, snapshot
 from services_db.db import Database, bump_data_version
+from services_db.editing import claim_version
 from services_db.models import GAP_STATUSES, Area, GapReport, GapStatusChange, Theme, utcnow
 from services_db.permissions import Actor, require
 
@@ -57,6 +59,7 @@ def raise_gap(db: Database, actor: Actor, *, area_code: str, theme_key: str, aff
                                            changed_by=actor.username))
         s.add(gap)
         s.flush()
+        require(actor, "raise_gap", s)
         record(s, actor.username, "create", "gap_report", str(gap.id), None, snapshot(gap))
         bump_data_version(s)
         return gap.id
@@ -70,21 +73,23 @@ def change_status(db: Database, actor: Actor, gap_id: int, to_status: str, note:
     if not note.strip():
         raise GapError("Add a note saying why the status changes.")
     with db.session() as s:
-        gap = s.get(GapReport, gap_id, with_for_update=True)
+        claimed = claim_version(s, GapReport, GapReport.id == gap_id, expected_version)
+        gap = s.get(GapReport, gap_id)  # read after the claim: as it is now, version already bumped if claimed
         if gap is None:
             raise GapError(f"There is no gap number {gap_id}.")
-        if gap.version != expected_version:
+        if not claimed:
             raise StaleEdit(f"Gap {gap_id} was changed by {gap.updated_by} at {gap.updated_at:%d %b %Y %H:%M} "
                             "since you opened it; reload to see their change, then try again.")
         if to_status not in TRANSITIONS[gap.status]:
             allowed = ", ".join(STATUS_LABELS[t] for t in TRANSITIONS[gap.status]) or "nothing (it is finished)"
             raise GapError(f"A gap that is {STATUS_LABELS[gap.status].lower()} can move to: {allowed}.")
-        before = snapshot(gap)
+        before = snapshot(gap) | {"version": expected_version}
         gap.history.append(GapStatusChange(from_status=gap.status, to_status=to_status, note=note.strip(),
                                            changed_by=actor.username))
-        gap.status, gap.version = to_status, gap.version + 1
+        gap.status = to_status
         gap.updated_by, gap.updated_at = actor.username, utcnow()
         s.flush()
+        require(actor, "change_gap_status", s)
         record(s, actor.username, "update", "gap_report", str(gap.id), before, snapshot(gap))
         bump_data_version(s)
 

@@ -128,7 +128,9 @@ def test_history_page_shows_changes_per_record(app_db):
     rec["money_source"] = "=cmd|' /C calc'!A0"
     editing.save(db, Actor("olly", "opcc"), "fund", rec, key=key, version=rec["version"])
     db.dispose()
-    at = AppTest.from_file(str(ROOT / "pages/history.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(ROOT / "pages/history.py"), default_timeout=TIMEOUT)
+    at.session_state["actor"] = Actor("demo-viewer", "viewer")  # the page needs an account (any role)
+    at.run()
     at.selectbox(key="history_table").select("fund").run()
     at.text_input(key="history_key").input(key).run()
     frame = at.dataframe[0].value
