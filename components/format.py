@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 
 def money(value: float) -> str:
@@ -13,12 +14,23 @@ def money(value: float) -> str:
     return f"£{value:,.0f}"
 
 
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~$<>:")  # ":" too: no http:// autolink, no :red[...] or :icon:
+_REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # an & that would start a character reference such as &lt;
+
+
 def escape(text: object) -> str:
-    """User-supplied text for HTML; Markdown specials are backslash-escaped too."""
-    out = html.escape(str(text), quote=True)
-    for ch in "\\`*_{}[]()#+-.!|~>":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """User-supplied text (a name, a description, a username) for anything Streamlit renders as Markdown: markdown,
+    title, header, subheader, caption, info/warning/error/success, and widget labels. Every Markdown special is
+    backslash-escaped, so a name cannot make a link (nor a bare http:// or www. one), image, emphasis, heading, list,
+    table, LaTeX ($...$), icon or colour directive (:red[...]); HTML is made inert (< and > become &lt; and &gt;, and an & that would start a character
+    reference becomes &amp;). Quotes and a plain & are left as typed: "Women's", "Burnley & Pendle"."""
+    out = _REFERENCE.sub("&amp;", str(text)).replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in out)
+
+
+def plain(text: object) -> str:
+    """User-supplied text for a Plotly title or label, which reads a little HTML (<b>, <a href>): tags made inert."""
+    return html.escape(str(text), quote=False)
 
 
 ESTIMATE_NOTE = "Figures marked (estimate) are made by a documented rule (docs/demo-data.md), not taken from a source."

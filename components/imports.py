@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.context import database
+from components.format import escape
 from services_db.permissions import Actor, PermissionDenied, allowed
 from services_db.transfer.directory import TEMPLATES
 from services_db.transfer.files import FileProblem
@@ -53,7 +54,7 @@ def import_panel(actor: Actor | None) -> None:
                            progress=lambda f, t: bar.progress(min(f, 1.0), text=t))
     except FileProblem as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(escape(exc))  # it names the file, which the uploader chose
         return
     bar.progress(1.0, text="Checked")
     show_preview(plan)
@@ -61,13 +62,16 @@ def import_panel(actor: Actor | None) -> None:
         st.error("Nothing can be imported until the refused rows are fixed: correct them in your file and upload "
                  "it again.")
         return
+    if not plan.writes_anything:
+        st.info("Nothing to import: every row is already as the file has it, so nothing will be written.")
+        return
     if st.button("Confirm import", type="primary", key="confirm_import"):
         try:
             apply_plan(database(), plan, actor)
         except (PermissionDenied, ImportRefused) as exc:
-            st.error(str(exc))
+            st.error(escape(exc))
             return
-        st.success("Imported in one transaction. " + "; ".join(plan.summary_lines()[1:]))
+        st.success("Imported in one transaction. " + escape("; ".join(line.strip() for line in plan.summary_lines()[1:])))
 
 
 def show_preview(plan) -> None:
@@ -82,6 +86,8 @@ def show_preview(plan) -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
     for reason, n in plan.skipped.items():
-        st.caption(f"Skipped {n:,}: {reason}")
+        st.caption(f"Skipped {n:,}: {escape(reason)}")
+    for note in plan.notes:  # what the import does beyond its counts: funding lines replaced, locations not stored
+        st.caption(escape(note))
     if plan.refused:
         st.dataframe(pd.DataFrame(plan.refused_table()), hide_index=True, key="refused_rows")

@@ -27,16 +27,18 @@ def colour_comparison(frame: pd.DataFrame, column: str):
 
 def review_tables(findings, kind: str, key: str) -> None:
     """The tables beside a review's findings of one kind (`services_db.review.shown`): every cell formatted by the
-    function its sentence uses, so "£7,620" in a sentence is "£7,620" in its table. Shown as text, in an expander."""
+    function its sentence uses, so "£7,620" in a sentence is "£7,620" in its table. Shown as text, in an expander
+    (its title and caption escaped: Markdown, like any text a page shows, in case they ever carry a name)."""
+    from components.format import escape
     from services_db.review.shown import finding_tables
 
     for i, t in enumerate(finding_tables(findings, kind)):
         if not len(t):
             continue
-        with st.expander(f"Table: {t.title.lower()}"):
+        with st.expander(f"Table: {escape(t.title.lower())}"):
             st.dataframe(t.frame(compact=True), hide_index=True, width="stretch", key=f"{key}_{kind}_{i}")
             if t.caption:
-                st.caption(t.caption)
+                st.caption(escape(t.caption))
 
 
 def shown_frame(findings, kind: str) -> pd.DataFrame:

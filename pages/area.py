@@ -55,8 +55,9 @@ def _need_chart(version: str, code: str, when) -> go.Figure:
 
 @cached
 def _need_map(version: str, code: str, indicator: str, title: str) -> go.Figure:
-    return choropleth(_lsoa_need(version, code, indicator), level="lsoa", value="rate", codes_only=True,
-                      title=title, unit="per 1,000 residents")
+    lsoa = _lsoa_need(version, code, indicator)
+    unit = str(lsoa["unit"].iloc[0]) if len(lsoa) else "per 1,000 residents"
+    return choropleth(lsoa, level="lsoa", value="rate", codes_only=True, title=title, unit=unit)
 
 
 @cached
@@ -83,8 +84,8 @@ if st.query_params.get("area") != name:
 with st.spinner(f"Reviewing {name}…"):
     profile = _profile(version, code, when)
 
-st.header(profile.name)
-st.caption(f"Districts: {', '.join(profile.districts)} · "
+st.header(escape(profile.name))
+st.caption(f"Districts: {escape(', '.join(profile.districts))} · "
            f"{estimate(f'{profile.population:,.0f} residents', profile.population_is_estimate)} · "
            f"as at {when:%d %B %Y}")
 download_briefing(profile.name, when)
@@ -122,7 +123,7 @@ with need_tab:
         key = st.selectbox("Indicator to map by LSOA", list(labels), format_func=labels.get, key="need_map_indicator")
         lsoa = _lsoa_need(version, code, key)
         if lsoa["rate"].notna().any():
-            st.plotly_chart(_need_map(version, code, key, f"{labels[key]} per 1,000 residents by LSOA"),
+            st.plotly_chart(_need_map(version, code, key, f"{labels[key]} ({lsoa['unit'].iloc[0]}) by LSOA"),
                             width="stretch", key="need_map")
             if lsoa["is_estimate"].any():
                 st.caption("LSOA values are estimates: the district figure shared over its LSOAs by population.")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.context import as_at, cached, data_version, database, review_data
-from components.format import day, escape, estimate, money
+from components.format import day, escape, estimate, money, plain
 from components.maps import choropleth
 from components.tables import date_col, money_col
 from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED, WITHDRAWN
@@ -46,6 +46,16 @@ def _downloads(version: str, when, ids: tuple[int, ...]) -> tuple[bytes, bytes]:
 
 NOT_RECORDED = "not recorded"  # a service with no current funding line: its funding is unknown, never £0
 
+
+def _given(value):
+    """The value, or None when nothing is recorded (None, NaN, NaT, blank text): a service imported from Open
+    Referral often has no tier, provider, target group or dates."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or (not isinstance(value, tuple | list) and pd.isna(value)):
+        return None
+    return value
+
 version, when = data_version(), as_at()
 data = review_data()
 frame = _frame(version, when)
@@ -60,27 +70,29 @@ if wanted:
     if row is None:
         st.warning(f"There is no service “{escape(wanted)}”. Search the directory below.")
     else:
-        st.header(row["name"])
-        st.caption(f"{row['provider'] or 'Provider not recorded'} ({row['provider_sector'] or 'sector unknown'}) · "
-                   f"key {row['key']}")
-        if row["description"]:
+        st.header(escape(row["name"]))
+        st.caption(f"{escape(_given(row['provider']) or 'Provider not recorded')} "
+                   f"({escape(_given(row['provider_sector']) or 'sector unknown')}) · key {escape(row['key'])}")
+        if _given(row["description"]):
             st.markdown(escape(row["description"]))
         c = st.columns(4)
         c[0].metric("Annual funding", estimate(money(row["annual_funding"]), bool(row["funding_is_estimate"]))
                     if row["funding_recorded"] else NOT_RECORDED)  # unknown funding is not £0 (review.md v2)
-        c[1].metric("Prevention tier", (row["tier"] or "not recorded").capitalize())
+        tier = _given(row["tier"])
+        c[1].metric("Prevention tier", tier.capitalize() if tier else NOT_RECORDED)
         c[2].metric("Starts", day(row["start_date"]))
-        c[3].metric("Ends", estimate(day(row["end_date"]), bool(row["end_date_is_estimate"])))
+        c[3].metric("Ends", estimate(day(row["end_date"]), bool(row["end_date_is_estimate"])
+                                     and _given(row["end_date"]) is not None))
         facts = {
             "Status": row["status"], f"At {when:%d %B %Y}": row["state"], "Themes": row["themes"],
-            "Target groups": "; ".join(_groups(version).get(k, k) for k in row["target_group_keys"]),
-            "Commissioners": row["commissioners"] or "None recorded", "Covers": row["coverage"],
+            "Target groups": "; ".join(_groups(version).get(k, k) for k in _given(row["target_group_keys"]) or ()),
+            "Commissioners": _given(row["commissioners"]) or "None recorded", "Covers": row["coverage"],
             "Eligibility": row["eligibility"], "Referral route": row["referral_route"], "Contact": row["contact"],
             "Capacity": row["capacity"],
-            "Address": "Confidential" if row["confidential_location"] else row["address"],
+            "Address": "Confidential" if _given(row["confidential_location"]) else row["address"],
             "Last reviewed": day(row["last_reviewed"]), "Source": row["source"],
         }
-        st.markdown("\n".join(f"- **{k}:** {escape(v) if v else '–'}" for k, v in facts.items()))
+        st.markdown("\n".join(f"- **{k}:** {escape(v) if _given(v) else '–'}" for k, v in facts.items()))
         lines = service_funding_lines(data, int(row["service_id"]))
         st.markdown("**Funding lines**")
         if lines.empty:
@@ -101,7 +113,7 @@ if wanted:
             st.info("Linked to no priority.")
         st.plotly_chart(choropleth(coverage_counts(data, frame[frame["service_id"] == row["service_id"]], "district")
                                    .merge(data.areas[["code", "name"]], on="code"), level="district",
-                                   value="services", title=f"Where {row['name']} works (districts covered)",
+                                   value="services", title=f"Where {plain(row['name'])} works (districts covered)",
                                    unit="covered"), width="stretch", key="detail_map")
     st.stop()
 

@@ -58,8 +58,9 @@ with st.container(border=True):
                 except (GapError, PermissionDenied) as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["gaps_flash"] = (f"Gap {number} raised for {area_name[area]} ({themes[theme]}). "
-                                                      "Commissioners will see it in the log below.")
+                    st.session_state["gaps_flash"] = (f"Gap {number} raised for {escape(area_name[area])} "
+                                                      f"({escape(themes[theme])}). Commissioners will see it in "
+                                                      "the log below.")
                     st.rerun()
 
 st.subheader("Gaps raised")

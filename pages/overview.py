@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.briefing import all_briefings
 from components.context import as_at, cached, data_version, database, review_data
-from components.format import ESTIMATE_NOTE, escape, money
+from components.format import ESTIMATE_NOTE, escape, money, plain
 from components.maps import choropleth
 from components.tables import shown_frame
 from services_db.areas import MAP_MEASURES, force_figures, force_map
@@ -73,7 +73,7 @@ with left:
         names = dict(zip(ind["indicator_key"], ind["name"], strict=False))
         indicator = st.selectbox("Need indicator", list(names), format_func=names.get, key="overview_indicator")
     values = _map(version, when, measure, indicator)
-    title = MAP_MEASURES[measure] if measure != "need" else f"{names[indicator]} per 1,000 residents"
+    title = MAP_MEASURES[measure] if measure != "need" else f"{plain(names[indicator])} per 1,000 residents"
     if values["value"].notna().any():
         unit = values["unit"].iloc[0]
         fig = choropleth(values, level="area", value="value", title=title, unit=unit, hover=["value"])

@@ -104,7 +104,7 @@ with heat_tab:
         missing = g.loc[~g["has_need_figure"].astype(bool), "area_name"].unique().tolist()
         if missing:
             st.caption("No need figure (no gap, share or parity is computed for them; missing is not zero): "
-                       + ", ".join(missing) + ".")
+                       + escape(", ".join(missing)) + ".")
 
 with dup_tab:
     st.subheader("Duplication groups: co-commissioning opportunities")
@@ -116,7 +116,8 @@ with dup_tab:
         st.info("No duplication groups at this date. Try another \"as at\" date in the sidebar.")
     else:
         for row in groups.to_dict("records"):
-            with st.expander(f"{row['theme_name']} for {row['target_group_name']}: {row['n_services']} services, "
+            with st.expander(f"{escape(row['theme_name'])} for {escape(row['target_group_name'])}: "
+                             f"{row['n_services']} services, "
                              f"{cell('money', row['combined_funding'])} a year, overlap at least "
                              f"{cell('at_least', row['overlap'])}"):
                 st.markdown(f"**Commissioners:** {escape('; '.join(row['commissioners']))}  \n"
@@ -171,7 +172,7 @@ with fair_tab:
         cols = st.columns(min(4, len(factors)))
         weights = {}
         for i, (k, label) in enumerate(factors.items()):
-            weights[k] = cols[i % len(cols)].number_input(label, min_value=0.0, max_value=100.0,
+            weights[k] = cols[i % len(cols)].number_input(escape(label), min_value=0.0, max_value=100.0,
                                                           value=100.0 if k == "population" else 0.0, step=5.0,
                                                           key=f"fair_w_{k}")
         weights = {k: v for k, v in weights.items() if v > 0}
@@ -182,7 +183,7 @@ with fair_tab:
                              format_func={"district": "District", "area": "Place-based area"}.get)
             frame = _fair(version, fund, tuple(sorted(weights.items())), level)
             norm = normalise_weights(weights)
-            st.caption("Formula: " + ", ".join(f"{factors[k]} {v:.0%}" for k, v in norm.items()))
+            st.caption("Formula: " + ", ".join(f"{escape(factors[k])} {v:.0%}" for k, v in norm.items()))
             worst = frame.nsmallest(1, "difference").iloc[0]
             st.markdown("> " + escape(fair_share_sentence(worst, fund_names.get(fund, fund),
                                                           [(factors[k], v) for k, v in norm.items()]).text()))

@@ -13,20 +13,27 @@ percentage; a value made by a rule (an estimate) gets no interval and is marked 
 Counts with no denominator of their own are set against the area's residents, so a rate per 1,000 residents is
 what is compared; where those residents are an estimate the result says so.
 
+Values held below district level (police.uk crime counts per LSOA, IMD File 7 scores per LSOA) reach the Need
+table, the LSOA map and the trends through `district_figures`: each district's figure for an indicator and period
+is made from the finest level that is complete for it, so nothing is counted twice (the rule is in its docstring).
+
 Everything here is pure (no database, no Streamlit) so the pages, the briefings and the tests share it.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pandas as pd
 
 from services_db.review.data import LEVELS, ReviewData
+from services_db.review.dates import latest_periods
 from services_db.review.geography import geography_of
 from services_db.review.intervals import (
     BYAR,
+    COUNT,
     NONE,
     PROPORTION,
     RATE,
@@ -37,11 +44,12 @@ from services_db.review.intervals import (
     indicator_kind,
     interval_method,
     shown_per,
+    unit_base,
     wilson_interval,
 )
 
 __all__ = ["Z95", "PER", "wilson_interval", "byar_interval", "rate_interval", "compare", "area_need", "lsoa_need",
-           "need_trends"]
+           "need_trends", "district_figures"]
 
 PER = 1000.0  # rates are shown per 1,000 residents unless the unit says otherwise
 
@@ -104,16 +112,158 @@ def _descendants(areas: pd.DataFrame, code: str, level: str) -> list[str]:
 
 
 def _latest(values: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator's rows of its latest period (by the period's last day: `review.dates.latest_periods`)."""
     if values.empty:
         return values
-    latest = values.groupby("indicator_key")["period"].transform("max")
-    return values[values["period"] == latest]
+    latest = latest_periods(values["indicator_key"], values["period"])
+    return values[values["period"].astype(str).to_numpy() == latest.reindex(values["indicator_key"]).to_numpy()]
+
+
+FIGURE_COLUMNS = ["indicator_key", "area_code", "period", "value", "numerator", "denominator", "is_estimate",
+                  "source_level"]
+_LEVEL = {name: i for i, name in enumerate(LEVELS)}
+_FIGURES: dict[tuple[int, int, int], tuple[tuple[weakref.ref, ...], pd.DataFrame]] = {}
+
+
+def _kinds(data: ReviewData) -> dict[str, tuple[str, object]]:
+    """indicator_key -> (kind, unit)."""
+    ind = data.indicators
+    return {k: (indicator_kind(u), u) for k, u in zip(ind["indicator_key"], ind["unit"], strict=False)}
+
+
+def district_figures(data: ReviewData) -> pd.DataFrame:
+    """Every indicator's figure for each district and period it has one, however the data are held.
+
+    Columns: `FIGURE_COLUMNS` (the need frame's, with `area_code` a district, plus `source_level`: "lsoa" where
+    the figure is rolled up from LSOA values, "district" where the district's own value is used). The rule, for each
+    indicator, period and district, is the finest level that is complete:
+
+    1. LSOA values, when they cover the district. Counts are summed; values with a numerator and denominator have
+       both summed and the rate recomputed from them (never averaged); scores (IMD), and rates or percentages given
+       without their numerator and denominator, are population-weighted means of the LSOAs'. A set of counts at
+       LSOA level (police.uk street-level crime: one file per force a month) lists only the LSOAs with something
+       to count, so an LSOA without a row counts zero and the set covers the district as soon as the district has
+       any LSOA row. Any other LSOA set covers a district only when every one of its LSOAs has a value (missing
+       is not zero).
+    2. Otherwise the district's own value for that period, if there is one.
+    3. Otherwise, for a set of LSOA counts, zero: such a set covers the whole of each force it has rows in, and a
+       district of that force with no row in it had nothing to count.
+
+    A district never gets both an LSOA roll-up and its own value, so nothing is counted twice; an LSOA figure
+    made by a rule (`is_estimate`) makes the district's figure an estimate. Values at place-based area, division
+    or force level are left to the callers (the trends fall back to them). Built once per need frame (frames are
+    treated as immutable, as `services_db.queries.review_data` hands out the same frames until the data change).
+    """
+    frames = (data.need, data.areas, data.indicators)
+    key = tuple(id(f) for f in frames)
+    hit = _FIGURES.get(key)
+    if hit is not None and all(ref() is f for ref, f in zip(hit[0], frames, strict=True)):
+        return hit[1]
+    out = _district_figures(data)
+    if len(_FIGURES) >= 4:
+        for stale in [k for k, (refs, _) in _FIGURES.items() if any(r() is None for r in refs)] or list(_FIGURES)[:1]:
+            _FIGURES.pop(stale, None)
+    _FIGURES[key] = (tuple(weakref.ref(f) for f in frames), out)
+    return out
+
+
+def _district_figures(data: ReviewData) -> pd.DataFrame:
+    """`district_figures` uncached. National data hold millions of LSOA rows (34,753 LSOAs x indicators x
+    months), so the work is on integer codes: one sort to group, `bincount` to add up."""
+    need, geo = data.need, geography_of(data.areas)
+    if need.empty:
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
+    kinds = _kinds(data)
+    ind_code, ind_names = pd.factorize(need["indicator_key"])
+    per_code, per_names = pd.factorize(need["period"].astype(str))
+    area_code, area_names = pd.factorize(need["area_code"])
+    ind_names = np.asarray(ind_names, dtype=object)
+    per_names = np.asarray(per_names, dtype=object)
+    pos = np.where(area_code >= 0, geo.positions(np.asarray(area_names, dtype=object))[area_code], -1) \
+        if len(area_names) else np.full(len(need), -1, dtype=np.int64)
+    lvl = np.where(pos >= 0, geo.level_id[np.maximum(pos, 0)], -1)
+    value = pd.to_numeric(need["value"], errors="coerce").to_numpy(dtype=float)
+    num = pd.to_numeric(need["numerator"], errors="coerce").to_numpy(dtype=float)
+    den = pd.to_numeric(need["denominator"], errors="coerce").to_numpy(dtype=float)
+    ratio = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    figure = (np.isfinite(value) | ratio) & (ind_code >= 0)
+    est = need["is_estimate"].fillna(False).astype(bool).to_numpy()
+    ind_kind = np.array([kinds.get(k, (COUNT, None))[0] for k in ind_names], dtype=object)
+    ind_base = np.array([unit_base(kinds.get(k, (COUNT, None))[1]) for k in ind_names], dtype=float)
+
+    d = (lvl == _LEVEL["district"]) & figure
+    own = pd.DataFrame({"indicator_key": ind_names[ind_code[d]], "area_code": geo.codes[pos[d]],
+                        "period": per_names[per_code[d]], "value": value[d],
+                        "numerator": np.where(ratio[d], num[d], np.nan),
+                        "denominator": np.where(ratio[d], den[d], np.nan), "is_estimate": est[d],
+                        "source_level": "district"})
+
+    district = np.where(lvl == _LEVEL["lsoa"], geo.area_ancestor[_LEVEL["district"], np.maximum(pos, 0)], -1)
+    sel = (lvl == _LEVEL["lsoa"]) & figure & (district >= 0)
+    parts = []
+    if sel.any():
+        n_per, n_areas = len(per_names), len(geo.codes)
+        key = (ind_code[sel].astype(np.int64) * n_per + per_code[sel]) * n_areas + district[sel]
+        groups, inv = np.unique(key, return_inverse=True)
+        size = len(groups)
+        v, pop = np.nan_to_num(value[sel]), geo.area_population[pos[sel]]
+
+        def total(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(inv, weights=weights, minlength=size)
+
+        n = np.bincount(inv, minlength=size)
+        g_sum, g_num, g_den = total(v), total(np.nan_to_num(num[sel])), total(np.nan_to_num(den[sel]))
+        g_ratio = total(ratio[sel].astype(float)) == n
+        g_est = total(est[sel].astype(float)) > 0
+        g_weighted, g_pop = total(v * pop), total(pop)
+        g_ind, g_per, g_district = groups // (n_per * n_areas), (groups // n_areas) % n_per, groups % n_areas
+        set_key = g_ind * n_per + g_per  # one indicator and period: one data set
+        sets, set_inv = np.unique(set_key, return_inverse=True)
+        set_ratio = (np.bincount(set_inv, weights=(~g_ratio).astype(float), minlength=len(sets)) == 0)[set_inv]
+        kind = ind_kind[g_ind]
+        counts = (kind == COUNT) & ~set_ratio  # a set of counts: an LSOA without a row counts zero
+        with_ratio = set_ratio & (kind != SCORE)
+        lsoa_district = geo.lsoa_ancestor[_LEVEL["district"]]
+        n_lsoas = np.bincount(lsoa_district[lsoa_district >= 0], minlength=n_areas)
+        complete = counts | (n >= n_lsoas[g_district])
+        base = ind_base[g_ind]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = g_weighted / g_pop
+            recomputed = np.where(np.isfinite(base), g_num / g_den * base, g_sum)
+        parts.append(pd.DataFrame({
+            "indicator_key": ind_names[g_ind], "area_code": geo.codes[g_district], "period": per_names[g_per],
+            "value": np.where(counts, g_sum, np.where(with_ratio, recomputed, mean)),
+            "numerator": np.where(with_ratio, g_num, np.nan), "denominator": np.where(with_ratio, g_den, np.nan),
+            "is_estimate": g_est, "source_level": "lsoa"})[complete])
+
+        # Rule 3 (after the district's own value in preference): every district of each force a set of counts
+        # has rows in, at zero.
+        force = geo.area_ancestor[_LEVEL["force"], g_district]
+        zero_sets = pd.DataFrame({"set": set_key[counts], "force": force[counts]}).drop_duplicates()
+        districts = np.flatnonzero(geo.level_id == _LEVEL["district"])
+        by_force = pd.DataFrame({"force": geo.area_ancestor[_LEVEL["force"], districts], "district": districts})
+        z = zero_sets.merge(by_force, on="force")
+        zeros = pd.DataFrame({
+            "indicator_key": ind_names[z["set"].to_numpy() // n_per], "area_code": geo.codes[z["district"].to_numpy()],
+            "period": per_names[z["set"].to_numpy() % n_per], "value": 0.0, "numerator": np.nan,
+            "denominator": np.nan, "is_estimate": False, "source_level": "lsoa"})
+    else:
+        zeros = pd.DataFrame(columns=FIGURE_COLUMNS)
+    parts = [f for f in (*parts, own, zeros) if len(f)]  # in order of preference: the first of each wins
+    if not parts:
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.drop_duplicates(["indicator_key", "period", "area_code"], keep="first")
+    out["is_estimate"] = out["is_estimate"].astype(bool)
+    return out[FIGURE_COLUMNS].reset_index(drop=True)
 
 
 def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
     """The area's latest value of each indicator with a figure for every one of its districts, its 95% CI (by
     the method the unit calls for) and the force comparison.
 
+    District figures come from `district_figures`, so values held per LSOA (police.uk, IMD) count: summed
+    (counts), recomputed from summed numerators and denominators (rates), or population-weighted (scores).
     An area's count is the sum over its districts; the force value is the sum over the districts that have a
     figure (an indicator measured in 12 of 14 districts is compared with those 12). An area with no figure for
     one of its districts has no figure (missing is not zero): the indicator is left out of its table. Rates
@@ -124,8 +274,7 @@ def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
     pop = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
     pop_est = dict(zip(areas["code"], areas["population_is_estimate"], strict=False))
     districts = set(_descendants(areas, area_code, "district"))
-    need = data.need[data.need["area_code"].isin(set(areas.loc[areas["level"] == "district", "code"]))]
-    need = _latest(need[need["value"].notna() | (need["numerator"].notna() & need["denominator"].notna())])
+    need = _latest(district_figures(data))
     rows = []
     for ind in data.indicators.itertuples(index=False):
         vals = need[need["indicator_key"] == ind.indicator_key]
@@ -174,56 +323,145 @@ def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=NEED_COLUMNS)
 
 
-def lsoa_need(data: ReviewData, area_code: str, indicator_key: str) -> pd.DataFrame:
-    """Rate per 1,000 residents for each LSOA of the area (code, name, rate, is_estimate).
+def _shown_value(kind: str, unit: object, value: float, num: float, den: float, residents: float) -> float:
+    """The figure a map shows for one area: a count per 1,000 residents, a rate from its own numerator and
+    denominator (per the unit's base), or the value itself for a score or a rate given without them."""
+    if kind != SCORE and num == num and den == den and den > 0:
+        return num / den * shown_per(unit)
+    if kind == COUNT:
+        return value / residents * PER if residents and residents == residents and residents > 0 else math.nan
+    return float(value)
 
-    Where the indicator is held at district level its count is shared over the district's LSOAs by population,
-    so every LSOA shows its district's rate and is marked as an estimate: the map then shows where the
-    residents are, never a precision the data does not have.
+
+def _shown_unit(kind: str, unit: object, ratio: bool) -> str:
+    """The unit of `_shown_value` (the Need table's `rate_unit`)."""
+    if kind == SCORE:
+        return str(unit or "score")
+    if kind == PROPORTION:
+        return "%"
+    if kind == RATE:
+        return f"per {shown_per(unit):,.0f}" + ("" if ratio else " residents")
+    return f"per {PER:,.0f}" if ratio else f"per {PER:,.0f} residents"
+
+
+LSOA_COLUMNS = ["code", "name", "rate", "is_estimate", "unit"]
+
+
+def lsoa_need(data: ReviewData, area_code: str, indicator_key: str) -> pd.DataFrame:
+    """The indicator's figure for each LSOA of the area, in the period the Need table shows (its latest):
+    code, name, rate, is_estimate, unit (a count is shown per 1,000 residents; a rate, percentage or score as
+    itself; `unit` says which).
+
+    Where the district's figure is made from LSOA values (`district_figures`), each LSOA shows its own value, and
+    in a set of counts an LSOA without a row shows zero (nothing was counted there). Where the indicator is held
+    at district level its count is shared over the district's LSOAs by population, so every LSOA shows its
+    district's rate and is marked as an estimate: the map then shows where the residents are, never a precision
+    the data does not have.
     """
     areas = data.areas
     lsoas = areas[areas["code"].isin(_descendants(areas, area_code, "lsoa"))]
-    need = _latest(data.need[data.need["indicator_key"] == indicator_key])
-    direct = need.set_index("area_code")
-    pop = dict(zip(areas["code"], areas["population"], strict=False))
+    kind, unit = _kinds(data).get(indicator_key, (COUNT, None))
+    figures = district_figures(data)
+    figures = _latest(figures[figures["indicator_key"] == indicator_key])
+    if figures.empty:
+        rows = [(c, n, math.nan, True) for c, n in zip(lsoas["code"], lsoas["name"], strict=True)]
+        out = pd.DataFrame(rows, columns=LSOA_COLUMNS[:-1])
+        out["unit"] = _shown_unit(kind, unit, False)
+        return out
+    period = str(figures["period"].iloc[0])
+    by_district = figures.set_index("area_code")
+    need = data.need
+    own = need[(need["indicator_key"] == indicator_key) & (need["period"].astype(str) == period)
+               & need["area_code"].isin(set(lsoas["code"]))]
+    own = own.drop_duplicates("area_code").set_index("area_code")
+    pop = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
+    ratio = bool(by_district["numerator"].notna().all() and by_district["denominator"].notna().all())
+
+    def number(v: object) -> float:
+        return float(pd.to_numeric(v, errors="coerce"))
+
     rows = []
     for lsoa in lsoas.itertuples(index=False):
-        if lsoa.code in direct.index:
-            v = direct.loc[lsoa.code]
-            rate = float(v["value"]) / pop[lsoa.code] * PER if pop.get(lsoa.code) else math.nan
-            rows.append((lsoa.code, lsoa.name, rate, bool(v["is_estimate"])))
-        elif lsoa.parent_code in direct.index:
-            v = direct.loc[lsoa.parent_code]
-            d_pop = pop.get(lsoa.parent_code)
-            rate = float(v["value"]) / d_pop * PER if d_pop else math.nan
-            rows.append((lsoa.code, lsoa.name, rate, True))
-        else:
+        d = by_district.loc[lsoa.parent_code] if lsoa.parent_code in by_district.index else None
+        if d is None:
             rows.append((lsoa.code, lsoa.name, math.nan, True))
-    return pd.DataFrame(rows, columns=["code", "name", "rate", "is_estimate"])
+        elif d["source_level"] == "lsoa":
+            if lsoa.code in own.index:
+                v = own.loc[lsoa.code]
+                rate = _shown_value(kind, unit, number(v["value"]), number(v["numerator"]),
+                                    number(v["denominator"]), pop.get(lsoa.code))
+                rows.append((lsoa.code, lsoa.name, rate, bool(v["is_estimate"])))
+            elif kind == COUNT:  # a set of counts lists only the LSOAs with something to count
+                rows.append((lsoa.code, lsoa.name, 0.0, False))
+            else:
+                rows.append((lsoa.code, lsoa.name, math.nan, True))
+        else:  # the district's own figure, shared by population: an estimate for every LSOA
+            rate = _shown_value(kind, unit, number(d["value"]), number(d["numerator"]), number(d["denominator"]),
+                                pop.get(lsoa.parent_code))
+            rows.append((lsoa.code, lsoa.name, rate, True))
+    out = pd.DataFrame(rows, columns=LSOA_COLUMNS[:-1])
+    out["unit"] = _shown_unit(kind, unit, ratio)
+    return out
+
+
+def _combine(rows: pd.DataFrame, kind: str, unit: object, residents: dict[str, float]) -> float:
+    """One figure for several districts' rows of one indicator and period: counts summed, rates recomputed from
+    summed numerators and denominators, scores (and rates given without them) population-weighted."""
+    ratio = bool(rows["numerator"].notna().all() and rows["denominator"].notna().all())
+    if kind != SCORE and ratio:
+        base = unit_base(unit)
+        num, den = float(rows["numerator"].sum()), float(rows["denominator"].sum())
+        return num / den * base if math.isfinite(base) and den > 0 else float(rows["value"].sum())
+    if kind == COUNT:
+        return float(rows["value"].sum())
+    weights = np.array([residents.get(c, math.nan) for c in rows["area_code"]], dtype=float)
+    values = rows["value"].to_numpy(dtype=float)
+    if not np.isfinite(weights).all() or weights.sum() <= 0:
+        return float(values.mean())
+    return float((values * weights).sum() / weights.sum())
 
 
 def need_trends(data: ReviewData, area_code: str) -> pd.DataFrame:
-    """Indicators with more than one period for the area (summed over its districts) or, failing that, for the
-    force as a whole: indicator, period, value, geography (the area's name or the force's), is_estimate."""
+    """Indicators with more than one period for the area or, failing that, for the force as a whole: indicator,
+    period, value, geography (the area's name or the force's), is_estimate.
+
+    A period counts for the area when every one of its districts has a figure (`district_figures`, so LSOA values
+    roll up), combined as `area_need` does: counts summed, rates recomputed from numerators and denominators,
+    scores population-weighted; failing that, the area's own value for the period. The force likewise: from every
+    district of the force, else the force's own value."""
     areas = data.areas
     name = dict(zip(areas["code"], areas["name"], strict=False))
+    residents = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
     force = areas.loc[areas["level"] == "force", "code"]
-    codes = set(_descendants(areas, area_code, "district")) | {area_code}
+    force_code = str(force.iloc[0]) if not force.empty else None
+    kinds = _kinds(data)
     ind_name = dict(zip(data.indicators["indicator_key"], data.indicators["name"], strict=False))
-    need = data.need[data.need["area_code"].isin(codes | set(force.head(1)))]  # the rows read below, once
+    figures = district_figures(data)
+    need = data.need
+    direct = need[need["area_code"].isin({area_code, force_code} - {None})
+                  & (pd.to_numeric(need["value"], errors="coerce").notna())]
+    scopes = [(area_code, set(_descendants(areas, area_code, "district")))]
+    if force_code is not None and force_code != area_code:
+        scopes.append((force_code, set(_descendants(areas, force_code, "district"))))
     out = []
-    for key, vals in need.groupby("indicator_key"):
-        own = vals[vals["area_code"].isin(codes)]
-        where = name.get(area_code, area_code)
-        if own["period"].nunique() < 2 and not force.empty:
-            own = vals[vals["area_code"] == force.iloc[0]]
-            where = name.get(force.iloc[0], "force")
-        if own["period"].nunique() < 2:
-            continue
-        grouped = own.groupby("period").agg(value=("value", "sum"), is_estimate=("is_estimate", "any")).reset_index()
-        grouped.insert(0, "indicator", ind_name.get(key, key))
-        grouped["geography"] = where
-        out.append(grouped)
+    for key in sorted(set(figures["indicator_key"]) | set(direct["indicator_key"])):
+        kind, unit = kinds.get(key, (COUNT, None))
+        figs = figures[figures["indicator_key"] == key]
+        for code, districts in scopes:
+            series: dict[str, tuple[float, bool]] = {}
+            mine = figs[figs["area_code"].isin(districts)]
+            for period, rows in mine.groupby("period"):
+                if districts and set(rows["area_code"]) == districts:
+                    series[str(period)] = (_combine(rows, kind, unit, residents), bool(rows["is_estimate"].any()))
+            for row in direct[(direct["indicator_key"] == key) & (direct["area_code"] == code)].itertuples():
+                series.setdefault(str(row.period), (float(row.value), bool(row.is_estimate)))
+            if len(series) >= 2:
+                out.append(pd.DataFrame({
+                    "indicator": ind_name.get(key, key), "period": list(series),
+                    "value": [v for v, _ in series.values()], "is_estimate": [e for _, e in series.values()],
+                    "geography": name.get(code, "force" if code == force_code else code)}))
+                break
+    columns = ["indicator", "period", "value", "is_estimate", "geography"]
     if not out:
-        return pd.DataFrame(columns=["indicator", "period", "value", "is_estimate", "geography"])
-    return pd.concat(out, ignore_index=True).sort_values(["indicator", "period"]).reset_index(drop=True)
+        return pd.DataFrame(columns=columns)
+    return pd.concat(out, ignore_index=True)[columns].sort_values(["indicator", "period"]).reset_index(drop=True)

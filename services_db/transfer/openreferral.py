@@ -1,48 +1,115 @@
-"""The directory in Open Referral UK (HSDS 3.0 UK profile) JSON, out and in.
+"""The directory in Open Referral UK (HSDS 3.0 UK profile) JSON, out and in (docs/openreferral.md).
 
 Identifiers: HSDS wants UUIDs, we key records by text, so an exported id is a UUID5 of our key and an import
-recognises it again (import what we export changes nothing). Whatever a feed carries that we have no column for
-(url, email, schedules, languages, cost options, funding, contacts, unmatched areas and taxonomy terms) is kept in
-`Service.extra["openreferral"]` rather than dropped. A service with a confidential location is exported without
-its address or coordinates: only the areas it covers.
+recognises it again; the key itself travels in our extension object, so an import into another directory keeps it.
+
+What the profile has a field for goes there (name, description, status, provider, assured date, service areas down
+to LSOA, location and address, funding sources as text, contacts). What it has no field for is carried in two ways:
+- coded facts as `attributes` whose taxonomy terms belong to our published vocabulary `services-db` (TAXONOMY):
+  `theme:<key>`, `tier:<tier>`, `target-group:<key>`, `priority:<key>`, `confidential-location:yes|no`,
+  `start-date:<date>`, `end-date:<date>`, `end-date-is-estimate:yes` and one
+  `funding:<commissioner key>:<fund key or ->:<annual amount>:<start or ..>/<end or ..>[:estimate]` per funding line;
+- free text as fields the schema allows but does not name: `eligibility_description` (the HSDS 3.0 core field the UK
+  profile leaves out) and the object `x_services_db` (EXTENSION: key, referral_route, capacity, known_from, contact).
+Whatever a feed carries that we have no column for (url, email, schedules, languages, cost options, funding text,
+contacts, unmatched areas and taxonomy terms) is kept in `Service.extra["openreferral"]` and exported again.
+
+Import rules:
+- Merge, never wipe: a field the item does not carry (the summary list form carries no areas, attributes, contacts,
+  schedules...) keeps its stored value. An item in our own vocabulary carries all of its coded facts, so there an
+  absent term means "none".
+- Compare, then write: each item is compared with the stored service; only a real difference is a change (and bumps
+  version, updated_at, updated_by). Unchanged items are counted as skipped "unchanged".
+- Place: a service whose service areas are all outside this force (or a location outside it) is skipped and named in
+  the preview, not refused; a location without service areas is placed in its LSOA by point in polygon.
+- Confidential: a service flagged confidential (stored, or by the feed) never gets an address or coordinates from an
+  import, and is exported without them: only the areas it covers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from services_db.db import Database
-from services_db.models import Area, Coverage, Organisation, Service, Theme, utcnow
+from services_db.models import (
+    TIERS,
+    Area,
+    Coverage,
+    Fund,
+    FundingLine,
+    Organisation,
+    Priority,
+    Service,
+    TargetGroup,
+    Theme,
+    service_priority,
+    utcnow,
+)
+from services_db.transfer.giving import publisher_settings
 from services_db.transfer.plan import ImportPlan
 from services_db.validation import RecordError
 
 NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4a53-9a64-6b1f0c2d9e10")
 STATUS_OUT = {"active": "active", "planned": "inactive", "ended": "defunct"}
 STATUS_IN = {"active": "active", "inactive": "planned", "defunct": "ended", "temporarily closed": "active"}
-THEME_TAXONOMY = "services-db-themes"
+TAXONOMY = "services-db"  # our published vocabulary (docs/openreferral.md lists its terms)
+LEGACY_THEME_TAXONOMY = "services-db-themes"  # what earlier exports called the theme terms
+EXTENSION = "x_services_db"
 KEPT = ("url", "email", "fees", "accreditations", "minimum_age", "maximum_age", "alert", "assurer_email",
         "schedules", "languages", "cost_options", "funding", "contacts")
+GSS_AREA_PREFIXES = ("E01", "E06", "E07", "E08", "E09", "W01", "W06")
+UNCHANGED = "unchanged (already as stored)"
+OUTSIDE = "outside this force area"
+NOWHERE = "no service area or location, so not known to be in this force area"
+MAX_NAMES = 20
+YES_NO = {"yes": True, "no": False}
+BLANK = {"name": "", "description": "", "status": "active", "contact": "", "provider": None, "tier": None,
+         "eligibility": "", "referral_route": "", "capacity": "", "start_date": None, "end_date": None,
+         "end_date_is_estimate": False, "known_from": None, "last_reviewed": None, "confidential_location": False,
+         "address": "", "latitude": None, "longitude": None, "themes": [], "target_groups": [], "priorities": [],
+         "coverage": [], "funding": [], "extra": {}}
+LIST_FIELDS = ("themes", "target_groups", "priorities", "funding")
 
 
 def uid(kind: str, key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
 
 
+# ---------------------------------------------------------------------------------------------------------- export
+
+
 def export_services(db: Database) -> dict:
-    """Every service as one page of an HSDS `/services` response (full service objects in `contents`)."""
+    """Every service as one page of an HSDS `/services` response (full service objects in `contents`), in key order."""
+    pub = publisher_settings().get("openreferral", {})
     with db.sessions() as s:
-        services = s.scalars(select(Service).order_by(Service.key).options(
-            selectinload(Service.provider), selectinload(Service.themes), selectinload(Service.coverage),
-            selectinload(Service.funding_lines))).all()
+        services = s.scalars(select(Service).options(
+            selectinload(Service.provider), selectinload(Service.themes), selectinload(Service.target_groups),
+            selectinload(Service.coverage),
+            selectinload(Service.funding_lines).selectinload(FundingLine.commissioner),
+            selectinload(Service.funding_lines).selectinload(FundingLine.fund))).all()
         areas = {a.code: a for a in s.scalars(select(Area).where(Area.level != "lsoa"))}
         lsoa_names = dict(s.execute(select(Area.code, Area.name).where(Area.level == "lsoa")).all())
-        items = [service_json(svc, areas, lsoa_names) for svc in services]
+        prios = _priorities_of(s)
+        items = [service_json(svc, areas, lsoa_names, prios.get(svc.id, []), pub)
+                 for svc in sorted(services, key=lambda v: v.key)]
     return {"total_items": len(items), "total_pages": 1, "page_number": 1, "size": len(items),
             "first_page": True, "last_page": True, "empty": not items, "contents": items}
+
+
+def _priorities_of(s: Session, service_ids: list[int] | None = None) -> dict[int, list[tuple[str, str]]]:
+    stmt = select(service_priority.c.service_id, Priority.key, Priority.name).join(
+        Priority, Priority.id == service_priority.c.priority_id)
+    if service_ids is not None:
+        stmt = stmt.where(service_priority.c.service_id.in_(service_ids))
+    out: dict[int, list[tuple[str, str]]] = {}
+    for sid, key, name in s.execute(stmt):
+        out.setdefault(sid, []).append((key, name))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _org_json(org: Organisation) -> dict:
@@ -55,14 +122,87 @@ def _org_json(org: Organisation) -> dict:
     return out
 
 
-def service_json(svc: Service, areas: dict[str, Area], lsoa_names: dict[str, str]) -> dict:
+def _term(code: str, name: str, description: str = "") -> dict:
+    return {"id": uid("taxonomy-term", f"{TAXONOMY}/{code}"), "name": name, "description": description or name,
+            "taxonomy": TAXONOMY, "taxonomy_id": uid("taxonomy", TAXONOMY), "term": code}
+
+
+def _attribute(owner: str, sid: str, term: dict) -> dict:
+    term = dict(term)
+    ident = f"{term.get('taxonomy') or ''}/{term.get('term') or term.get('id') or term.get('name') or ''}"
+    term.setdefault("id", uid("taxonomy-term", ident))
+    term.setdefault("name", str(term.get("term") or ""))
+    term.setdefault("description", term["name"])
+    return {"id": uid("attribute", f"{owner}/{ident}"), "link_id": sid, "link_type": "service",
+            "taxonomy_term_id": term["id"], "taxonomy_term": term}
+
+
+def funding_term(commissioner: str, fund: str | None, amount, start: dt.date | None, end: dt.date | None,
+                 estimate: bool) -> str:
+    period = f"{start.isoformat() if start else '..'}/{end.isoformat() if end else '..'}"
+    return f"funding:{commissioner}:{fund or '-'}:{Decimal(amount):.2f}:{period}" + (":estimate" if estimate else "")
+
+
+def _line(fl: FundingLine) -> tuple:
+    """A funding line as compared on import: (commissioner, fund, amount, start, end, is_estimate)."""
+    return (fl.commissioner.key, fl.fund.key if fl.fund else None, f"{Decimal(fl.annual_amount):.2f}",
+            fl.start_date, fl.end_date, bool(fl.is_estimate))
+
+
+def _terms(svc: Service, priorities: list[tuple[str, str]]) -> list[dict]:
+    terms = [_term(f"theme:{t.key}", t.name, t.description or t.name) for t in sorted(svc.themes, key=lambda t: t.key)]
+    if svc.tier:
+        terms.append(_term(f"tier:{svc.tier}", f"Prevention tier: {svc.tier}",
+                           "Prevention tier: primary (whole communities), secondary (early intervention for those "
+                           "at risk), tertiary (reduce harm where it is happening)"))
+    terms += [_term(f"target-group:{g.key}", g.name, f"Target group: {g.name}")
+              for g in sorted(svc.target_groups, key=lambda g: g.key)]
+    terms += [_term(f"priority:{key}", name, f"Plan priority: {name}") for key, name in priorities]
+    if svc.confidential_location:
+        terms.append(_term("confidential-location:yes", "Location is confidential",
+                           "The service's address is confidential: only the areas it covers are published"))
+    else:
+        terms.append(_term("confidential-location:no", "Location is not confidential"))
+    if svc.start_date:
+        terms.append(_term(f"start-date:{svc.start_date.isoformat()}", f"Starts {svc.start_date.isoformat()}"))
+    if svc.end_date:
+        terms.append(_term(f"end-date:{svc.end_date.isoformat()}", f"Ends {svc.end_date.isoformat()}"))
+    if svc.end_date_is_estimate:
+        terms.append(_term("end-date-is-estimate:yes", "The end date is an estimate"))
+    for fl in sorted(svc.funding_lines, key=lambda f: [str(x) for x in _line(f)]):
+        name = f"{fl.commissioner.name}: £{Decimal(fl.annual_amount):,.2f} a year"
+        if fl.fund is not None:
+            name += f" from {fl.fund.name}"
+        period = f"{fl.start_date or 'open start'} to {fl.end_date or 'open end'}"
+        terms.append(_term(funding_term(*_line(fl)), name,
+                           f"{name}, {period}{' (amount is an estimate)' if fl.is_estimate else ''}"))
+    return terms
+
+
+def _address_parts(address: str) -> tuple[str, str, str]:
+    """'1 High St, Preston, PR1 1AA' → (address_1, city, postal_code); the import joins them back the same way."""
+    parts = [p.strip() for p in address.split(",")]
+    if len(parts) >= 3:
+        return ", ".join(parts[:-2]), parts[-2], parts[-1]
+    if len(parts) == 2:
+        return parts[0], "", parts[1]
+    return parts[0], "", ""
+
+
+def service_json(svc: Service, areas: dict[str, Area], lsoa_names: dict[str, str],
+                 priorities: list[tuple[str, str]] | None = None, pub: dict | None = None) -> dict:
+    pub = pub if pub is not None else publisher_settings().get("openreferral", {})
     sid = uid("service", svc.key)
-    out: dict = {"id": sid, "name": svc.name, "description": svc.description,
-                 "status": STATUS_OUT.get(svc.status, "active")}
     kept = dict((svc.extra or {}).get("openreferral", {}))
+    status = STATUS_OUT.get(svc.status, "active")
+    if kept.get("status") in STATUS_IN and STATUS_IN[kept["status"]] == svc.status:
+        status = kept["status"]  # e.g. "temporarily closed", which we store as active
+    out: dict = {"id": sid, "name": svc.name, "description": svc.description, "status": status}
     for k in KEPT:
         if k in kept and k not in ("funding", "contacts"):
             out[k] = kept[k]
+    if svc.eligibility:
+        out["eligibility_description"] = svc.eligibility
     if svc.provider is not None:
         out["organization_id"] = uid("organisation", svc.provider.key)
         out["organization"] = _org_json(svc.provider)
@@ -76,11 +216,11 @@ def service_json(svc: Service, areas: dict[str, Area], lsoa_names: dict[str, str
         out["service_areas"].append({"id": uid("service-area", f"{svc.key}/{cv.area_code}"), "service_id": sid,
                                      "name": name, "extent_type": "gss_code" if cv.area_code[:1] in "EW"
                                      else "policing_area", "extent": cv.area_code})
-    out["attributes"] = [{
-        "id": uid("attribute", f"{svc.key}/{t.key}"), "link_id": sid, "link_type": "service",
-        "taxonomy_term_id": uid("theme", t.key),
-        "taxonomy_term": {"id": uid("theme", t.key), "name": t.name, "description": t.description or t.name,
-                          "taxonomy": THEME_TAXONOMY, "term": t.key}} for t in sorted(svc.themes, key=lambda t: t.key)]
+    out["service_areas"] += [sa if sa.get("id") else {**sa, "id": uid("service-area", f"{svc.key}/kept/{i}")}
+                             for i, sa in enumerate(kept.get("service_areas_unmatched", [])) if isinstance(sa, dict)]
+    terms = _terms(svc, priorities or [])
+    terms += [t for t in kept.get("taxonomy_terms", []) if isinstance(t, dict)]
+    out["attributes"] = [_attribute(svc.key, sid, t) for t in terms]
     funders = sorted({fl.commissioner.name for fl in svc.funding_lines if fl.commissioner is not None})
     out["funding"] = [{"id": uid("funding", f"{svc.key}/{n}"), "service_id": sid, "source": n} for n in funders]
     out["funding"] += [f for f in kept.get("funding", []) if f.get("source") not in funders]
@@ -88,164 +228,463 @@ def service_json(svc: Service, areas: dict[str, Area], lsoa_names: dict[str, str
     if svc.contact and not contacts:
         contacts = [{"id": uid("contact", svc.key), "service_id": sid, "name": svc.contact}]
     out["contacts"] = contacts
+    ext: dict = {"key": svc.key}
+    for field in ("referral_route", "capacity"):
+        if getattr(svc, field):
+            ext[field] = getattr(svc, field)
+    if svc.known_from:
+        ext["known_from"] = svc.known_from.isoformat()
+    if _contact(out) != svc.contact:  # the contacts, email and url above do not spell the stored contact text
+        ext["contact"] = svc.contact
+    out[EXTENSION] = ext
     if not svc.confidential_location and (svc.address or svc.latitude is not None):
         loc = {"id": uid("location", svc.key), "location_type": "physical", "name": svc.name}
         if svc.latitude is not None and svc.longitude is not None:
             loc["latitude"], loc["longitude"] = svc.latitude, svc.longitude
         if svc.address:
-            parts = [p.strip() for p in svc.address.split(",")]
-            loc["addresses"] = [{"id": uid("address", svc.key), "location_id": loc["id"], "address_1": parts[0],
-                                 "city": parts[1] if len(parts) > 2 else "", "state_province": "Lancashire",
-                                 "postal_code": parts[-1] if len(parts) > 1 else "", "country": "GB",
+            line1, city, postcode = _address_parts(svc.address)
+            loc["addresses"] = [{"id": uid("address", svc.key), "location_id": loc["id"], "address_1": line1,
+                                 "city": city, "state_province": str(pub.get("state_province", "")),
+                                 "postal_code": postcode, "country": str(pub.get("country", "GB")),
                                  "address_type": "physical"}]
         out["service_at_locations"] = [{"id": uid("service-at-location", svc.key), "service_id": sid,
                                         "location_id": loc["id"], "location": loc}]
     return out
 
 
+# ---------------------------------------------------------------------------------------------------------- import
+
+
+def _unwrap(d):
+    """A service_at_location object (a service with one of its locations) as a service with that location."""
+    if isinstance(d, dict) and isinstance(d.get("service"), dict) and "name" not in d:
+        svc = dict(d["service"])
+        if isinstance(d.get("location"), dict) and not svc.get("service_at_locations"):
+            svc["service_at_locations"] = [{"id": d.get("id"), "location": d["location"]}]
+        return svc
+    return d
+
+
 def services_in(document, label: str) -> tuple[list[tuple[str, dict, dict | None]], list[RecordError]]:
-    """The services in a single service, a paginated list, or an organisation with its services."""
+    """The services in a single service, a paginated list, an organisation with its services, or service at
+    location objects (single or paginated)."""
     if isinstance(document, dict) and isinstance(document.get("contents"), list):
-        return [(f"{label} contents[{i}]", d, None) for i, d in enumerate(document["contents"])], []
+        return [(f"{label} contents[{i}]", _unwrap(d), None) for i, d in enumerate(document["contents"])], []
     if isinstance(document, dict) and isinstance(document.get("services"), list):
         org = {k: v for k, v in document.items() if k != "services"}
-        return [(f"{label} services[{i}]", d, org) for i, d in enumerate(document["services"])], []
+        return [(f"{label} services[{i}]", _unwrap(d), org) for i, d in enumerate(document["services"])], []
     if isinstance(document, dict) and "name" in document and "id" in document:
         return [(label, document, None)], []
+    if isinstance(document, dict) and isinstance(document.get("service"), dict) and "id" in document:
+        return [(label, _unwrap(document), None)], []
     if isinstance(document, list):
-        return [(f"{label} [{i}]", d, None) for i, d in enumerate(document)], []
-    return [], [RecordError(label, None, None, "wrong header: not an Open Referral service, /services page or "
-                            "organisation with services")]
+        return [(f"{label} [{i}]", _unwrap(d), None) for i, d in enumerate(document)], []
+    return [], [RecordError(label, None, None, "wrong header: not an Open Referral service, /services page, "
+                            "organisation with services or service at location")]
+
+
+class _Lookups:
+    """What the plan matches incoming values against, read once."""
+
+    def __init__(self, s: Session) -> None:
+        areas = s.execute(select(Area.code, Area.name, Area.level)).all()
+        self.area_codes = {a.code for a in areas}
+        self.lsoa_codes = {a.code for a in areas if a.level == "lsoa"}
+        self.area_by_name = {a.name.lower(): a.code for a in areas if a.level != "lsoa"}
+        themes = list(s.scalars(select(Theme)))
+        self.themes = {t.key: t.key for t in themes}
+        self.themes.update({t.name.lower(): t.key for t in themes})
+        self.theme_keys = {t.key for t in themes}
+        self.groups = set(s.scalars(select(TargetGroup.key)))
+        self.priorities = set(s.scalars(select(Priority.key)))
+        self.funds = set(s.scalars(select(Fund.key)))
+        self.org_keys = set(s.scalars(select(Organisation.key)))
+        self.orgs_by_uid = {uid("organisation", k): k for k in self.org_keys}
+        self.orgs_by_ident = {i: k for k, i in s.execute(select(Organisation.key, Organisation.org_identifier)) if i}
+        self.service_by_uid = {uid("service", k): k for k in s.scalars(select(Service.key))}
 
 
 def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: list[str]) -> ImportPlan:
     plan = ImportPlan("openreferral", files)
-    by_uid = {uid("service", k): k for k in s.scalars(select(Service.key))}
-    orgs_by_uid = {uid("organisation", k): k for k in s.scalars(select(Organisation.key))}
-    orgs_by_ident = {i: k for k, i in s.execute(select(Organisation.key, Organisation.org_identifier)) if i}
-    areas = s.execute(select(Area.code, Area.name, Area.level)).all()
-    area_codes = {a.code for a in areas}
-    area_by_name = {a.name.lower(): a.code for a in areas if a.level != "lsoa"}
-    themes = {t.key: t.key for t in s.scalars(select(Theme))}
-    themes.update({t.name.lower(): t.key for t in s.scalars(select(Theme))})
-    records: list[dict] = []
+    look = _Lookups(s)
+    pending: list[dict] = []
     seen: dict[str, str] = {}
     for label, doc in documents:
         items, errs = services_in(doc, label)
         plan.refused.extend(errs)
         for where, item, org in items:
             plan.rows_read += 1
-            n = len(plan.refused)
+            rec = _read_item(where, item, org, look, seen, plan.refused)
+            if rec is not None:
+                pending.append(rec)
 
-            def fail(column: str, message: str, where=where) -> None:
-                plan.refused.append(RecordError(where, None, column, message))
-
-            if not isinstance(item, dict):
-                fail("", "is not a service object")
-                continue
-            sid = str(item.get("id") or "").strip()
-            name = str(item.get("name") or "").strip()
-            for col, val in (("id", sid), ("name", name)):
-                if not val:
-                    fail(col, "is required but empty")
-            if sid in seen:
-                fail("id", f"duplicate identifier '{sid}' (first at {seen[sid]})")
-            status = str(item.get("status") or "active")
-            if status not in STATUS_IN:
-                fail("status", f"'{status}' is not one of {', '.join(STATUS_IN)}")
-            org = item.get("organization") or org
-            coverage, unmatched = [], []
-            for j, sa in enumerate(item.get("service_areas") or []):
-                found = _area_of(sa, area_codes, area_by_name)
-                if found:
-                    coverage.append(found)
-                else:
-                    unmatched.append(sa)
-                    code = str(sa.get("extent") or "")
-                    if code[:3] in ("E01", "E06", "E07", "E08", "E09", "W01", "W06"):
-                        fail(f"service_areas[{j}].extent", f"unknown area code '{code}'")
-            if not coverage and len(plan.refused) == n:
-                fail("service_areas", "no service area in this force area (give a district, policing area or "
-                     "LSOA name or GSS code)")
-            theme_keys, terms = [], []
-            for a in item.get("attributes") or []:
-                term = (a or {}).get("taxonomy_term") or {}
-                key = themes.get(str(term.get("term") or "")) or themes.get(str(term.get("name") or "").lower())
-                if key:
-                    theme_keys.append(key)
-                else:
-                    terms.append(term)
-            dates = {}
-            for col in ("assured_date",):
-                if item.get(col):
-                    try:
-                        dates[col] = dt.date.fromisoformat(str(item[col])[:10])
-                    except ValueError:
-                        fail(col, f"'{item[col]}' is not a date (use YYYY-MM-DD)")
-            if len(plan.refused) > n:
-                continue
-            seen[sid] = where
-            key = by_uid.get(sid) or f"oruk-{sid}"[:120]
-            loc = _location(item)
-            kept = {k: item[k] for k in KEPT if item.get(k) not in (None, "", [])}
-            if unmatched:
-                kept["service_areas_unmatched"] = unmatched
-            if terms:
-                kept["taxonomy_terms"] = terms
-            kept["status"], kept["id"] = status, sid
-            org_key = None
-            if isinstance(org, dict) and org.get("name"):
-                ident = _org_identifier(org)
-                org_key = (orgs_by_uid.get(str(org.get("id"))) or orgs_by_ident.get(ident)
-                           or f"oruk-{org.get('id') or org['name']}"[:80])
-            records.append(dict(key=key, name=name[:300], description=str(item.get("description") or ""),
-                                status=STATUS_IN[status], contact=_contact(item), coverage=sorted(set(coverage)),
-                                themes=sorted(set(theme_keys)), last_reviewed=dates.get("assured_date"),
-                                org=org, org_key=org_key, kept=kept, **loc))
-            plan.count("changed" if key in by_uid.values() else "added", "service")
-    new_orgs = {r["org_key"] for r in records if r["org_key"]} - set(orgs_by_uid.values())
+    stored = _stored_services(s, [r["key"] for r in pending])
+    to_place = [r for r in pending if "coverage" not in r["inc"] and not r["areas_given"]
+                and r["key"] not in stored and r["point"] is not None]
+    for r, code in zip(to_place, lsoas_at([r["point"] for r in to_place], look.lsoa_codes), strict=True):
+        if code:
+            r["inc"]["coverage"] = [code]
+    skipped: dict[str, list[str]] = {}
+    records: list[dict] = []
+    for r in pending:
+        cur = stored.get(r["key"])
+        if cur is None and "coverage" not in r["inc"]:
+            reason = OUTSIDE if r["areas_given"] or r["point"] is not None else NOWHERE
+            skipped.setdefault(reason, []).append(r["name"])
+            continue
+        if cur is not None and r["areas_given"] and "coverage" not in r["inc"]:
+            skipped.setdefault(OUTSIDE, []).append(r["name"])
+            continue
+        before = cur or BLANK
+        after = {**before, **r["inc"]}
+        extra = {**before["extra"], **r["kept_set"]}
+        for k in r["kept_del"]:
+            extra.pop(k, None)
+        after["extra"] = extra
+        if after["confidential_location"]:  # never take an address or coordinates for a confidential service
+            for k in ("address", "latitude", "longitude"):
+                after[k] = before[k]
+        diff = {k: v for k, v in after.items() if v != before[k]}
+        if cur is None:
+            if "known_from" not in r["inc"]:
+                diff.pop("known_from", None)  # the column's default: the day it was entered
+            records.append(dict(r, action="add", diff=diff))
+            plan.count("added", "service")
+        elif diff:
+            records.append(dict(r, action="change", diff=diff))
+            plan.count("changed", "service")
+        else:
+            plan.count("skipped", UNCHANGED)
+    for reason, names in skipped.items():
+        shown = "; ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES
+                                                else "")
+        plan.count("skipped", f"{reason}: {shown}", len(names))
+    new_orgs = {r["org_key"] for r in records if r["org_key"] and "provider" in r["diff"]} - look.org_keys
     if new_orgs:
         plan.count("added", "organisation", len(new_orgs))
 
     def writer(session: Session, username: str) -> None:
-        source = "Open Referral UK import: " + ", ".join(files)
+        source = ("Open Referral UK import: " + ", ".join(files))[:300]
         orgs = {o.key: o for o in session.scalars(select(Organisation))}
-        theme_objs = {t.key: t for t in session.scalars(select(Theme))}
+        objs = {"themes": {t.key: t for t in session.scalars(select(Theme))},
+                "target_groups": {g.key: g for g in session.scalars(select(TargetGroup))},
+                "priorities": dict(session.execute(select(Priority.key, Priority.id)).all()),
+                "funds": {f.key: f for f in session.scalars(select(Fund))}, "orgs": orgs}
         for r in records:
-            if r["org_key"] and r["org_key"] not in orgs:
+            if r["org_key"] and r["org_key"] not in orgs and "provider" in r["diff"]:
+                ident = _org_identifier(r["org"])
                 orgs[r["org_key"]] = Organisation(key=r["org_key"], name=str(r["org"]["name"])[:200],
-                                                  sector=_sector(_org_identifier(r["org"])),
-                                                  org_identifier=_org_identifier(r["org"]) or None,
-                                                  source=source[:300], updated_by=username)
+                                                  sector=_sector(ident), org_identifier=ident or None,
+                                                  source=source, updated_by=username)
                 session.add(orgs[r["org_key"]])
-            svc = session.scalar(select(Service).where(Service.key == r["key"]))
-            if svc is None:
-                svc = Service(key=r["key"], source=source[:300], updated_by=username)
+            if r["action"] == "add":
+                svc = Service(key=r["key"], source=source, updated_by=username)
                 session.add(svc)
             else:
+                svc = session.scalar(select(Service).where(Service.key == r["key"]))
                 svc.version += 1
                 svc.updated_by, svc.updated_at = username, utcnow()
-            svc.name, svc.description, svc.status, svc.contact = r["name"], r["description"], r["status"], r["contact"]
-            if r["org_key"]:
-                svc.provider = orgs[r["org_key"]]
-            if r["address"] or r["latitude"] is not None:
-                svc.address, svc.latitude, svc.longitude = r["address"], r["latitude"], r["longitude"]
-            if r["last_reviewed"]:
-                svc.last_reviewed = r["last_reviewed"]
-            if r["themes"]:
-                svc.themes = [theme_objs[k] for k in r["themes"]]
-            svc.extra = {**(svc.extra or {}), "openreferral": r["kept"]}
-            session.flush()
-            wanted = set(r["coverage"])
-            svc.coverage = [c for c in svc.coverage if c.area_code in wanted]
-            have = {c.area_code for c in svc.coverage}
-            svc.coverage.extend(Coverage(area_code=a) for a in r["coverage"] if a not in have)
+            for field, value in r["diff"].items():
+                _set(session, svc, field, value, objs, source)
         session.flush()
     plan.writer = writer
     return plan
 
 
-def _area_of(sa: dict, codes: set[str], by_name: dict[str, str]) -> str | None:
+def _set(session: Session, svc: Service, field: str, value, objs: dict, source: str) -> None:
+    if field == "provider":
+        svc.provider = objs["orgs"][value] if value else None
+    elif field in ("themes", "target_groups"):
+        setattr(svc, field, [objs[field][k] for k in value])
+    elif field == "coverage":
+        wanted = set(value)
+        svc.coverage = [c for c in svc.coverage if c.area_code in wanted]
+        have = {c.area_code for c in svc.coverage}
+        svc.coverage.extend(Coverage(area_code=a) for a in value if a not in have)
+    elif field == "priorities":
+        session.flush()
+        session.execute(delete(service_priority).where(service_priority.c.service_id == svc.id))
+        for key in value:
+            session.execute(insert(service_priority).values(service_id=svc.id, priority_id=objs["priorities"][key]))
+    elif field == "funding":
+        wanted = list(value)
+        keep = []
+        for fl in svc.funding_lines:
+            if _line(fl) in wanted:
+                wanted.remove(_line(fl))
+                keep.append(fl)
+        svc.funding_lines = keep + [
+            FundingLine(commissioner=objs["orgs"][c], fund=objs["funds"].get(f) if f else None,
+                        annual_amount=Decimal(amount), start_date=start, end_date=end, is_estimate=est, source=source)
+            for c, f, amount, start, end, est in wanted]
+    elif field == "extra":
+        extra = {k: v for k, v in (svc.extra or {}).items() if k != "openreferral"}
+        if value:
+            extra["openreferral"] = value
+        svc.extra = extra or None
+    else:
+        setattr(svc, field, value)
+
+
+def _stored_services(s: Session, keys: list[str]) -> dict[str, dict]:
+    """The stored values of the services these keys name, in the form the plan compares."""
+    out: dict[str, dict] = {}
+    keys = sorted(set(keys))
+    for i in range(0, len(keys), 500):
+        services = s.scalars(select(Service).where(Service.key.in_(keys[i:i + 500])).options(
+            selectinload(Service.provider), selectinload(Service.themes), selectinload(Service.target_groups),
+            selectinload(Service.coverage),
+            selectinload(Service.funding_lines).selectinload(FundingLine.commissioner),
+            selectinload(Service.funding_lines).selectinload(FundingLine.fund))).all()
+        prios = _priorities_of(s, [v.id for v in services])
+        for svc in services:
+            out[svc.key] = {
+                "name": svc.name, "description": svc.description, "status": svc.status, "contact": svc.contact,
+                "provider": svc.provider.key if svc.provider else None, "tier": svc.tier,
+                "eligibility": svc.eligibility, "referral_route": svc.referral_route, "capacity": svc.capacity,
+                "start_date": svc.start_date, "end_date": svc.end_date,
+                "end_date_is_estimate": bool(svc.end_date_is_estimate), "known_from": svc.known_from,
+                "last_reviewed": svc.last_reviewed, "confidential_location": bool(svc.confidential_location),
+                "address": svc.address, "latitude": svc.latitude, "longitude": svc.longitude,
+                "themes": sorted(t.key for t in svc.themes), "target_groups": sorted(g.key for g in svc.target_groups),
+                "priorities": [k for k, _ in prios.get(svc.id, [])],
+                "coverage": sorted(c.area_code for c in svc.coverage),
+                "funding": sorted((_line(fl) for fl in svc.funding_lines), key=lambda t: [str(x) for x in t]),
+                "extra": dict((svc.extra or {}).get("openreferral", {}))}
+    return out
+
+
+def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
+               errors: list[RecordError]) -> dict | None:
+    """Check one service object and read what it carries; None if it was refused."""
+    n = len(errors)
+
+    def fail(column: str, message: str) -> None:
+        errors.append(RecordError(where, None, column, message))
+
+    if not isinstance(item, dict):
+        fail("", "is not a service object")
+        return None
+    sid = str(item.get("id") or "").strip()
+    name = str(item.get("name") or "").strip()
+    for col, val in (("id", sid), ("name", name)):
+        if not val:
+            fail(col, "is required but empty")
+    if sid and sid in seen:
+        fail("id", f"duplicate identifier '{sid}' (first at {seen[sid]})")
+    status = str(item.get("status") or "active")
+    if status not in STATUS_IN:
+        fail("status", f"'{status}' is not one of {', '.join(STATUS_IN)}")
+    ext = item.get(EXTENSION)
+    if ext is not None and not isinstance(ext, dict):
+        fail(EXTENSION, "is not an object")
+        ext = None
+    ext_key = str((ext or {}).get("key") or "")
+    key = ext_key if ext_key and uid("service", ext_key) == sid else (look.service_by_uid.get(sid)
+                                                                      or f"oruk-{sid}"[:120])
+    point, address = _location(item, fail)
+
+    area_messages, coverage, unmatched = [], [], []
+    areas_given = [sa for sa in item.get("service_areas") or [] if sa]
+    for j, sa in enumerate(item.get("service_areas") or []):
+        if not sa:
+            continue
+        found = _area_of(sa, look.area_codes, look.area_by_name)
+        if found:
+            coverage.append(found)
+            continue
+        unmatched.append(sa)
+        code = str(sa.get("extent") or "") if isinstance(sa, dict) else ""
+        if code[:3] in GSS_AREA_PREFIXES:
+            area_messages.append((f"service_areas[{j}].extent", f"unknown area code '{code}'"))
+
+    got = _read_attributes(item, key, look, fail)
+    dates = {}
+    for col, val in (("assured_date", item.get("assured_date")), (f"{EXTENSION}.known_from",
+                                                                    (ext or {}).get("known_from"))):
+        if val:
+            try:
+                dates[col] = dt.date.fromisoformat(str(val)[:10])
+            except ValueError:
+                fail(col, f"'{val}' is not a date (use YYYY-MM-DD)")
+    if len(errors) > n:  # a broken row is refused, whatever its area; name its unknown codes too
+        for col, msg in area_messages:
+            fail(col, msg)
+        return None
+    seen[sid] = where
+
+    inc: dict = {"name": name[:300]}
+    if "description" in item:
+        inc["description"] = str(item.get("description") or "")
+    if "status" in item:
+        inc["status"] = STATUS_IN[status]
+    if dates.get("assured_date"):
+        inc["last_reviewed"] = dates["assured_date"]
+    if "eligibility_description" in item:
+        inc["eligibility"] = str(item.get("eligibility_description") or "")
+    elif ext is not None:
+        inc["eligibility"] = ""
+    if ext is not None:
+        inc["referral_route"] = str(ext.get("referral_route") or "")
+        inc["capacity"] = str(ext.get("capacity") or "")[:200]
+        inc["known_from"] = dates.get(f"{EXTENSION}.known_from")
+    if ext is not None and "contact" in ext:
+        inc["contact"] = str(ext.get("contact") or "")
+    elif "contacts" in item:
+        inc["contact"] = _contact(item)
+    if coverage:
+        inc["coverage"] = sorted(set(coverage))
+    if address is not None:
+        inc["address"] = address
+    if point is not None:
+        inc["latitude"], inc["longitude"] = point
+    whole = ext is not None or got["ours"]  # our own export carries every coded fact: absent means none
+    if "attributes" in item:
+        for field in ("themes", "target_groups", "priorities", "funding"):
+            if got[field] or whole:
+                inc[field] = sorted(set(got[field]), key=lambda t: [str(x) for x in t]) \
+                    if field == "funding" else sorted(set(got[field]))
+        for field, empty in (("tier", None), ("start_date", None), ("end_date", None),
+                             ("end_date_is_estimate", False)):
+            if got[field] is not None or whole:
+                inc[field] = got[field] if got[field] is not None else empty
+        if got["confidential_location"] is not None:
+            inc["confidential_location"] = got["confidential_location"]
+
+    kept_set, kept_del = {}, set()
+    for k in KEPT:
+        if k not in item:
+            continue
+        value = item[k]
+        if k == "funding" and isinstance(value, list):  # the sources our export writes from funding lines
+            value = [f for f in value if not (isinstance(f, dict)
+                                              and f.get("id") == uid("funding", f"{key}/{f.get('source')}"))]
+        if k == "contacts" and isinstance(value, list):  # the contact our export writes from the contact text
+            value = [c for c in value if not (isinstance(c, dict) and c.get("id") == uid("contact", key))]
+        if value in (None, "", []):
+            kept_del.add(k)
+        else:
+            kept_set[k] = value
+    for k, value, carried in (("service_areas_unmatched", unmatched, bool(areas_given)),
+                              ("taxonomy_terms", got["unmatched"], "attributes" in item)):
+        if value:
+            kept_set[k] = value
+        elif carried:
+            kept_del.add(k)
+    if "status" in item:
+        if STATUS_OUT.get(STATUS_IN[status]) != status:
+            kept_set["status"] = status
+        else:
+            kept_del.add("status")
+    if sid != uid("service", key):
+        kept_set["id"] = sid
+
+    org = item.get("organization") or org
+    org_key = None
+    if isinstance(org, dict) and org.get("name"):
+        org_key = (look.orgs_by_uid.get(str(org.get("id"))) or look.orgs_by_ident.get(_org_identifier(org))
+                   or f"oruk-{org.get('id') or org['name']}"[:80])
+        inc["provider"] = org_key
+    return dict(where=where, key=key, name=name, inc=inc, kept_set=kept_set, kept_del=kept_del, org=org,
+                org_key=org_key, point=point, areas_given=bool(areas_given))
+
+
+def _read_attributes(item: dict, key: str, look: _Lookups, fail) -> dict:
+    """Themes and the facts in our vocabulary; any other term is kept as it came."""
+    got: dict = {"themes": [], "target_groups": [], "priorities": [], "funding": [], "tier": None,
+                 "start_date": None, "end_date": None, "end_date_is_estimate": None, "confidential_location": None,
+                 "unmatched": [], "ours": False}
+    for j, a in enumerate(item.get("attributes") or []):
+        term = a.get("taxonomy_term") if isinstance(a, dict) else None
+        if not isinstance(term, dict) or not term:
+            continue
+        code = str(term.get("term") or "")
+        col = f"attributes[{j}].taxonomy_term.term"
+        if term.get("taxonomy") != TAXONOMY or ":" not in code:
+            theme = look.themes.get(code) or look.themes.get(str(term.get("name") or "").lower())
+            if theme:
+                got["themes"].append(theme)
+            else:
+                got["unmatched"].append(term)
+            continue
+        got["ours"] = True
+        kind, _, value = code.partition(":")
+        if kind == "theme" and value in look.theme_keys:
+            got["themes"].append(value)
+        elif kind == "target-group" and value in look.groups:
+            got["target_groups"].append(value)
+        elif kind == "priority" and value in look.priorities:
+            got["priorities"].append(value)
+        elif kind == "tier":
+            if value in TIERS:
+                got["tier"] = value
+            else:
+                fail(col, f"'{value}' is not a prevention tier ({', '.join(TIERS)})")
+        elif kind == "confidential-location":
+            if value in YES_NO:
+                got["confidential_location"] = YES_NO[value]
+            else:
+                fail(col, f"'{code}' must end in yes or no")
+        elif kind == "end-date-is-estimate":
+            got["end_date_is_estimate"] = YES_NO.get(value, True)
+        elif kind in ("start-date", "end-date"):
+            try:
+                got[kind.replace("-", "_")] = dt.date.fromisoformat(value)
+            except ValueError:
+                fail(col, f"'{value}' is not a date (use YYYY-MM-DD)")
+        elif kind == "funding":
+            line = _funding_line(code, look, lambda msg, col=col: fail(col, msg))
+            if line is not None:
+                got["funding"].append(line)
+            elif line is None and not _funding_malformed(code):
+                got["unmatched"].append(term)  # a commissioner this directory does not have: kept as it came
+        else:
+            got["unmatched"].append(term)
+    return got
+
+
+def _funding_parts(code: str) -> tuple[str, str, str, str, bool] | None:
+    parts = code.split(":")
+    estimate = parts[-1] == "estimate"
+    if estimate:
+        parts = parts[:-1]
+    if len(parts) < 5 or parts[0] != "funding":
+        return None
+    return ":".join(parts[1:-3]), parts[-3], parts[-2], parts[-1], estimate
+
+
+def _funding_malformed(code: str) -> bool:
+    parts = _funding_parts(code)
+    if parts is None:
+        return True
+    _, _, amount, period, _ = parts
+    try:
+        ok = Decimal(amount).is_finite() and Decimal(amount) >= 0
+        start, _, end = period.partition("/")
+        for d in (start, end):
+            if d != "..":
+                dt.date.fromisoformat(d)
+    except (InvalidOperation, ValueError):
+        return True
+    return not ok
+
+
+def _funding_line(code: str, look: _Lookups, fail) -> tuple | None:
+    """`funding:<commissioner>:<fund or ->:<amount>:<start>/<end>[:estimate]` as a comparable funding line."""
+    if _funding_malformed(code):
+        fail(f"'{code}' is not funding:<commissioner>:<fund or ->:<annual amount>:<start or ..>/<end or ..>"
+             "[:estimate]")
+        return None
+    commissioner, fund, amount, period, estimate = _funding_parts(code)
+    if commissioner not in look.org_keys:
+        return None
+    start, _, end = period.partition("/")
+    return (commissioner, fund if fund in look.funds else None, f"{Decimal(amount):.2f}",
+            None if start == ".." else dt.date.fromisoformat(start), None if end == ".." else dt.date.fromisoformat(end),
+            estimate)
+
+
+def _area_of(sa, codes: set[str], by_name: dict[str, str]) -> str | None:
     if not isinstance(sa, dict):
         return None
     for field in ("extent", "uri", "name", "service_area"):
@@ -260,26 +699,78 @@ def _area_of(sa: dict, codes: set[str], by_name: dict[str, str]) -> str | None:
     return None
 
 
-def _location(item: dict) -> dict:
-    out = {"address": "", "latitude": None, "longitude": None}
-    for sal in item.get("service_at_locations") or []:
-        loc = (sal or {}).get("location") or {}
-        if loc.get("latitude") is not None and loc.get("longitude") is not None:
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+def _location(item: dict, fail) -> tuple[tuple[float, float] | None, str | None]:
+    """The first location's point and address; every location's coordinates are range-checked."""
+    point, address = None, None
+    for j, sal in enumerate(item.get("service_at_locations") or []):
+        loc = (sal or {}).get("location") if isinstance(sal, dict) else None
+        if not isinstance(loc, dict):
+            continue
+        coords = {}
+        for field, limit in (("latitude", 90), ("longitude", 180)):
+            raw = loc.get(field)
+            if raw is None:
+                continue
+            col = f"service_at_locations[{j}].location.{field}"
             try:
-                out["latitude"], out["longitude"] = float(loc["latitude"]), float(loc["longitude"])
+                value = _number(raw)
             except (TypeError, ValueError):
-                pass
+                fail(col, f"'{raw}' is not a number")
+                continue
+            if not -limit <= value <= limit:
+                fail(col, f"{raw} is not a {field} (between -{limit} and {limit})")
+                continue
+            coords[field] = value
+        if point is None and len(coords) == 2:
+            point = (coords["latitude"], coords["longitude"])
         for addr in loc.get("addresses") or []:
-            parts = [addr.get(k) for k in ("address_1", "city", "postal_code")]
-            out["address"] = ", ".join(str(p) for p in parts if p)
-            break
-        break
+            if address is None and isinstance(addr, dict):
+                address = ", ".join(str(addr[k]).strip() for k in ("address_1", "city", "postal_code")
+                                    if addr.get(k) not in (None, ""))
+    return point, address
+
+
+def lsoas_at(points: list[tuple[float, float]], known: set[str]) -> list[str | None]:
+    """The LSOA (of those in `known`) each (latitude, longitude) lies in, by point in polygon against the ONS LSOA
+    boundaries (services_db.geography); None outside them all."""
+    out: list[str | None] = [None] * len(points)
+    if not points or not known:
+        return out
+    try:
+        import geopandas as gpd
+        import pyogrio
+
+        from services_db.geography import lsoa_source_path
+
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        pad = 1e-4
+        polys = pyogrio.read_dataframe(lsoa_source_path(), columns=["LSOA11CD"],
+                                       bbox=(min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad))
+    except (ImportError, OSError, RuntimeError):  # no boundaries to hand: nothing is placed
+        return out
+    polys = polys[polys["LSOA11CD"].isin(known)]
+    if polys.empty:
+        return out
+    pts = gpd.GeoDataFrame({"i": range(len(points))}, geometry=gpd.points_from_xy(lons, lats),
+                           crs=polys.crs or "EPSG:4326")
+    joined = gpd.sjoin(pts, polys[["LSOA11CD", "geometry"]], how="inner", predicate="intersects")
+    for i, code in sorted(zip(joined["i"], joined["LSOA11CD"], strict=True)):
+        if out[i] is None:  # on a boundary: the first code
+            out[i] = str(code)
     return out
 
 
 def _contact(item: dict) -> str:
     bits = []
     for c in item.get("contacts") or []:
+        if not isinstance(c, dict):
+            continue
         text = " ".join(str(c.get(k)) for k in ("name", "title") if c.get(k))
         if text:
             bits.append(text)

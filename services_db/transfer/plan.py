@@ -1,7 +1,8 @@
 """An import, read and checked but not yet written: what it would add, change, refuse and skip.
 
-The preview is the plan's counts and refused rows. `apply_plan` writes it in one transaction, with an audit entry
-and a data-version bump, and only when nothing was refused and the person's role allows that kind of import.
+The preview is the plan's counts, notes and refused rows. `apply_plan` writes it in one transaction, with an audit
+entry and a data-version bump, and only when nothing was refused and the person's role allows that kind of import;
+a plan with nothing to add or change writes nothing at all.
 """
 
 from __future__ import annotations
@@ -37,11 +38,17 @@ class ImportPlan:
     changed: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     refused: list[RecordError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # preview lines: what an import does beyond its counts
     writer: Callable[[Session, str], None] | None = None  # (session, username)
 
     @property
     def refused_rows(self) -> int:
         return len({(e.file, e.row) for e in self.refused})
+
+    @property
+    def writes_anything(self) -> bool:
+        """Whether applying the plan would add or change anything (a re-import of what is there does not)."""
+        return any(self.added.values()) or any(self.changed.values())
 
     def count(self, bucket: str, table: str, n: int = 1) -> None:
         d = getattr(self, bucket)
@@ -54,6 +61,7 @@ class ImportPlan:
             lines.append(f"  {t}: {self.added.get(t, 0):,} to add, {self.changed.get(t, 0):,} to change")
         for reason, n in self.skipped.items():
             lines.append(f"  skipped {n:,}: {reason}")
+        lines.extend(f"  {note}" for note in self.notes)
         lines.append(f"  refused: {self.refused_rows:,} row(s), {len(self.refused):,} problem(s)")
         return lines
 
@@ -63,11 +71,11 @@ class ImportPlan:
 
 def apply_plan(db: Database, plan: ImportPlan, actor: Actor | None) -> None:
     """Write the plan in one transaction; refuse (writing nothing) if any row was refused."""
-    require(actor, KIND_ACTION[plan.kind])
+    require(actor, KIND_ACTION[plan.kind], db)  # re-reads the account: a deactivated or demoted one is refused
     if plan.refused:
         raise ImportRefused(plan.refused)
-    if plan.writer is None:
-        return
+    if plan.writer is None or not plan.writes_anything:
+        return  # nothing to add or change: no write, no audit entry, no new data version
     with db.session() as s:
         plan.writer(s, actor.username)
         record(s, actor.username, "import", plan.kind, ", ".join(plan.files)[:120], None,

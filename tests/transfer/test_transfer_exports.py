@@ -41,7 +41,7 @@ def test_openreferral_round_trip_changes_nothing(fresh_demo_db):
     db = fresh_demo_db
     doc = openreferral.export_services(db)
     plan = plan_import(db, "openreferral", [("export.json", json.dumps(doc).encode())])
-    assert plan.refused == [] and plan.added == {} and plan.changed == {"service": doc["total_items"]}
+    assert plan.refused == [] and plan.added == {} and plan.changed == {}  # its own export: nothing to change
 
 
 def test_360giving_json_and_spreadsheet_are_valid(demo_db):
@@ -62,7 +62,7 @@ def test_360giving_json_and_spreadsheet_are_valid(demo_db):
 def test_360giving_round_trip(fresh_demo_db):
     pkg = giving.package(fresh_demo_db)
     plan = plan_import(fresh_demo_db, "360giving", [("g.json", json.dumps(pkg).encode())])
-    assert plan.refused == [] and plan.added == {} and plan.changed == {"allocation": len(pkg["grants"])}
+    assert plan.refused == [] and plan.added == {} and plan.changed == {}  # its own export: nothing to change
 
 
 @pytest.mark.parametrize("value,expected", [("=1+2", "'=1+2"), ("+44 1772", "'+44 1772"), ("-cmd", "'-cmd"),

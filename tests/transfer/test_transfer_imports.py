@@ -84,7 +84,7 @@ def test_duplicate_key_and_wrong_header(fresh_demo_db):
         "p.csv, row 3, column 'service_key': duplicate identifier 'new-refuge' (first on row 2)"]
     plan = plan_import(db, "services", [("p.csv", b"service_key,title\nx,y\n")])
     assert [str(e) for e in plan.refused] == [
-        "p.csv, row 1: wrong header: missing column(s) name, provider_key, themes, coverage"]
+        "p.csv, row 1: wrong header: missing column(s) name, provider_key, themes, coverage; unknown column(s) title"]
 
 
 def test_negative_and_non_numeric_allocation_amounts(fresh_demo_db):
