@@ -13,16 +13,18 @@ import streamlit as st
 
 from services_db import queries
 from services_db.db import Database, database_url, open_database
+from services_db.demo import seeded
 from services_db.review.data import ReviewData
 
 
 @st.cache_resource(show_spinner="Opening the database (the first start builds the demo data and map cache)…")
 def _open(url: str) -> Database:
-    return open_database(url)
+    return seeded(open_database(url))
 
 
 def database() -> Database:
-    """Opened once per server process and URL; migrates and seeds an empty database on first start."""
+    """Opened once per server process and URL; migrates it and, on the first start over a database with no data
+    (the embedded demo file, on a new machine), loads the demo, so the app never opens empty."""
     return _open(database_url())
 
 

@@ -41,12 +41,6 @@ def estimate(text: str, is_estimate: bool) -> str:
     return f"{text} (estimate)" if is_estimate else text
 
 
-def per_1000(value: float) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"£{value:,.2f}" if abs(value) < 100 else f"£{value:,.0f}"
-
-
 def day(value) -> str:
     """A date as briefings write it: 31 Mar 2014 ('–' when missing)."""
     import pandas as pd
@@ -54,8 +48,3 @@ def day(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     return pd.Timestamp(value).strftime("%d %b %Y")
-
-
-def empty(what: str, suggestion: str) -> str:
-    """The message for an empty result: what is missing and what to change."""
-    return f"No {what}. {suggestion}"

@@ -17,7 +17,7 @@ from plotly.colors import get_colorscale, sample_colorscale
 from services_db.geography import map_geojson
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=64)
 def outlines(level: str, codes: tuple[str, ...] | None = None) -> dict:
     """GeoJSON for `level`, limited to `codes` when given (an area page sends only its own LSOAs)."""
     gj = map_geojson(level)
@@ -36,7 +36,7 @@ def _rings(geometry: dict) -> list[list]:
     return []
 
 
-def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit: str, hover: list[str] | None = None,
+def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit: str,
                codes_only: bool = False, height: int = 520, colorscale: str = "Blues") -> go.Figure:
     """A map of `frame[value]` by `frame["code"]` (with `frame["name"]` in the hover text when present)."""
     gj = outlines(level, tuple(frame["code"]) if codes_only else None)

@@ -19,6 +19,16 @@ def date_col(label: str) -> st.column_config.DateColumn:
     return st.column_config.DateColumn(label, format="D MMM YYYY")
 
 
+def labels(frame: pd.DataFrame, key: str, name: str = "name") -> dict:
+    """`frame[key] -> frame[name]`, in the frame's order: the options and their labels of a select box."""
+    return dict(zip(frame[key], frame[name], strict=False))
+
+
+def estimate_cells(flags: pd.Series) -> pd.Series:
+    """A column of is-estimate flags as a table shows it: "estimate" or blank."""
+    return flags.map({True: "estimate", False: ""})
+
+
 def colour_comparison(frame: pd.DataFrame, column: str):
     """A Styler colouring `column` by better/similar/worse (or higher/similar/lower)."""
     return frame.style.map(lambda v: f"background-color: {COMPARISON_COLOURS.get(str(v).split(' ')[0], '')}",

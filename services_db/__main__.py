@@ -1,5 +1,5 @@
 """`python -m services_db …`: the command line."""
 
-from services_db.cli import main
+from services_db.commands import main
 
 raise SystemExit(main())

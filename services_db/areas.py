@@ -9,14 +9,15 @@ reads with `services_db.gaps.gap_log`), and every review number comes from `serv
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from services_db import need as need_mod
 from services_db.counting import CURRENT, NOT_STARTED, PLANNED, service_states
-from services_db.directory import EXTRA_COLUMNS, directory_frame
-from services_db.funds import codes_touching
+from services_db.directory import EXTRA_COLUMNS, coverage_counts, directory_frame
+from services_db.hierarchy import UnknownAreaName, hierarchy_of
 from services_db.review import Findings, review_area
 from services_db.review.data import ReviewData
 from services_db.review.gaps import NOT_RECORDED
@@ -95,24 +96,37 @@ class AreaProfile:
 
 
 def resolve_area(data: ReviewData, text: str | None) -> str | None:
-    """A place-based area's code from its code or name as typed in a URL (case, spacing and "and" for "&"
-    forgiven: people type "Burnley and Pendle")."""
+    """A place-based area's code from its code or name as typed in a URL, or None (`Hierarchy.resolve`: case,
+    spacing and "and" for "&" forgiven: people type "Burnley and Pendle")."""
     if not text:
         return None
-    areas = data.areas[data.areas["level"] == "area"]
+    try:
+        return hierarchy_of(data).resolve(text, ("area",))
+    except UnknownAreaName:
+        return None
 
-    def norm(value: object) -> str:
-        return " ".join(str(value).replace("&", " and ").split()).lower()
 
-    t = norm(text)
-    for row in areas.itertuples(index=False):
-        if t in (str(row.code).lower(), norm(row.name)):
-            return row.code
-    return None
+def coverage_lsoas(data: ReviewData, area_code: str, as_at: dt.date,
+                   service_ids: Collection[int] | None = None) -> pd.DataFrame:
+    """Each LSOA of the area with how many services current at `as_at` (`services_db.counting`) cover it (share
+    it: `directory.coverage_counts`); `service_ids` limits the services counted. Columns: code, services, name,
+    parent_code, in the areas frame's order."""
+    s = data.services
+    states = service_states(s["status"], s["start_date"], s["end_date"], as_at,
+                            s["known_from"] if "known_from" in s.columns else None)
+    ids = set(s.loc[pd.Series(states, index=s.index) == CURRENT, "service_id"])
+    if service_ids is not None:
+        ids &= set(service_ids)
+    cov = data.coverage[data.coverage["service_id"].isin(ids)].sort_values(["service_id", "area_code"])
+    services = cov.groupby("service_id")["area_code"].agg(tuple).rename("coverage_codes").reset_index()
+    counts = coverage_counts(data, services, "lsoa")
+    lsoas = data.areas[data.areas["level"] == "lsoa"][["code", "name", "parent_code"]]
+    counts = counts.merge(lsoas, on="code")
+    return counts[counts["code"].isin(hierarchy_of(data).under(area_code))].reset_index(drop=True)
 
 
 def _activity(data: ReviewData, code: str, as_at: dt.date) -> ActivityPart:
-    touching = codes_touching(data.areas, code)
+    touching = hierarchy_of(data).touching(code)
     ids = data.coverage.loc[data.coverage["area_code"].isin(touching), "service_id"].unique()
     hits = directory_frame(data, pd.DataFrame(columns=EXTRA_COLUMNS), as_at, service_ids=ids)
     current = hits[hits["is_current"]].reset_index(drop=True)  # services_db.counting's one "current at D" rule
@@ -145,9 +159,9 @@ def area_profile(data: ReviewData, area: str, as_at: dt.date, *, raised_gaps: pd
     code = resolve_area(data, area)
     if code is None:
         raise ValueError(f"There is no place-based area called '{area}'.")
-    areas = data.areas
-    row = areas[areas["code"] == code].iloc[0]
-    districts = areas.loc[(areas["level"] == "district") & (areas["parent_code"] == code), "name"].tolist()
+    tree = hierarchy_of(data)
+    row = data.areas[data.areas["code"] == code].iloc[0]
+    districts = [tree.name_of(d) for d in tree.descendants(code, "district")]
     raised = raised_gaps if raised_gaps is not None else pd.DataFrame(columns=["area_code", "theme_key"])
     findings = review_area(data, code, as_at, raised_gaps=raised[["area_code", "theme_key"]] if len(raised)
                            else None, **review_params)
@@ -210,10 +224,7 @@ def force_map(data: ReviewData, as_at: dt.date, measure: str, *, indicator: str 
         out["unit"] = "per 1,000 residents"
     elif measure == "provision":
         ap = apportion(data, as_at)
-        from services_db.funds import ancestor_at
-
-        up = ancestor_at(data.areas, "area")
-        money = ap.groupby(ap["lsoa_code"].map(up))["amount"].sum()
+        money = ap.groupby(ap["lsoa_code"].map(hierarchy_of(data).ancestor_map("area")))["amount"].sum()
         out["value"] = out["code"].map(money).fillna(0.0) / out["population"] * 1000
         out["is_estimate"] = out["population_is_estimate"].astype(bool)
         out["unit"] = "£ a year per 1,000 residents"

@@ -1,4 +1,5 @@
-"""Local accounts: argon2 password hashes, sign-in, the demo's one-account-per-role, and `python -m services_db user`.
+"""Local accounts: argon2 password hashes, sign-in and the demo's one-account-per-role (`python -m services_db user`
+is `services_db.commands.users`).
 
 When the app is configured for the organisation's identity provider (OpenID Connect through st.login), a person is
 matched to their row here by e-mail, so roles live in one place either way. Unknown usernames still cost one hash
@@ -10,17 +11,14 @@ every page run) and every write path re-reads it inside its own transaction (`pe
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import re
-import sys
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
 from services_db.audit import record, snapshot
-from services_db.db import Database, open_database
+from services_db.db import Database
 from services_db.models import ROLES, User
 from services_db.permissions import Actor, account_now, require
 
@@ -159,43 +157,3 @@ def ensure_demo_users(db: Database) -> None:
         for username, (role, name, password) in DEMO_ACCOUNTS.items():
             if username not in have:
                 s.add(User(username=username, display_name=name, role_key=role, password_hash=hash_password(password)))
-
-
-def _cmd_user_add(args: argparse.Namespace) -> int:
-    db = open_database(seed_demo=False)
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            print("error: the passwords differ", file=sys.stderr)
-            return 2
-    else:
-        password = None
-    try:
-        create_user(db, Actor("cli", "admin", "command line"), username=args.username, role=args.role,
-                    password=password, display_name=args.name or "", email=args.email)
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"created {args.username.strip().lower()} ({args.role})")
-    return 0
-
-
-def _cmd_user_list(args: argparse.Namespace) -> int:
-    for u in list_users(open_database(seed_demo=False)):
-        print(f"{u['username']:<24}{u['role']:<14}{'active' if u['active'] else 'inactive':<10}{u['email']}")
-    return 0
-
-
-def add_user_parser(sub) -> None:
-    p = sub.add_parser("user", help="manage local accounts (administrator)")
-    usub = p.add_subparsers(dest="user_command", required=True)
-    a = usub.add_parser("add", help="create an account")
-    a.add_argument("--username", required=True)
-    a.add_argument("--role", required=True, choices=list(ROLES))
-    a.add_argument("--name", help="display name")
-    a.add_argument("--email", help="e-mail used to match a single sign-on identity")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    a.set_defaults(func=_cmd_user_add)
-    usub.add_parser("list", help="list accounts").set_defaults(func=_cmd_user_list)

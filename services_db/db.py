@@ -1,7 +1,8 @@
 """Opening the database: one embedded SQLite file by default, any SQLAlchemy URL through `DATABASE_URL`.
 
-The app and the command line both call `open_database()`, which upgrades the schema with Alembic and, for an
-empty database, loads the demo data, so a new user needs no server and no set-up step.
+The app and the command line both call `open_database()`, which upgrades the schema with Alembic and loads
+nothing. Data arrives through `services_db.demo` (`python -m services_db init`, the app's first start) or an import;
+this module imports neither, so everything else may import it.
 """
 
 from __future__ import annotations
@@ -25,15 +26,27 @@ DEFAULT_SQLITE = DATA_DIR / "services.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def _psycopg(url: str) -> str:
+    """postgresql:// means psycopg 3 everywhere (SQLAlchemy's own default would be psycopg2)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
 def database_url() -> str:
     """`DATABASE_URL` if set, else the embedded demo file under data/."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
+        return _psycopg(url)
     DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def normalise_url(out: str) -> str:
+    """A SQLAlchemy URL, or a file path for SQLite (as `generate-national --out` and `bench --sqlite` take)."""
+    if "://" not in out:
+        return f"sqlite:///{Path(out).expanduser().resolve()}"
+    return _psycopg(out)
 
 
 def make_engine(url: str) -> Engine:
@@ -102,10 +115,6 @@ class Database:
             row = s.get(Setting, key)
             return row.value if row else default
 
-    def set_setting(self, key: str, value: str) -> None:
-        with self.session() as s:
-            s.merge(Setting(key=key, value=value))
-
     def data_version(self) -> str:
         """Changes whenever any write path commits; the key for caching reads."""
         return f"{self.url}#{self.setting('data_version', '0')}"
@@ -114,16 +123,12 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str | None = None, *, seed_demo: bool = True) -> Database:
-    """Open (and migrate) the database; load the demo data into an empty one unless told not to."""
+def open_database(url: str | None = None) -> Database:
+    """Open the database and bring its schema to the newest migration; it never loads data (an empty database
+    stays empty: `services_db.demo.seeded(db)` loads the demo into one)."""
     engine = make_engine(url or database_url())
     upgrade(engine)
-    db = Database(engine)
-    if seed_demo and db.is_empty():
-        from services_db.demo import load_demo
-
-        load_demo(db)
-    return db
+    return Database(engine)
 
 
 def bump_data_version(session: Session) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services_db import geography
+from services_db.auth import ensure_demo_users
 from services_db.db import DATA_DIR, Database, bump_data_version
 from services_db.models import (
     ALLOCATION_STATUSES,
@@ -109,7 +110,8 @@ def _read_all(directory: Path, errors: list[RecordError]) -> DemoFiles:
 
 
 def load_demo(db: Database, directory: Path = DEMO_DIR, grouping_dir: Path = geography.GEOGRAPHY_DIR) -> dict[str, int]:
-    """Load geography and demo facts; raise ImportRefused (and write nothing) if any row is bad."""
+    """Load geography and demo facts and the demo's accounts; raise ImportRefused (and write nothing) if any row is
+    bad. Idempotent: records are matched on their keys."""
     grouping = geography.load_grouping(grouping_dir)
     errors: list[RecordError] = []
     files = _read_all(directory, errors)
@@ -130,16 +132,16 @@ def load_demo(db: Database, directory: Path = DEMO_DIR, grouping_dir: Path = geo
         s.merge(Setting(key="data_loaded_at", value=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")))
         s.merge(Setting(key="demo_fingerprint", value=files.fingerprint()))
         s.merge(Setting(key="is_demo", value="true"))
-    _ensure_demo_users(db)
+    ensure_demo_users(db)
     return counts
 
 
-def _ensure_demo_users(db: Database) -> None:
-    try:
-        from services_db.auth import ensure_demo_users
-    except ImportError:  # sign-in arrives with its own module
-        return
-    ensure_demo_users(db)
+def seeded(db: Database) -> Database:
+    """`db`, with the demo loaded if it holds no data yet: the app's first start, `init` and the tests' demo
+    databases. A database with data is left as it is, so the demo is loaded once however often this runs."""
+    if db.is_empty():
+        load_demo(db)
+    return db
 
 
 def _upsert(s: Session, model, key_attr: str, key, **values):

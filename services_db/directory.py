@@ -18,12 +18,11 @@ from sqlalchemy import select
 
 from services_db.counting import CURRENT, service_states
 from services_db.db import Database
-from services_db.funds import codes_touching, units_touched
+from services_db.hierarchy import hierarchy_of
 from services_db.models import Service
 from services_db.review.apportion import service_funding
 from services_db.review.context import Context
 from services_db.review.data import ReviewData
-from services_db.review.geography import geography_of
 from services_db.review.shares import funding_known
 
 EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_route", "contact", "capacity",
@@ -61,8 +60,7 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     services = data.services if service_ids is None else data.services[data.services["service_id"].isin(service_ids)]
     services = services.copy()
     theme_name = dict(zip(data.themes["theme_key"], data.themes["name"], strict=False))
-    geo = geography_of(data.areas)  # its arrays are kept per areas frame: no pass over 35,000 Arrow strings
-    area_name = dict(zip(geo.codes.tolist(), geo.names.tolist(), strict=True))
+    tree = hierarchy_of(data)  # built once per snapshot: no pass over 35,000 Arrow strings
     services["theme_keys"] = services["themes"]
     services["themes"] = services["theme_keys"].map(lambda t: _names(t, theme_name))
     services["target_group_keys"] = services["target_groups"]
@@ -90,7 +88,7 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
 
     cov = coverage.sort_values(["service_id", "area_code"]).groupby("service_id")["area_code"].agg(tuple)
     services["coverage_codes"] = services["service_id"].map(cov).map(lambda t: t if isinstance(t, tuple) else ())
-    services["coverage"] = services["coverage_codes"].map(lambda t: "; ".join(area_name.get(c, c) for c in t))
+    services["coverage"] = services["coverage_codes"].map(lambda t: "; ".join(tree.name_of(c, c) for c in t))
     out = services.drop(columns=["target_groups"]).merge(extras, on="service_id", how="left")
     for col in ("key", "description", "eligibility", "referral_route", "contact", "capacity", "address", "source"):
         out[col] = out[col].fillna("")
@@ -133,7 +131,7 @@ def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None =
     if f.covers:
         if areas is None:
             raise ValueError("search(covers=...) needs the areas frame")
-        touching = codes_touching(areas, f.covers)
+        touching = hierarchy_of(areas).touching(f.covers)
         mask &= ~frame["coverage_codes"].map(touching.isdisjoint).astype(bool)
     if f.commissioners:
         wanted_c = set(f.commissioners)
@@ -205,11 +203,137 @@ def service_priorities(data: ReviewData, service_id: int) -> pd.DataFrame:
 
 
 def coverage_counts(data: ReviewData, results: pd.DataFrame, level: str = "lsoa") -> pd.DataFrame:
-    """How many of the given services cover each area of `level`: code, services."""
-    units = units_touched(data.areas, level)
+    """How many of the given services cover each area of `level` (share an LSOA with it): code, services."""
     pairs = results[["service_id", "coverage_codes"]].explode("coverage_codes").dropna()
-    pairs["unit"] = pairs["coverage_codes"].map(units)
+    pairs["unit"] = pairs["coverage_codes"].map(hierarchy_of(data).touching_map(level))
     pairs = pairs.dropna(subset=["unit"]).explode("unit").drop_duplicates(["service_id", "unit"])
     counts = pairs["unit"].value_counts()
     codes = data.areas.loc[data.areas["level"] == level, "code"]
     return pd.DataFrame({"code": codes, "services": codes.map(counts).fillna(0).astype(int)}).reset_index(drop=True)
+
+
+# -- the directory page's two views, each one call returning what it draws --------------------------------------
+
+FUNDING_NOT_RECORDED = "not recorded"  # a service with no current funding line: its funding is unknown, never £0
+
+
+def recorded(value: object) -> object | None:
+    """The value, or None when nothing is recorded (None, NaN, NaT, blank text): a service imported from Open
+    Referral often has no tier, provider, target group or dates."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or (not isinstance(value, tuple | list) and pd.isna(value)):
+        return None
+    return value
+
+
+def funding_note(is_recorded: bool, is_estimate: bool) -> str:
+    """How a service's annual funding is qualified: "not recorded" (unknown, never £0), "estimate" or ""."""
+    return FUNDING_NOT_RECORDED if not is_recorded else "estimate" if is_estimate else ""
+
+
+def coverage_map(data: ReviewData, results: pd.DataFrame, level: str = "district") -> pd.DataFrame:
+    """`coverage_counts` of the services with each area's name, for a map: code, services, name."""
+    return coverage_counts(data, results, level).merge(data.areas[["code", "name"]], on="code")
+
+
+@dataclass(frozen=True)
+class DirectoryChoices:
+    """What the directory's filters offer, from the rows themselves (sorted)."""
+
+    sectors: list[str]
+    commissioners: list[str]
+    providers: list[str]
+
+
+def directory_choices(frame: pd.DataFrame) -> DirectoryChoices:
+    """The provider sectors, commissioners and providers named by any row of `directory_frame`."""
+    return DirectoryChoices(sectors=sorted(frame["provider_sector"].dropna().unique()),
+                            commissioners=sorted({c for t in frame["commissioner_list"] for c in t}),
+                            providers=sorted(frame["provider"].dropna().unique()))
+
+
+def covers_choices(areas: pd.DataFrame, level: str) -> dict[str, str]:
+    """The areas of `level` a "covers" filter can name: code -> name, by name."""
+    choices = areas[areas["level"] == level].sort_values("name")
+    return dict(zip(choices["code"], choices["name"], strict=False))
+
+
+@dataclass(frozen=True)
+class DirectoryResults:
+    """A search of the directory and its totals: what the directory's list view draws."""
+
+    rows: pd.DataFrame  # the matching rows of `directory_frame`, plus funding_note (`funding_note`)
+    of: int  # how many services the directory holds
+    current: int  # how many of the rows are current at the date (the totals count only these)
+    current_funding: float  # their recorded annual funding
+    unrecorded: int  # how many of the current rows have funding not recorded (left out of current_funding)
+    districts: pd.DataFrame  # `coverage_map` of the rows by district
+
+
+def directory_results(data: ReviewData, frame: pd.DataFrame, f: DirectoryFilter) -> DirectoryResults:
+    """The rows of `frame` that match `f` (`search`), with the totals the directory states above them."""
+    rows = search(frame, f, data.areas)
+    rows = rows.assign(funding_note=[funding_note(r, e) for r, e in
+                                     zip(rows["funding_recorded"], rows["funding_is_estimate"], strict=True)])
+    current, money = current_totals(rows)
+    unrecorded = int((rows["is_current"] & ~rows["funding_recorded"]).sum())
+    return DirectoryResults(rows=rows, of=len(frame), current=current, current_funding=money, unrecorded=unrecorded,
+                            districts=coverage_map(data, rows, "district"))
+
+
+@dataclass(frozen=True)
+class ServiceDetail:
+    """One service as its detail view shows it: each field as recorded, or None where nothing is recorded (never
+    NaN or blank text)."""
+
+    service_id: int
+    key: str
+    name: str
+    description: str | None
+    provider: str | None
+    provider_sector: str | None
+    tier: str | None
+    annual_funding: float | None  # None when not recorded: unknown, never £0
+    funding_is_estimate: bool
+    start_date: object
+    end_date: object
+    end_date_is_estimate: bool  # only ever True when an end date is recorded
+    # status, state (at the date), themes, target_groups (names), commissioners, coverage, eligibility,
+    # referral_route, contact, capacity, address ("Confidential" for a confidential location: never its address),
+    # last_reviewed, source
+    facts: dict[str, object]
+    funding_lines: pd.DataFrame  # `service_funding_lines`
+    priorities: pd.DataFrame  # `service_priorities`
+    districts: pd.DataFrame  # `coverage_map` of the service by district
+
+
+CONFIDENTIAL = "Confidential"
+
+
+def service_detail(data: ReviewData, frame: pd.DataFrame, key_or_id: str | int | None,
+                   target_group_names: dict[str, str]) -> ServiceDetail | None:
+    """The service of `frame` (a `directory_frame`) whose key or id is `key_or_id` (`find_service`), or None."""
+    row = find_service(frame, key_or_id)
+    if row is None:
+        return None
+    sid = int(row["service_id"])
+    end = recorded(row["end_date"])
+    groups = "; ".join(target_group_names.get(k, k) for k in recorded(row["target_group_keys"]) or ())
+    facts = {
+        "status": row["status"], "state": row["state"], "themes": row["themes"], "target_groups": groups,
+        "commissioners": row["commissioners"], "coverage": row["coverage"], "eligibility": row["eligibility"],
+        "referral_route": row["referral_route"], "contact": row["contact"], "capacity": row["capacity"],
+        "address": CONFIDENTIAL if recorded(row["confidential_location"]) else row["address"],
+        "last_reviewed": row["last_reviewed"], "source": row["source"],
+    }
+    return ServiceDetail(
+        service_id=sid, key=str(row["key"]), name=str(row["name"]), description=recorded(row["description"]),
+        provider=recorded(row["provider"]), provider_sector=recorded(row["provider_sector"]),
+        tier=recorded(row["tier"]),
+        annual_funding=float(row["annual_funding"]) if row["funding_recorded"] else None,
+        funding_is_estimate=bool(row["funding_is_estimate"]), start_date=recorded(row["start_date"]), end_date=end,
+        end_date_is_estimate=bool(row["end_date_is_estimate"]) and end is not None,
+        facts={k: recorded(v) for k, v in facts.items()},
+        funding_lines=service_funding_lines(data, sid), priorities=service_priorities(data, sid),
+        districts=coverage_map(data, frame[frame["service_id"] == row["service_id"]], "district"))

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from services_db.counting import allocation_tree_is_money, fund_is_future
 from services_db.db import Database
+from services_db.hierarchy import hierarchy_of
 from services_db.models import Allocation
 from services_db.review.apportion import split_pence
 from services_db.review.data import ReviewData
-from services_db.review.geography import geography_of
 
 UNALLOCATED = "Unallocated"
 NOT_BROKEN_DOWN = "(rest of the parent allocation, not broken down)"
@@ -198,94 +198,29 @@ def allocation_lines(data: ReviewData, fund_keys: list[str] | None = None) -> pd
     return leaves[cols].sort_values(["fund_key", "allocation_id"]).reset_index(drop=True)
 
 
-def lsoas_under(areas: pd.DataFrame) -> dict[str, list[str]]:
-    """Every area code → the LSOA codes under it (an LSOA maps to itself)."""
-    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    under: dict[str, list[str]] = {}
-    for code in areas.loc[areas["level"] == "lsoa", "code"]:
-        node = code
-        while isinstance(node, str):
-            under.setdefault(node, []).append(code)
-            node = parent.get(node)
-    return under
-
-
-def codes_touching(areas: pd.DataFrame, code: str) -> frozenset[str]:
-    """Every area code sharing an LSOA with `code`: the area itself, what lies under it and what lies above it.
-    A service "covers" an area when any of its coverage codes is one of these, so a filter is a set lookup per
-    service instead of intersecting LSOA sets (a national service has 34,753)."""
-    geo = geography_of(areas)
-    pos = geo.code_pos.get(code)
-    if pos is None:
-        return frozenset()
-    under = geo.under(code)
-    if len(under):  # read off the hierarchy arrays kept per areas frame: what lies under it, and what above
-        above = [geo.codes[a] for a in geo.area_ancestor[:, pos].tolist() if a >= 0]
-        return frozenset(geo.codes[under].tolist() + above)
-    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    children: dict[str, list[str]] = {}
-    for child, up in parent.items():
-        if isinstance(up, str):
-            children.setdefault(up, []).append(child)
-    out, frontier = {code}, [code]
-    while frontier:  # down the tree
-        frontier = [c for p in frontier for c in children.get(p, ())]
-        out.update(frontier)
-    node = parent.get(code)
-    while isinstance(node, str) and node not in out:  # and up it
-        out.add(node)
-        node = parent.get(node)
-    return frozenset(out)
-
-
-def units_touched(areas: pd.DataFrame, level: str) -> dict[str, tuple[str, ...]]:
-    """Every area code → the codes at `level` sharing an LSOA with it (the units under it, or the one above)."""
-    up = ancestor_at(areas, level) if level != "lsoa" else None
-    out: dict[str, tuple[str, ...]] = {}
-    for code, lsoas in lsoas_under(areas).items():
-        out[code] = tuple(lsoas) if up is None else tuple(dict.fromkeys(up[c] for c in lsoas if c in up))
-    return out
-
-
-def ancestor_at(areas: pd.DataFrame, level: str) -> dict[str, str]:
-    """LSOA code → its ancestor's code at `level`."""
-    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    level_of = dict(zip(areas["code"], areas["level"], strict=False))
-    out = {}
-    for code in areas.loc[areas["level"] == "lsoa", "code"]:
-        node = code
-        while isinstance(node, str) and level_of.get(node) != level:
-            node = parent.get(node)
-        if isinstance(node, str):
-            out[code] = node
-    return out
-
-
 def allocations_by_area(data: ReviewData, fund_keys: list[str] | None = None, level: str = "area") -> pd.DataFrame:
     """Allocated money per area of `level`: each leaf's amount split over the LSOAs of its areas by population
     (to the penny, so the areas add back to the allocated total). An allocation naming no area covers the force.
 
     Columns: code, name, population, population_is_estimate, amount, per_head, per_1000.
     """
-    areas = data.areas
+    areas, tree = data.areas, hierarchy_of(data)
     lines = allocation_lines(data, fund_keys)
-    under = lsoas_under(areas)
-    force = areas.loc[areas["level"] == "force", "code"].tolist()
-    pop = dict(zip(areas["code"], areas["population"].fillna(0.0), strict=False))
+    force = tree.codes_at("force")
     groups, lsoas, totals = [], [], []
-    for i, line in enumerate(lines.itertuples(index=False)):
-        codes = list(line.area_codes) if isinstance(line.area_codes, tuple) and line.area_codes else force
-        covered = sorted({lsoa for c in codes for lsoa in under.get(c, [])})
+    for line in lines.itertuples(index=False):
+        codes = line.area_codes if isinstance(line.area_codes, tuple) and line.area_codes else force
+        covered = sorted(tree.under(codes))
         if not covered:
             continue
         groups += [len(totals)] * len(covered)
         lsoas += covered
         totals.append(int(round(float(line.amount) * 100)))
-        del i
     target = areas[areas["level"] == level][["code", "name", "population", "population_is_estimate"]].copy()
     if totals:
-        pence = split_pence(np.array(groups), np.array([pop.get(c, 0.0) for c in lsoas]), np.array(totals))
-        up = ancestor_at(areas, level)
+        weights = np.nan_to_num(np.array([tree.population(c) for c in lsoas]), nan=0.0)
+        pence = split_pence(np.array(groups), weights, np.array(totals))
+        up = tree.ancestor_map(level)
         per = pd.Series(pence, index=[up.get(c) for c in lsoas]).groupby(level=0).sum() / 100
     else:
         per = pd.Series(dtype=float)
@@ -351,3 +286,125 @@ def funding_ends(data: ReviewData, fund_keys: list[str] | None = None) -> pd.Dat
     lines["planned_start"] = lines["planned_start"].fillna(lines["planned_end"])
     return lines[["allocation_id", "fund", "recipient", "purpose", "amount", "planned_start", "planned_end",
                   "is_estimate"]].sort_values("planned_end").reset_index(drop=True)
+
+
+# -- the Funds page's views, each one call returning what it draws ------------------------------------------------
+# (appended while the hierarchy helpers above are being replaced: hoist this import to the top afterwards)
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class FundYear:
+    """The funds of one financial year at a date, and the totals the Funds page heads them with."""
+
+    year: str
+    funds: pd.DataFrame  # `fund_summary` rows
+    total: float
+    allocated: float  # awarded or paid (money)
+    applied: float  # applied for: pipeline, not money
+    unallocated: float
+    future: int  # how many of the funds start after the date (their allocations are future money)
+    has_estimates: bool
+
+
+def fund_year(data: ReviewData, year: str, as_at: dt.date | pd.Timestamp) -> FundYear:
+    """`fund_summary` of the year's funds at `as_at`, with its totals."""
+    summary = fund_summary(data, year, as_at)
+    return FundYear(year=year, funds=summary, total=float(summary["total"].sum()),
+                    allocated=float(summary["allocated"].sum()), applied=float(summary["applied"].sum()),
+                    unallocated=float(summary["unallocated"].sum()), future=int(summary["is_future"].sum()),
+                    has_estimates=bool(summary["has_estimates"].any()))
+
+
+def quarterly_payments(lines: pd.DataFrame, schedules: pd.DataFrame) -> pd.DataFrame:
+    """`payment_phasing` of the lines summed by financial quarter: quarter, amount (empty when no line has a
+    date to pay on)."""
+    return payment_phasing(lines, schedules).groupby("quarter", as_index=False)["amount"].sum()
+
+
+GROUP_BY = ("recipient", "purpose", "priorities", "area")  # what `FundBreakdown.grouped` groups the money by
+
+
+@dataclass(frozen=True)
+class FundBreakdown:
+    """Where the money of some funds went: what the Funds page draws below the year's table."""
+
+    fund_keys: tuple[str, ...]
+    lines: pd.DataFrame  # `allocation_lines`: money only, adding up to the funds' allocated totals
+    by_area: pd.DataFrame  # `allocations_by_area` by place-based area
+    pipeline: pd.DataFrame  # `allocation_pipeline`: applications, never added to the money
+    phasing: pd.DataFrame  # `quarterly_payments`
+    ends: pd.DataFrame  # `funding_ends`
+
+    @property
+    def applied(self) -> float:
+        """The money applied for and not yet awarded."""
+        return float(self.pipeline["amount"].sum())
+
+    def grouped(self, by: str) -> pd.DataFrame:
+        """The allocated money by one of `GROUP_BY` (priorities: the "; "-joined names of a line's priorities;
+        area: place-based areas, lines over several areas shared by population), largest first: group, amount."""
+        if by not in GROUP_BY:
+            raise ValueError(f"group by one of {GROUP_BY}, not {by!r}")
+        if by == "area":
+            out = self.by_area.rename(columns={"name": "group"})[["group", "amount"]]
+        else:
+            out = self.lines.groupby(by, as_index=False)["amount"].sum().rename(columns={by: "group"})
+        return out.sort_values("amount", ascending=False)
+
+
+def fund_breakdown(data: ReviewData, fund_keys: list[str] | tuple[str, ...],
+                   schedules: pd.DataFrame) -> FundBreakdown:
+    """Allocation lines, areas, applications, payments by quarter and end dates of the funds `fund_keys`
+    (`schedules`: `allocation_schedules`)."""
+    keys = list(fund_keys)
+    lines = allocation_lines(data, keys)
+    return FundBreakdown(fund_keys=tuple(keys), lines=lines, by_area=allocations_by_area(data, keys, "area"),
+                         pipeline=allocation_pipeline(data, keys), phasing=quarterly_payments(lines, schedules),
+                         ends=funding_ends(data, keys))
+
+
+# -- fair share: what a needs-based formula would have given each area of a fund ----------------------------------
+
+def allocated_funds(data: ReviewData) -> list[str]:
+    """The funds with any allocation line, by key: the funds a fair share can be worked out for."""
+    return sorted(set(data.allocations["fund_key"]))
+
+
+def fair_share_factors(data: ReviewData) -> dict[str, str]:
+    """What a fair-share formula can weigh: population and each need indicator (key -> name)."""
+    from services_db.review.fair_share import POPULATION
+
+    return {POPULATION: "Population"} | dict(zip(data.indicators["indicator_key"], data.indicators["name"],
+                                                 strict=False))
+
+
+@dataclass(frozen=True)
+class FairShareView:
+    """A fund's fair share by area under a formula, beside what each area actually got."""
+
+    fund_key: str
+    # `services_db.review.fair_share` rows, plus gap (|actual - fair share|) and received ("more" or "less" than
+    # its fair share; "more" when equal)
+    table: pd.DataFrame
+    formula: list[tuple[str, float]]  # (factor name, weight as a fraction adding to 1): the factors weighed
+    furthest_below: pd.Series  # the row of the area that got least against its fair share
+
+
+def fund_fair_share(data: ReviewData, fund_key: str, weights: dict[str, float],
+                    level: str = "district") -> FairShareView | None:
+    """The fair share of `fund_key` by `level` under `weights` (any scale; factors weighted zero are left out),
+    or None when no factor has a weight above zero."""
+    from services_db.review.fair_share import fair_share, normalise_weights
+
+    names = fair_share_factors(data)
+    order = [*names, *(k for k in weights if k not in names)]  # the factors' order, whatever the caller's
+    kept = {k: float(weights[k]) for k in order if weights.get(k, 0) > 0}
+    if not kept:
+        return None
+    frame = fair_share(data, fund_key, weights=kept, level=level)
+    frame = frame.assign(gap=frame["difference"].abs(),
+                         received=np.where(frame["difference"] >= 0, "more", "less"))
+    formula = [(names.get(k, k), v) for k, v in normalise_weights(kept).items()]
+    return FairShareView(fund_key=fund_key, table=frame, formula=formula,
+                         furthest_below=frame.nsmallest(1, "difference").iloc[0])

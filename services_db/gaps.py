@@ -4,10 +4,16 @@ A gap moves raised → acknowledged → referred (to a strategic board) → reso
 note, who and when. Saves name the version they read so two people moving the same gap cannot overwrite each
 other silently: the version check and its bump are one UPDATE (`editing.claim_version`), on SQLite as on
 PostgreSQL. Each write re-reads the account of the person making it in the same transaction.
+
+Beside the gaps people raise, `gap_index` shapes the gaps the review finds (need share against provision share,
+`services_db.review.gaps`) into the list and the area-by-theme matrix the review page shows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -95,7 +101,7 @@ def change_status(db: Database, actor: Actor, gap_id: int, to_status: str, note:
 
 
 def gap_log(db: Database, *, area_codes: list[str] | None = None, theme_keys: list[str] | None = None,
-            statuses: list[str] | None = None) -> pd.DataFrame:
+            statuses: list[str] | None = None, gap_ids: list[int] | None = None) -> pd.DataFrame:
     """Raised gaps with their area and theme names, newest first, filtered as asked."""
     stmt = (select(GapReport.id, GapReport.raised_at, GapReport.raised_by, GapReport.area_code,
                    Area.name.label("area"), GapReport.theme_key, Theme.name.label("theme"), GapReport.affected,
@@ -109,6 +115,8 @@ def gap_log(db: Database, *, area_codes: list[str] | None = None, theme_keys: li
         stmt = stmt.where(GapReport.theme_key.in_(theme_keys))
     if statuses:
         stmt = stmt.where(GapReport.status.in_(statuses))
+    if gap_ids is not None:
+        stmt = stmt.where(GapReport.id.in_(gap_ids))
     with db.engine.connect() as c:
         result = c.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -124,3 +132,62 @@ def gap_history(db: Database, gap_id: int) -> pd.DataFrame:
     with db.engine.connect() as c:
         result = c.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+@dataclass(frozen=True)
+class GapDetail:
+    """One raised gap, its story so far and where it may go next."""
+
+    gap: dict  # its `gap_log` row
+    history: pd.DataFrame  # `gap_history`
+    next_statuses: tuple[str, ...]  # `TRANSITIONS` from its status: none once it is resolved or closed
+
+
+def gap_detail(db: Database, gap_id: int) -> GapDetail | None:
+    """The gap numbered `gap_id`, or None when there is none."""
+    rows = gap_log(db, gap_ids=[int(gap_id)])
+    if rows.empty:
+        return None
+    gap = rows.iloc[0].to_dict()
+    return GapDetail(gap=gap, history=gap_history(db, int(gap_id)), next_statuses=TRANSITIONS[gap["status"]])
+
+
+# -- the gaps the review finds (its gap index), as the review page lists them --------------------------------------
+
+
+@dataclass(frozen=True)
+class GapIndex:
+    """The review's gap index of every area and theme (`services_db.review.gaps`), shaped to be shown."""
+
+    # area x theme; blank (NaN) where provision is zero (an infinite index) or there is no need figure, and
+    # capped at 5 so one extreme area does not wash out the colours
+    matrix: pd.DataFrame
+    # the rows to act on: each flagged gap, and each area and theme whose services' funding is not recorded (no
+    # gap can be measured there); money_to_parity only for gaps and never below zero, significant as "yes", "no"
+    # or "not tested"
+    flagged: pd.DataFrame
+    no_need_figure: list[str]  # the areas with no need figure: no gap, share or parity is computed for them
+    empty: bool  # no theme has need data, so no gap index can be computed
+
+
+INDEX_CAP = 5.0
+FLAGGED_COLUMNS = ["rank", "area_name", "theme_name", "need_share", "provision_share", "gap_index", "reason",
+                   "significant", "services", "unknown_funding", "money_to_parity", "need_is_estimate"]
+
+
+def gap_index(gaps: pd.DataFrame) -> GapIndex:
+    """`gaps`: the force review's gap table (`Findings.tables["gaps"]`)."""
+    from services_db.review.gaps import NOT_RECORDED
+
+    if gaps.empty:
+        return GapIndex(matrix=pd.DataFrame(), flagged=pd.DataFrame(columns=FLAGGED_COLUMNS), no_need_figure=[],
+                        empty=True)
+    shown = gaps.assign(shown=gaps["gap_index"].replace(np.inf, np.nan).clip(upper=INDEX_CAP))
+    matrix = shown.pivot_table(index="area_name", columns="theme_name", values="shown", aggfunc="first")
+    kept = gaps[gaps["is_gap"] | (gaps["reason"] == NOT_RECORDED)]
+    flagged = kept[FLAGGED_COLUMNS]
+    flagged = flagged.assign(
+        money_to_parity=flagged["money_to_parity"].clip(lower=0.0).where(kept["is_gap"]),
+        significant=flagged["significant"].map({True: "yes", False: "no"}).fillna("not tested"))
+    missing = gaps.loc[~gaps["has_need_figure"].astype(bool), "area_name"].unique().tolist()
+    return GapIndex(matrix=matrix, flagged=flagged, no_need_figure=missing, empty=False)

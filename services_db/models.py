@@ -49,6 +49,19 @@ class Base(DeclarativeBase):
     pass
 
 
+def link_table(name: str, owner: tuple[str, str], other: tuple[str, str], *, other_cascades: bool = False,
+               other_indexed: bool = False) -> Table:
+    """A many-to-many table of two (column, "table.column") pairs that together are its key. Deleting the owner
+    deletes its links; deleting the other side does too when `other_cascades`."""
+    other_delete = "CASCADE" if other_cascades else None
+    return Table(
+        name,
+        Base.metadata,
+        Column(owner[0], ForeignKey(owner[1], ondelete="CASCADE"), primary_key=True),
+        Column(other[0], ForeignKey(other[1], ondelete=other_delete), primary_key=True, index=other_indexed or None),
+    )
+
+
 class Versioned:
     """Optimistic locking and last-change stamp for records users edit."""
 
@@ -93,26 +106,14 @@ class Organisation(Versioned, Base):
     source: Mapped[str] = mapped_column(String(300), nullable=False)
 
 
-service_theme = Table(
-    "service_theme",
-    Base.metadata,
-    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
-    Column("theme_key", ForeignKey("theme.key"), primary_key=True, index=True),
-)
+service_theme = link_table("service_theme", ("service_id", "service.id"), ("theme_key", "theme.key"),
+                           other_indexed=True)
 
-service_target_group = Table(
-    "service_target_group",
-    Base.metadata,
-    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_key", ForeignKey("target_group.key"), primary_key=True),
-)
+service_target_group = link_table("service_target_group", ("service_id", "service.id"),
+                                  ("group_key", "target_group.key"))
 
-service_priority = Table(
-    "service_priority",
-    Base.metadata,
-    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
-    Column("priority_id", ForeignKey("priority.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+service_priority = link_table("service_priority", ("service_id", "service.id"),
+                              ("priority_id", "priority.id"), other_cascades=True, other_indexed=True)
 
 
 class Service(Versioned, Base):
@@ -177,12 +178,7 @@ class Fund(Versioned, Base):
     eligible_areas: Mapped[list[Area]] = relationship(secondary=lambda: fund_eligible_area)
 
 
-fund_eligible_area = Table(
-    "fund_eligible_area",
-    Base.metadata,
-    Column("fund_id", ForeignKey("fund.id", ondelete="CASCADE"), primary_key=True),
-    Column("area_code", ForeignKey("area.code"), primary_key=True),
-)
+fund_eligible_area = link_table("fund_eligible_area", ("fund_id", "fund.id"), ("area_code", "area.code"))
 
 
 class FundingLine(Base):
@@ -203,19 +199,11 @@ class FundingLine(Base):
     fund: Mapped[Fund | None] = relationship()
 
 
-allocation_area = Table(
-    "allocation_area",
-    Base.metadata,
-    Column("allocation_id", ForeignKey("allocation.id", ondelete="CASCADE"), primary_key=True),
-    Column("area_code", ForeignKey("area.code"), primary_key=True),
-)
+allocation_area = link_table("allocation_area", ("allocation_id", "allocation.id"),
+                             ("area_code", "area.code"))
 
-allocation_priority = Table(
-    "allocation_priority",
-    Base.metadata,
-    Column("allocation_id", ForeignKey("allocation.id", ondelete="CASCADE"), primary_key=True),
-    Column("priority_id", ForeignKey("priority.id", ondelete="CASCADE"), primary_key=True),
-)
+allocation_priority = link_table("allocation_priority", ("allocation_id", "allocation.id"),
+                                 ("priority_id", "priority.id"), other_cascades=True)
 
 
 class Allocation(Versioned, Base):
@@ -248,12 +236,7 @@ class Allocation(Versioned, Base):
     priorities: Mapped[list[Priority]] = relationship(secondary=allocation_priority)
 
 
-plan_area = Table(
-    "plan_area",
-    Base.metadata,
-    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
-    Column("area_code", ForeignKey("area.code"), primary_key=True),
-)
+plan_area = link_table("plan_area", ("plan_id", "plan.id"), ("area_code", "area.code"))
 
 
 class Plan(Versioned, Base):
@@ -282,12 +265,8 @@ class Priority(Versioned, Base):
     services: Mapped[list[Service]] = relationship(secondary=service_priority)
 
 
-indicator_theme = Table(
-    "indicator_theme",
-    Base.metadata,
-    Column("indicator_key", ForeignKey("need_indicator.key", ondelete="CASCADE"), primary_key=True),
-    Column("theme_key", ForeignKey("theme.key"), primary_key=True),
-)
+indicator_theme = link_table("indicator_theme", ("indicator_key", "need_indicator.key"),
+                             ("theme_key", "theme.key"))
 
 
 class NeedIndicator(Base):

@@ -28,6 +28,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from services_db.hierarchy import hierarchy_of
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import latest_periods
 from services_db.review.geography import geography_of
@@ -98,17 +99,6 @@ NEED_COLUMNS = [
     "indicator_key", "indicator", "unit", "higher_is", "period", "count", "denominator", "rate", "lower", "upper",
     "force_rate", "comparison", "is_estimate", "rate_unit", "kind", "interval",
 ]
-
-
-def _descendants(areas: pd.DataFrame, code: str, level: str) -> list[str]:
-    """Codes at `level` under `code` (or `code` itself when it is at that level), in the areas frame's order.
-
-    Read off the hierarchy arrays the review keeps per areas frame, not by walking 35,000 parents in Python."""
-    geo = geography_of(areas)
-    if level not in LEVELS:
-        return []
-    under = geo.under(code)
-    return geo.codes[under[geo.level_id[under] == LEVELS.index(level)]].tolist()
 
 
 def _latest(values: pd.DataFrame) -> pd.DataFrame:
@@ -273,7 +263,7 @@ def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
     areas = data.areas
     pop = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
     pop_est = dict(zip(areas["code"], areas["population_is_estimate"], strict=False))
-    districts = set(_descendants(areas, area_code, "district"))
+    districts = set(hierarchy_of(data).descendants(area_code, "district"))
     need = _latest(district_figures(data))
     rows = []
     for ind in data.indicators.itertuples(index=False):
@@ -359,7 +349,7 @@ def lsoa_need(data: ReviewData, area_code: str, indicator_key: str) -> pd.DataFr
     the data does not have.
     """
     areas = data.areas
-    lsoas = areas[areas["code"].isin(_descendants(areas, area_code, "lsoa"))]
+    lsoas = areas[areas["code"].isin(hierarchy_of(data).under(area_code))]
     kind, unit = _kinds(data).get(indicator_key, (COUNT, None))
     figures = district_figures(data)
     figures = _latest(figures[figures["indicator_key"] == indicator_key])
@@ -440,9 +430,10 @@ def need_trends(data: ReviewData, area_code: str) -> pd.DataFrame:
     need = data.need
     direct = need[need["area_code"].isin({area_code, force_code} - {None})
                   & (pd.to_numeric(need["value"], errors="coerce").notna())]
-    scopes = [(area_code, set(_descendants(areas, area_code, "district")))]
+    tree = hierarchy_of(data)
+    scopes = [(area_code, set(tree.descendants(area_code, "district")))]
     if force_code is not None and force_code != area_code:
-        scopes.append((force_code, set(_descendants(areas, force_code, "district"))))
+        scopes.append((force_code, set(tree.descendants(force_code, "district"))))
     out = []
     for key in sorted(set(figures["indicator_key"]) | set(direct["indicator_key"])):
         kind, unit = kinds.get(key, (COUNT, None))

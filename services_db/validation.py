@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,20 @@ class ImportRefused(ValueError):
 NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")  # after the apostrophe a download puts before them (spreadsheet.py)
 
 
+def _finite_decimal(text: str) -> Decimal:
+    amount = Decimal(text)
+    if not amount.is_finite():  # NaN and Infinity parse, but are not amounts
+        raise ValueError(text)
+    return amount
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
 class RowChecker:
     """Reads typed values out of one row of text, recording a RecordError for each bad cell."""
 
@@ -71,17 +88,20 @@ class RowChecker:
             return None
         return value or None
 
-    def money(self, column: str, *, required: bool = True) -> Decimal | None:
-        value = self.text(column, required=required).replace(",", "").removeprefix("£")
+    def _parsed(self, column: str, value: str, parse: Callable[[str], T], problem: str) -> T | None:
+        """`parse(value)`, or None for an empty cell; a value `parse` refuses is recorded as "'value' problem"."""
         if not value:
             return None
         try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            self.fail(column, f"'{value}' is not a number")
+            return parse(value)
+        except (ValueError, ArithmeticError):  # decimal's InvalidOperation is an ArithmeticError
+            self.fail(column, f"'{value}' {problem}")
             return None
-        if not amount.is_finite():
-            self.fail(column, f"'{value}' is not a number")
+
+    def money(self, column: str, *, required: bool = True) -> Decimal | None:
+        value = self.text(column, required=required).replace(",", "").removeprefix("£")
+        amount = self._parsed(column, value, _finite_decimal, "is not a number")
+        if amount is None:
             return None
         if amount < 0:
             self.fail(column, f"amount {value} is negative")
@@ -90,27 +110,11 @@ class RowChecker:
 
     def number(self, column: str, *, required: bool = False) -> float | None:
         value = self.text(column, required=required).replace(",", "")
-        if not value:
-            return None
-        try:
-            number = float(value)
-        except ValueError:
-            self.fail(column, f"'{value}' is not a number")
-            return None
-        if math.isnan(number) or math.isinf(number):
-            self.fail(column, f"'{value}' is not a number")
-            return None
-        return number
+        return self._parsed(column, value, _finite_float, "is not a number")
 
     def date(self, column: str, *, required: bool = False) -> dt.date | None:
         value = self.text(column, required=required)
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            self.fail(column, f"'{value}' is not a date (use YYYY-MM-DD)")
-            return None
+        return self._parsed(column, value, lambda v: dt.date.fromisoformat(v[:10]), "is not a date (use YYYY-MM-DD)")
 
     def boolean(self, column: str) -> bool:
         value = self.text(column).lower()

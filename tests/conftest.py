@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services_db.db import Database, open_database
+from services_db.demo import load_demo
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"]
@@ -81,23 +82,30 @@ def _new_url(backend: str, tmp: Path, pg: SchemaFactory | None) -> str:
 @pytest.fixture
 def empty_db(backend, tmp_path, pg_schemas) -> Iterator[Database]:
     """A migrated database with no data at all."""
-    db = open_database(_new_url(backend, tmp_path, pg_schemas), seed_demo=False)
+    db = open_database(_new_url(backend, tmp_path, pg_schemas))
     yield db
     db.dispose()
+
+
+def _demo(url: str) -> Database:
+    """A new database at `url` with the demo loaded (opening a database never loads anything by itself)."""
+    db = open_database(url)
+    load_demo(db)
+    return db
 
 
 @pytest.fixture(scope="session")
 def _seeded_sqlite(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    open_database(f"sqlite:///{path}").dispose()
+    _demo(f"sqlite:///{path}").dispose()
     return path
 
 
 @pytest.fixture(scope="session")
 def _demo_dbs(_seeded_sqlite, pg_schemas) -> Iterator[dict[str, Database]]:
-    dbs = {"sqlite": open_database(f"sqlite:///{_seeded_sqlite}", seed_demo=False)}
+    dbs = {"sqlite": open_database(f"sqlite:///{_seeded_sqlite}")}
     if pg_schemas is not None:
-        dbs["postgresql"] = open_database(pg_schemas.url())
+        dbs["postgresql"] = _demo(pg_schemas.url())
     yield dbs
     for db in dbs.values():
         db.dispose()
@@ -115,9 +123,9 @@ def fresh_demo_db(backend, tmp_path, pg_schemas, _seeded_sqlite) -> Iterator[Dat
     if backend == "sqlite":
         path = tmp_path / "demo.db"
         shutil.copy(_seeded_sqlite, path)
-        db = open_database(f"sqlite:///{path}", seed_demo=False)
+        db = open_database(f"sqlite:///{path}")
     else:
-        db = open_database(pg_schemas.url())
+        db = _demo(pg_schemas.url())
     yield db
     db.dispose()
 

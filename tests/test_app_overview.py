@@ -14,7 +14,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 def test_overview_shows_the_demo_headline_figures(sqlite_demo_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sqlite_demo_url)
-    db = open_database(sqlite_demo_url, seed_demo=False)
+    db = open_database(sqlite_demo_url)
     expected = queries.headline_figures(db)
     at_date = force_figures(queries.review_data(db), queries.default_as_at(db))  # counts follow the "as at" date
     at = AppTest.from_file(str(APP), default_timeout=60).run()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import func, select
 
-from services_db.areas import area_profile, resolve_area
+from services_db.areas import area_profile
 from services_db.db import DATA_DIR, Database
 from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
@@ -26,8 +26,8 @@ from services_db.documents.model import Briefing, file_stem
 from services_db.documents.pdf import render_pdf
 from services_db.documents.word import ZIP_TIME, render_docx
 from services_db.gaps import gap_log
+from services_db.hierarchy import UnknownAreaName, hierarchy_of
 from services_db.queries import review_data
-from services_db.review import geography_of
 from services_db.review.data import ReviewData
 
 FORMATS = {"pdf": ("pdf", "application/pdf"),
@@ -90,14 +90,11 @@ def area_names(data: ReviewData) -> list[str]:
 
 
 def resolve(data: ReviewData, area: str) -> str:
-    """The area's code from its name or code; "and" for "&" and any case or spacing are forgiven."""
-    code = resolve_area(data, area)
-    if code is not None:
-        return code
-    geo = geography_of(data.areas)
+    """The place-based area's code from its name or code (`Hierarchy.resolve`: "and" for "&" and any case or
+    spacing forgiven); a `BriefingError` listing the valid names otherwise."""
     try:
-        return str(geo.codes[geo.resolve(str(area), ("area",))])
-    except KeyError:
+        return hierarchy_of(data).resolve(area, ("area",))
+    except UnknownAreaName:
         raise BriefingError(f"there is no place-based area called {area!r}", area_names(data)) from None
 
 

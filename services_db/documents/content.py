@@ -9,7 +9,6 @@ over its inputs: the same data and date give the same briefing.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -33,6 +32,7 @@ from services_db.documents.model import (
     TitlePage,
     date_long,
 )
+from services_db.hierarchy import hierarchy_of
 from services_db.review import Finding, Findings
 from services_db.review.apportion import area_apportionment
 from services_db.review.data import ReviewData
@@ -326,11 +326,10 @@ def _map(p: AreaProfile, data: ReviewData, ind: pd.DataFrame, features: dict[str
     own = [f for f in features.get("lsoa", []) if f["properties"]["code"] in codes]
     if not own:
         return [Para("No LSOA boundaries are available for this area, so no map is drawn.", "note")]
-    areas = data.areas
-    name_of = dict(zip(areas["code"], areas["name"], strict=False))
-    parent = dict(zip(areas["code"], areas["parent_code"], strict=False))
-    district_of = {c: name_of.get(parent.get(c), "") for c in codes}
-    districts = {parent.get(c) for c in codes}
+    tree = hierarchy_of(data)
+    district = {c: tree.ancestor_at(c, "district") for c in codes}
+    district_of = {c: tree.name_of(d, "") for c, d in district.items()}
+    districts = set(district.values())
     outlines = [f for f in features.get("district", []) if f["properties"]["code"] in districts]
     png = fig.area_map(own, dict(zip(values["code"], values["rate"], strict=True)), district_of,
                        f"{chosen['indicator']}\nper 1,000 residents", outlines=outlines or None)
@@ -535,7 +534,3 @@ def briefing_content(p: AreaProfile, data: ReviewData, *, fingerprint: str, data
     b.sentences.update({"top_gap": gaps[0].sentence if gaps else "", "summary": [x.sentence for x in top],
                         "questions": [x.question for x in top]})
     return b
-
-
-def as_date(value: object) -> dt.date:
-    return pd.Timestamp(value).date()

@@ -11,7 +11,6 @@ frames until the data change), so a page redraw or a second measure does not reb
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from services_db.hierarchy import normalise_name
 from services_db.review.data import LEVELS
 
 
@@ -81,11 +81,6 @@ class Units:
 
     def __len__(self) -> int:
         return len(self.codes)
-
-
-def _normalise_name(text: str) -> str:
-    text = re.sub(r"\s+", " ", str(text).strip().casefold())
-    return text.replace(" and ", " & ")
 
 
 class Geography:
@@ -274,15 +269,16 @@ class Geography:
         return pd.DataFrame(out)
 
     def resolve(self, code_or_name: str, levels: tuple[str, ...] = ("area", "district")) -> int:
-        """The position of an area given by code or name (case, spacing and "and"/"&" do not matter).
+        """The position of an area given by code or name, matched as `services_db.hierarchy.normalise_name`
+        matches (the one normalisation: case, spacing and "and"/"&" do not matter).
 
         Raises KeyError listing nothing; callers show `names_at(levels)` so the user can pick a valid one.
         """
-        wanted = _normalise_name(code_or_name)
+        wanted = normalise_name(code_or_name)
         for level in levels:
             units = self.units(level)
             for pos, code, name in zip(units.positions, units.codes, units.names, strict=True):
-                if wanted in (_normalise_name(code), _normalise_name(name)):
+                if wanted in (normalise_name(code), normalise_name(name)):
                     return int(pos)
         raise KeyError(code_or_name)
 

@@ -35,7 +35,8 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def to_excel_bytes(frames: pd.DataFrame | dict[str, pd.DataFrame], sheet_name: str = "data") -> bytes:
-    """One sheet per frame; strings are written as strings (never as formulas)."""
+    """One sheet per frame, each column as wide as its heading (10 to 60 characters); strings are written as
+    strings (never as formulas)."""
     if isinstance(frames, pd.DataFrame):
         frames = {sheet_name: frames}
     buf = io.BytesIO()
@@ -43,4 +44,6 @@ def to_excel_bytes(frames: pd.DataFrame | dict[str, pd.DataFrame], sheet_name: s
                         engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xw:
         for name, frame in frames.items():
             safe_frame(frame).to_excel(xw, sheet_name=name[:31], index=False)
+            for i, col in enumerate(frame.columns):
+                xw.sheets[name[:31]].set_column(i, i, min(60, max(10, len(str(col)) + 2)))
     return buf.getvalue()

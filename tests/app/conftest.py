@@ -22,7 +22,7 @@ def demo_url(sqlite_demo_url, monkeypatch) -> str:
 
 @pytest.fixture
 def demo_data(demo_url):
-    db = open_database(demo_url, seed_demo=False)
+    db = open_database(demo_url)
     yield queries.review_data(db), queries.default_as_at(db), db
     db.dispose()
 

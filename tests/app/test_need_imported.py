@@ -85,7 +85,7 @@ def test_imported_police_uk_counts_reach_the_need_table_map_and_trends(fresh_dem
 
 
 def test_the_area_page_shows_the_imported_indicator(demo_url, open_page):
-    db = open_database(demo_url, seed_demo=False)
+    db = open_database(demo_url)
     try:
         _import(db, FIX.name, FIX.read_bytes())
     finally:

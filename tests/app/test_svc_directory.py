@@ -1,4 +1,4 @@
-"""services_db.directory and services_db.spreadsheet: search, filters, coverage and safe exports."""
+"""services_db.directory and services_db.transfer.spreadsheet: search, filters, coverage and safe exports."""
 
 import datetime as dt
 import io
@@ -17,7 +17,7 @@ from services_db.directory import (
 )
 from services_db.queries import default_as_at, review_data
 from services_db.review import service_funding
-from services_db.spreadsheet import neutralise, to_csv_bytes, to_excel_bytes
+from services_db.transfer.spreadsheet import neutralise, to_csv_bytes, to_excel_bytes
 
 
 def _frame(db):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from services_db import auth
-from services_db.cli import main
+from services_db.commands import main
 from services_db.models import User
 from services_db.permissions import Actor, PermissionDenied
 
@@ -59,6 +59,6 @@ def test_user_add_command(sqlite_demo_url, monkeypatch, capsys):
     assert main(["user", "add", "--username", "analyst", "--role", "viewer", "--password-stdin"]) == 0
     assert "created analyst (viewer)" in capsys.readouterr().out
     from services_db.db import open_database
-    db = open_database(sqlite_demo_url, seed_demo=False)
+    db = open_database(sqlite_demo_url)
     assert auth.authenticate(db, "analyst", "correct horse battery") == Actor("analyst", "viewer", "analyst")
     db.dispose()

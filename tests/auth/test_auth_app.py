@@ -52,7 +52,7 @@ def test_edit_page_saves_escapes_and_refuses_a_stale_save(app_db):
     at.selectbox(key="edit_kind").select("organisation").run()
     from services_db import editing
     from services_db.db import open_database
-    db = open_database(app_db, seed_demo=False)
+    db = open_database(app_db)
     key = editing.keys_of(db, "organisation")[0][0]
     db.dispose()
     at.session_state["edit_pick_organisation"] = key
@@ -62,7 +62,7 @@ def test_edit_page_saves_escapes_and_refuses_a_stale_save(app_db):
     at.button[1].click().run()  # [0] is Reload
     assert [s.value for s in at.success] == [f"Saved organisation '{escape(key)}'."]
     at.run()  # the form now holds the version after our save
-    db = open_database(app_db, seed_demo=False)
+    db = open_database(app_db)
     theirs = editing.load(db, "organisation", key)
     editing.save(db, Actor("olly", "opcc"), "organisation", theirs | {"sector": "VCFS"}, key=key,
                  version=theirs["version"])
@@ -122,7 +122,7 @@ def test_data_page_imports_by_role_and_exports(app_db):
 def test_history_page_shows_changes_per_record(app_db):
     from services_db import editing
     from services_db.db import open_database
-    db = open_database(app_db, seed_demo=False)
+    db = open_database(app_db)
     key = editing.keys_of(db, "fund")[0][0]
     rec = editing.load(db, "fund", key)
     rec["money_source"] = "=cmd|' /C calc'!A0"

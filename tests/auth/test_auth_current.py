@@ -115,7 +115,7 @@ def app_db(sqlite_demo_url, monkeypatch):
 def _db(url):
     from services_db.db import open_database
 
-    return open_database(url, seed_demo=False)
+    return open_database(url)
 
 
 def _gate_app():

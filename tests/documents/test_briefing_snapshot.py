@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from services_db.areas import area_profile
-from services_db.cli import main
+from services_db.commands import main
 from services_db.db import bump_data_version
 from services_db.documents import build as build_mod
 from services_db.documents.build import BriefingError, build_all, build_briefing, gather, parse_as_at

@@ -98,7 +98,7 @@ def app_db(sqlite_demo_url, monkeypatch):
 def _plant(url: str) -> str:
     from services_db.db import open_database
 
-    db = open_database(url, seed_demo=False)
+    db = open_database(url)
     key = editing.keys_of(db, "service")[0][0]
     rec = editing.load(db, "service", key)
     editing.save(db, COMMISSIONER, "service", rec | {"confidential_location": True}, key=key, version=rec["version"])

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from services_db.review.cli import add_review_parser, render_text, run_review
+from services_db.commands.review import add_parsers, render_text, run_review
 from services_db.review.findings import review_force
 
 
@@ -23,7 +23,7 @@ def data(make):
 
 def parse(data, *argv):
     parser = argparse.ArgumentParser(prog="services_db")
-    add_review_parser(parser.add_subparsers(dest="command"), load=lambda args: data)
+    add_parsers(parser.add_subparsers(dest="command"), load=lambda args: data)
     return parser.parse_args(["review", *argv])
 
 
@@ -90,7 +90,7 @@ def test_no_findings(make):
 
 def test_the_real_command_line_on_the_demo_database(sqlite_demo_url, monkeypatch, capsys):
     """`python -m services_db review` through the project's CLI, reading the seeded demo database."""
-    from services_db.cli import main
+    from services_db.commands import main
 
     monkeypatch.setenv("DATABASE_URL", sqlite_demo_url)
     assert main(["review", "--area", "Burnley and Pendle", "--as-at", "2014-01-27"]) == 0

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from services_db.commands.review import render_text
 from services_db.queries import review_data
 from services_db.review import fair_share, inequity, review_area, review_force
-from services_db.review.cli import render_text
 
 JAN_2014, JUL_2016 = "2014-01-27", "2016-07-21"
 COUNTY_FUND = "lcc-sir-early-action-2014-17"

@@ -24,7 +24,7 @@ def _generated_dbs(tmp_path_factory, pg_schemas):
         if backend not in dbs:
             url = (f"sqlite:///{tmp_path_factory.mktemp('national') / 'small.db'}" if backend == "sqlite"
                    else pg_schemas.url())
-            db = open_database(url, seed_demo=False)  # an empty migrated database, as the empty_db fixture makes
+            db = open_database(url)  # an empty migrated database, as the empty_db fixture makes
             generate(_url(db), seed=SEED, scale=SCALE, periods=1)
             dbs[backend] = db
         return dbs[backend]

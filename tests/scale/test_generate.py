@@ -119,7 +119,7 @@ def test_referential_integrity_and_marking(generated):
 
 def test_same_seed_same_rows_on_every_backend(generated, backend, tmp_path):
     """This backend's rows equal a fresh SQLite run's with the same seed; another seed differs."""
-    again = open_database(f"sqlite:///{tmp_path / 'again.db'}", seed_demo=False)
+    again = open_database(f"sqlite:///{tmp_path / 'again.db'}")
     try:
         generate(_url(again), seed=SEED, scale=SCALE, periods=1)
         first = _digest(generated)
@@ -128,7 +128,7 @@ def test_same_seed_same_rows_on_every_backend(generated, backend, tmp_path):
         again.dispose()
     if backend != "sqlite":
         return  # the seed's effect does not depend on the backend
-    other = open_database(f"sqlite:///{tmp_path / 'other.db'}", seed_demo=False)
+    other = open_database(f"sqlite:///{tmp_path / 'other.db'}")
     try:
         generate(_url(other), seed=SEED + 1, scale=SCALE, periods=1)
         different = _digest(other)

@@ -35,6 +35,12 @@ def _counts(db) -> dict:
     return queries.table_counts(db)
 
 
+def _refused(db, kind: str, name: str, content: str | bytes) -> list[str]:
+    """What the preview of importing one file refuses, as the messages people read."""
+    data = content.encode() if isinstance(content, str) else content
+    return [str(e) for e in plan_import(db, kind, [(name, data)]).refused]
+
+
 def test_services_csv_adds_then_reimport_changes_nothing(fresh_demo_db):
     db = fresh_demo_db
     data = (HEADER + "\n" + GOOD.format(org=_org(db)) + "\n").encode()
@@ -79,11 +85,9 @@ def test_bad_service_row_is_refused_and_nothing_written(fresh_demo_db, column, v
 def test_duplicate_key_and_wrong_header(fresh_demo_db):
     db = fresh_demo_db
     line = GOOD.format(org=_org(db))
-    plan = plan_import(db, "services", [("p.csv", f"{HEADER}\n{line}\n{line}\n".encode())])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(db, "services", "p.csv", f"{HEADER}\n{line}\n{line}\n") == [
         "p.csv, row 3, column 'service_key': duplicate identifier 'new-refuge' (first on row 2)"]
-    plan = plan_import(db, "services", [("p.csv", b"service_key,title\nx,y\n")])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(db, "services", "p.csv", "service_key,title\nx,y\n") == [
         "p.csv, row 1: wrong header: missing column(s) name, provider_key, themes, coverage; unknown column(s) title"]
 
 
@@ -92,8 +96,7 @@ def test_negative_and_non_numeric_allocation_amounts(fresh_demo_db):
     text = ("allocation_key,fund_key,amount\n"
             "a1,csg-2013-14,-5\n"
             "a2,csg-2013-14,lots\n")
-    plan = plan_import(db, "services", [("alloc.csv", text.encode())])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(db, "services", "alloc.csv", text) == [
         "alloc.csv, row 2, column 'amount': amount -5 is negative",
         "alloc.csv, row 3, column 'amount': 'lots' is not a number"]
 
@@ -149,8 +152,7 @@ def test_police_uk_bad_rows(demo_db):
             ",Jan 2024,L,L,,,x,E01024859,Burnley 001A,Burglary,,\n"
             ",2024-01,L,L,,,x,E01999999,Burnley 099Z,Burglary,,\n"
             ",2024-01,L,L,,,x,E01024859,Burnley 001A,Knitting,,\n")
-    plan = plan_import(demo_db, "police-uk", [("crime.csv", text.encode())])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(demo_db, "police-uk", "crime.csv", text) == [
         "crime.csv, row 2, column 'Month': 'Jan 2024' is not a month (use YYYY-MM)",
         "crime.csv, row 3, column 'LSOA code': unknown LSOA code 'E01999999'",
         "crime.csv, row 4, column 'Crime type': unknown crime type 'Knitting' (no theme is mapped to it in "
@@ -184,8 +186,7 @@ def test_generic_indicators_good_and_bad(fresh_demo_db):
            "E07000117,March 2014,police-incidents,1\n"
            "E07000117,2013-14,police-incidents,many\n"
            "E07000117,2013-14,made-up,1\n")
-    plan = plan_import(db, "indicators", [("ind.csv", bad.encode())])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(db, "indicators", "ind.csv", bad) == [
         "ind.csv, row 2, column 'area_code': unknown area code 'E07999999'",
         "ind.csv, row 3, column 'period': 'March 2014' is not a period (use 2013-14, 2013-10 or 2012-10/2013-09)",
         "ind.csv, row 4, column 'value': 'many' is not a number",
@@ -215,8 +216,7 @@ def test_openreferral_import_keeps_what_has_no_column(fresh_demo_db, fixture):
 
 def test_openreferral_bad_service(demo_db):
     doc = b'{"id": "x", "name": "", "status": "open", "service_areas": [{"id": "y", "extent": "E07999999"}]}'
-    plan = plan_import(demo_db, "openreferral", [("svc.json", doc)])
-    assert [str(e) for e in plan.refused] == [
+    assert _refused(demo_db, "openreferral", "svc.json", doc) == [
         "svc.json, column 'name': is required but empty",
         "svc.json, column 'status': 'open' is not one of active, inactive, defunct, temporarily closed",
         "svc.json, column 'service_areas[0].extent': unknown area code 'E07999999'"]

@@ -1,21 +1,11 @@
-"""Command line for scale work: `generate-national` builds the national dataset, `bench` measures the product on it."""
+"""`python -m services_db generate-national` builds the national dataset; `bench` measures the product on it."""
 
 from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from services_db.db import drop_all, make_engine
-
-
-def normalise_url(out: str) -> str:
-    """A SQLAlchemy URL, or a file path for SQLite; postgresql:// means psycopg 3 as everywhere else."""
-    if "://" not in out:
-        return f"sqlite:///{Path(out).expanduser().resolve()}"
-    if out.startswith("postgresql://"):
-        return "postgresql+psycopg://" + out.removeprefix("postgresql://")
-    return out
+from services_db.db import drop_all, make_engine, normalise_url
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -41,7 +31,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                      regenerate=args.regenerate, only=args.only, step_timeout=args.step_timeout)
 
 
-def add_scale_parsers(subparsers) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def add_parsers(subparsers) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p = subparsers.add_parser("generate-national", help="build a national-size database deterministically")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True, help="a SQLAlchemy URL (postgresql://…) or a path for a SQLite file")

@@ -1,19 +1,20 @@
 """`python -m services_db review`: an area's (or the force's) findings as sentences, CSV or JSON.
 
-The command reads nothing itself: `run_review(args, data)` is given the `ReviewData`, so it can be tested with
-hand-built frames and reused by a scheduled job. `add_review_parser` wires a default loader that asks the
-database layer for the data by module name at run time (so this package never imports the database code).
+`run_review(args, data)` is given the `ReviewData`, so it can be tested with hand-built frames and reused by a
+scheduled job; `add_parsers` wires a loader (default: the database named by DATABASE_URL).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
+from services_db.db import open_database
 from services_db.review.data import ReviewData
 from services_db.review.findings import Findings, UnknownArea, review_area, review_force
 
@@ -27,15 +28,16 @@ def _date(text: str) -> dt.date:
 
 def _load_from_database(args: argparse.Namespace) -> ReviewData:
     """Default loader: the database named by DATABASE_URL, read through the query API; its own "as at" date."""
-    db_module = importlib.import_module("services_db.db")
-    queries = importlib.import_module("services_db.queries")
-    db = db_module.open_database()
-    if getattr(queries, "default_as_at", None) is not None:
-        args.default_as_at = queries.default_as_at(db)
+    from services_db import queries
+
+    db = open_database()
+    if db.is_empty():
+        raise ValueError(f"{db.url} holds no data: load the demo with `python -m services_db init`, or import some")
+    args.default_as_at = queries.default_as_at(db)
     return queries.review_data(db)
 
 
-def add_review_parser(subparsers, *, load: Callable[[argparse.Namespace], ReviewData] | None = None):
+def add_parsers(subparsers, *, load: Callable[[argparse.Namespace], ReviewData] | None = None):  # noqa: ANN001
     """Add the `review` sub-command; `load(args)` supplies the data (default: the database)."""
     p = subparsers.add_parser(
         "review", help="gaps, duplication and inequity for an area (or the whole force)",
@@ -55,17 +57,15 @@ def add_review_parser(subparsers, *, load: Callable[[argparse.Namespace], Review
 
 def _write_golden(folder: str) -> int:
     """The findings record from the demo data alone (a fresh temporary database, whatever DATABASE_URL holds)."""
-    import tempfile
-    from pathlib import Path
-
+    from services_db.demo import load_demo
+    from services_db.queries import review_data
     from services_db.review.golden import write_golden
 
-    db_module = importlib.import_module("services_db.db")
-    queries = importlib.import_module("services_db.queries")
     with tempfile.TemporaryDirectory() as tmp:
-        db = db_module.open_database(f"sqlite:///{Path(tmp) / 'demo.db'}")
+        db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}")
         try:
-            written = write_golden(queries.review_data(db), Path(folder))
+            load_demo(db)
+            written = write_golden(review_data(db), Path(folder))
         finally:
             db.dispose()
     print(f"wrote {len(written)} findings files under {folder}")

@@ -23,7 +23,7 @@ EXPORTS = ("openreferral", "360giving", "360giving-xlsx", "backup")
 def _cmd_import(args: argparse.Namespace) -> int:
     from services_db.transfer.imports import apply_plan, plan_import
 
-    db = open_database(seed_demo=False)
+    db = open_database()
     try:
         files = [(Path(f).name, read_bytes(f)) for f in args.files]
         plan = plan_import(db, args.kind, files)
@@ -51,7 +51,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from services_db.transfer import backup, giving, openreferral
     from services_db.transfer.spreadsheet import to_excel_bytes
 
-    db = open_database(seed_demo=False)
+    db = open_database()
     out = Path(args.out)
     if args.kind == "openreferral":
         doc = openreferral.export_services(db)
@@ -72,7 +72,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_transfer_parsers(sub) -> None:
+def add_parsers(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p = sub.add_parser("import", help="import a file: preview, then apply in one transaction")
     p.add_argument("kind", choices=list(KIND_ACTION))
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -1,7 +1,7 @@
 """`python -m services_db briefing`: build one area's briefing, or every area's, to a folder.
 
-Registered through `services_db.cli.PLUGINS`. A bad area name lists the valid ones and a bad date says how to
-write it; both exit non-zero without writing anything.
+A bad area name lists the valid ones and a bad date says how to write it; both exit non-zero without writing
+anything.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from services_db.db import open_database
 
 
-def add_briefing_parser(subparsers) -> None:
+def add_parsers(subparsers) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p = subparsers.add_parser("briefing", help="build a dated PDF or Word briefing for a place-based area",
                               description=__doc__)
     which = p.add_mutually_exclusive_group(required=True)
@@ -38,7 +38,7 @@ def handler(args: argparse.Namespace) -> int:
     )
     from services_db.queries import default_as_at
 
-    db = open_database(seed_demo=False)
+    db = open_database()
     try:
         as_at = parse_as_at(args.as_at) if args.as_at else default_as_at(db)
         t0 = time.perf_counter()
