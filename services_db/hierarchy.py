@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from services_db.review.data import ReviewData
+    from services_db.snapshot import Snapshot
 
 LSOA = "lsoa"
 _MAX_DEPTH = 16  # a hierarchy deeper than this is a cycle in parent_code
@@ -290,13 +290,19 @@ _CACHE_SIZE = 8
 _CACHE_LOCK = threading.Lock()
 
 
-def hierarchy_of(data: ReviewData | pd.DataFrame) -> Hierarchy:
-    """The `Hierarchy` of a snapshot (a `ReviewData`, or its `areas` frame), built once per snapshot.
+def hierarchy_of(data: Snapshot | pd.DataFrame) -> Hierarchy:
+    """The `Hierarchy` of a snapshot (a `Snapshot`, alias `ReviewData`, or its `areas` frame), built once.
 
-    The one memo: keyed on the snapshot's areas frame object through a weak reference (frames are treated as
-    immutable; `services_db.queries.review_data` hands out the same frames until the data change), so a ReviewData
-    and its areas frame share one Hierarchy, and a snapshot's Hierarchy goes with it. At most `_CACHE_SIZE` are kept.
+    A snapshot keeps its Hierarchy as `snapshot.hierarchy`, which is returned. A bare areas frame is looked up in a
+    small memo keyed on the frame object through a weak reference (frames are treated as immutable;
+    `services_db.queries.review_data` hands out the same frames until the data change); `snapshot.hierarchy` is
+    built through it, so a snapshot and its areas frame share one Hierarchy, and it goes with them. At most
+    `_CACHE_SIZE` frames are remembered.
     """
+    if not isinstance(data, pd.DataFrame):
+        tree = getattr(data, "hierarchy", None)
+        if isinstance(tree, Hierarchy):
+            return tree
     areas = data if isinstance(data, pd.DataFrame) else data.areas
     with _CACHE_LOCK:
         for ref, hierarchy in _CACHE:

@@ -42,7 +42,8 @@ from services_db.models import (
 )
 from services_db.review.data import COLUMNS, ReviewData
 
-_CACHE: dict[str, ReviewData] = {}
+_CACHE: dict[str, ReviewData] = {}  # data version -> its snapshot, least recently read first: the one memo
+_VERSIONS_KEPT = 2  # a snapshot at national size holds hundreds of MB of derived arrays: keep the last two
 _LOCK = threading.Lock()
 
 
@@ -79,20 +80,24 @@ def _attach(frame: pd.DataFrame, key: str, column: str, series: pd.Series) -> pd
 
 
 def review_data(db: Database) -> ReviewData:
-    """Everything the review reads, as frames (memoised per data version)."""
+    """The snapshot of the data at the database's current data version: read once per version and kept (with what
+    is derived from it: `hierarchy`, `prepared`) for the last `_VERSIONS_KEPT` versions read."""
     version = db.data_version()
     with _LOCK:
-        cached = _CACHE.get(version)
-    if cached is not None:
-        return cached
-    data = _read_review_data(db)
+        cached = _CACHE.pop(version, None)
+        if cached is not None:
+            _CACHE[version] = cached  # most recently read last
+            return cached
+    data = _read_review_data(db, version)
     with _LOCK:
-        _CACHE.clear()
+        data = _CACHE.pop(version, data)  # another thread read the same version meanwhile: hand out one snapshot
         _CACHE[version] = data
+        while len(_CACHE) > _VERSIONS_KEPT:
+            _CACHE.pop(next(iter(_CACHE)))
     return data
 
 
-def _read_review_data(db: Database) -> ReviewData:
+def _read_review_data(db: Database, version: str = "") -> ReviewData:
     areas = _frame(db, select(Area.code, Area.name, Area.level, Area.parent_code, Area.population,
                               Area.population_is_estimate))
     areas["population"] = areas["population"].astype(float)
@@ -176,7 +181,7 @@ def _read_review_data(db: Database) -> ReviewData:
     frames = dict(areas=areas, services=services, funding_lines=funding, coverage=coverage, indicators=indicators,
                   need=need, funds=funds, allocations=allocations, plans=plans, priorities=priorities,
                   service_priorities=service_priorities, themes=themes)
-    return ReviewData(**{name: _shape(name, frame) for name, frame in frames.items()})
+    return ReviewData(**{name: _shape(name, frame) for name, frame in frames.items()}, version=version)
 
 
 def _shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:

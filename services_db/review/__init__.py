@@ -1,8 +1,8 @@
 """The review engine: gaps, duplication and inequity in commissioned services, as pure functions over DataFrames.
 
-Input is a `ReviewData` (see `services_db.review.data`); nothing here reads a database or draws a page, so the
-pages, the briefing documents and the command line all show the same numbers. Every threshold is a keyword
-parameter with the default given in the review specification (review.md).
+Input is a `ReviewData` (the review's name for a `services_db.snapshot.Snapshot`); nothing here reads a database
+or draws a page, so the pages, the briefing documents and the command line all show the same numbers. Every
+threshold is a keyword parameter with the default given in the review specification (review.md).
 
 Entry points:
 
@@ -15,7 +15,7 @@ Entry points:
 
 from services_db.review.apportion import apportion, service_funding, split_pence
 from services_db.review.cliffs import Cliffs, funding_cliffs
-from services_db.review.data import ReviewData
+from services_db.review.data import ReviewData, Snapshot
 from services_db.review.duplication import Duplication, duplication
 from services_db.review.fair_share import fair_share
 from services_db.review.findings import (
@@ -35,7 +35,7 @@ from services_db.review.shares import need_by_indicator, need_shares, provision_
 
 __all__ = [
     "Cliffs", "Duplication", "Finding", "Findings", "Geography", "Inequity", "PlanCoverage", "ReviewData",
-    "ReviewParams", "UnknownArea", "apportion", "area_names", "duplication", "fair_share", "funding_cliffs", "gaps",
-    "geography_of", "gini", "inequity", "need_by_indicator", "need_shares", "plan_coverage", "provision_shares",
-    "review_area", "review_force", "service_funding", "split_pence",
+    "ReviewParams", "Snapshot", "UnknownArea", "apportion", "area_names", "duplication", "fair_share",
+    "funding_cliffs", "gaps", "geography_of", "gini", "inequity", "need_by_indicator", "need_shares",
+    "plan_coverage", "provision_shares", "review_area", "review_force", "service_funding", "split_pence",
 ]

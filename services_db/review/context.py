@@ -2,8 +2,8 @@
 
 A whole-force review asks for coverage, current funding and apportionment several times (gaps, duplication,
 cliffs, plans). Pandas calls cost a few hundred microseconds each, so the frames are turned once into NumPy
-arrays and integer positions (`Prepared`, cached per `ReviewData` object: `services_db.queries.review_data`
-hands out the same object until the data change), and every measure then works with `searchsorted`, `bincount`
+arrays and integer positions (`Prepared`, kept on the snapshot as `data.prepared`: `services_db.queries.review_data`
+hands out the same snapshot until the data change), and every measure then works with `searchsorted`, `bincount`
 and fancy indexing. `Context` adds the "as at" date: which services and funding lines are current, each
 service's annual funding and its apportionment to LSOAs, computed once and shared by every measure.
 """
@@ -155,7 +155,9 @@ class Prepared:
     """A ReviewData as arrays; every property is computed on first use and kept."""
 
     def __init__(self, data: ReviewData) -> None:
-        self._data = weakref.ref(data)  # weak: the module cache must not keep an old version of the data alive
+        # weak: the snapshot holds its Prepared (`data.prepared`); a strong reference back would be a cycle that
+        # only the garbage collector frees, keeping an old version's arrays alive after the snapshot is dropped
+        self._data = weakref.ref(data)
         self.geo: Geography = geography_of(data.areas)
         self.cache: dict = {}  # results that do not depend on the date (need, fund placements)
         self.money_cache: dict[tuple, dict] = {}  # results that depend on the funding at a date (Context.shared)
@@ -369,22 +371,12 @@ class Prepared:
 
 
 MONEY_STATES = 2  # apportionment at national scale is hundreds of MB: keep the current and the previous state
-_CACHE: dict[int, tuple[weakref.ref, Prepared]] = {}
-_CACHE_SIZE = 8
 
 
 def prepared_of(data: ReviewData) -> Prepared:
-    """The arrays of a ReviewData, built once per object (ReviewData and its frames are treated as immutable)."""
-    key = id(data)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is data:
-        return hit[1]
-    prep = Prepared(data)
-    if len(_CACHE) >= _CACHE_SIZE:
-        for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None] or list(_CACHE)[:1]:
-            _CACHE.pop(stale, None)
-    _CACHE[key] = (weakref.ref(data), prep)
-    return prep
+    """The arrays of a snapshot: `data.prepared`, built on first use and kept on the snapshot itself (one memo per
+    data version; it goes when the snapshot goes)."""
+    return data.prepared
 
 
 class Context:
