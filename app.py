@@ -3,10 +3,15 @@
 `streamlit run app.py` opens the embedded demo database (created on first start) unless DATABASE_URL says otherwise.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from components.auth import sign_in_gate
 from components.context import as_at_picker
+
+# a local file: an icon name (":material/map:") makes the browser fetch the favicon from fonts.gstatic.com
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
 # (file, title, icon, url path); the first page is the default
 PAGES = [
@@ -24,7 +29,7 @@ PAGES = [
 
 
 def main() -> None:
-    st.set_page_config(page_title="Commissioned services", page_icon=":material/map:", layout="wide")
+    st.set_page_config(page_title="Commissioned services", page_icon=FAVICON, layout="wide")
     navigation = st.navigation([st.Page(path, title=title, icon=icon, url_path=url, default=i == 0)
                                 for i, (path, title, icon, url) in enumerate(PAGES)])
     sign_in_gate()

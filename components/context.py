@@ -22,9 +22,27 @@ def _open(url: str) -> Database:
     return seeded(open_database(url))
 
 
+def enter_through_app() -> None:
+    """Rerun through app.py when Streamlit ran a page file on its own.
+
+    Until a script calls st.navigation, Streamlit assumes a legacy multipage app because pages/ sits beside app.py
+    (PagesManager.uses_pages_directory); the first URL opened after a server start, if it is a page's URL
+    (/area?area=Preston, /edit), then runs that page file alone: raw file names in the sidebar, no sign-in, no
+    "as at" date. Clearing the flag and rerunning runs app.py's navigation for the same page and query string."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get("_via_app"):  # once per session: a rerun drops the run's button clicks
+            st.rerun()
+
+
 def database() -> Database:
     """Opened once per server process and URL; migrates it and, on the first start over a database with no data
-    (the embedded demo file, on a new machine), loads the demo, so the app never opens empty."""
+    (the embedded demo file, on a new machine), loads the demo, so the app never opens empty. Every page reads
+    it before drawing anything, so it is also where a page run on its own is sent through app.py."""
+    enter_through_app()
     return _open(database_url())
 
 
@@ -52,6 +70,7 @@ def as_at() -> dt.date:
 
 def as_at_picker() -> dt.date:
     """Draw the sidebar's "as at" date (app.py calls this once, before the page runs)."""
+    st.session_state["_via_app"] = True  # this session has entered through app.py (see enter_through_app)
     as_at()
     st.sidebar.date_input(
         "As at", key="as_at", format="DD/MM/YYYY",

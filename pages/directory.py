@@ -62,12 +62,18 @@ def _downloads(version: str, when, ids: tuple[int, ...]) -> tuple[bytes, bytes]:
     return to_csv_bytes(out), to_excel_bytes(out, "Services")
 
 
+def _back() -> None:
+    """Back to the list, as a callback so the page runs once, without the service. (Deleting the parameter and then
+    calling st.rerun() did nothing: the rerun starts from the query string the run began with, which still names
+    the service. And the picker's kept choice would open the service again.)"""
+    st.query_params.pop("service", None)
+    st.session_state.pop("dir_open", None)
+
+
 def _detail_view(version: str, when: dt.date, wanted: str) -> None:
     """One service, opened by ?service=<key or id>."""
     detail = _detail(version, when, wanted)
-    if st.button("← Back to the directory", key="back"):
-        del st.query_params["service"]
-        st.rerun()
+    st.button("← Back to the directory", key="back", on_click=_back)
     if detail is None:
         st.warning(f"There is no service “{escape(wanted)}”. Search the directory below.")
         return

@@ -130,7 +130,9 @@ def main() -> None:
     if not years:
         st.info("No funds recorded yet. Add funds and allocations on the Data page.")
         return
-    year = st.selectbox("Financial year (April to March)", years, index=0, key="funds_year")
+    # a new year starts with all its funds chosen: the last year's choices are no option of this one
+    year = st.selectbox("Financial year (April to March)", years, index=0, key="funds_year",
+                        on_change=lambda: st.session_state.pop("funds_chosen", None))
     fy = _year(version, year, when)
     _year_section(fy, when)
     names = labels(fy.funds, "fund_key")
