@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/briefing_bench.py [--render]
 
-Uses DATABASE_URL (default: the embedded demo file). `--render` also writes the first page of one PDF briefing
+Uses DATABASE_URL (default: the embedded demo file; the demo is loaded into an empty database). `--render` also writes the first page of one PDF briefing
 as PNG into test-artifacts/ with pdftoppm (poppler-utils), to look at.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from services_db.db import open_database  # noqa: E402
+from services_db.demo import seeded  # noqa: E402
 from services_db.documents.build import area_names, build_all, build_briefing, gather  # noqa: E402
 from services_db.queries import default_as_at  # noqa: E402
 
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--area", default="Preston")
     parser.add_argument("--render", action="store_true")
     args = parser.parse_args()
-    db = open_database()
+    db = seeded(open_database())
     as_at = default_as_at(db)
     t = time.perf_counter()
     inputs = gather(db)

@@ -60,11 +60,14 @@ def main() -> None:
     tmp = None
     if not os.environ.get("DATABASE_URL"):
         from services_db.db import open_database
+        from services_db.demo import load_demo
 
         tmp = Path(tempfile.mkdtemp())
         url = f"sqlite:///{tmp / 'bench.db'}"
         t0 = time.perf_counter()
-        open_database(url).dispose()
+        db = open_database(url)
+        load_demo(db)
+        db.dispose()
         print(f"demo database built in {time.perf_counter() - t0:.1f} s")
         os.environ["DATABASE_URL"] = url
     print(f"{'page':<42}{'cold (s)':>10}{'warm (ms)':>11}{'charts+maps (KB)':>18}")

@@ -203,29 +203,16 @@ def synthetic(n_lsoas: int = 941, n_services: int = 60, seed: int = 20160721) ->
 
 
 def demo_data() -> tuple[ReviewData, object] | None:
-    """The demo database's ReviewData (in a temporary SQLite file), if the database layer is there to build it."""
-    try:
-        from services_db.queries import review_data
-    except ImportError:
-        return None
-    try:
-        from services_db import open_database
-    except ImportError:
-        try:
-            from services_db.db import open_database
-        except ImportError:
-            return None
+    """The demo database's ReviewData and "as at" date (from a temporary SQLite file)."""
+    from services_db.db import open_database
+    from services_db.demo import load_demo
+    from services_db.queries import default_as_at, review_data
+
     try:
         tmp = tempfile.mkdtemp(prefix="review-bench-")
         db = open_database(f"sqlite:///{tmp}/demo.db")
-        data = review_data(db)
-        try:
-            from services_db.queries import default_as_at
-
-            as_at = default_as_at(db)
-        except ImportError:
-            as_at = "2016-07-21"
-        return data, as_at
+        load_demo(db)
+        return review_data(db), default_as_at(db)
     except Exception as exc:  # the demo is optional: say why it was skipped and carry on
         print(f"(demo data skipped: {type(exc).__name__}: {exc})")
         return None
@@ -295,9 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     report("Synthetic force", data, "2016-07-21", args.repeat)
     if not args.no_demo:
         demo = demo_data()
-        if demo is None:
-            print("\n(demo data not available: services_db.queries.review_data / open_database not importable)")
-        else:
+        if demo is not None:  # else demo_data said why it was skipped
             report("Demo database", demo[0], demo[1], args.repeat)
     return 0
 

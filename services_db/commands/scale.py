@@ -42,10 +42,10 @@ def add_parsers(subparsers) -> None:  # noqa: ANN001 - argparse's private subpar
     p.set_defaults(func=_cmd_generate)
 
     b = subparsers.add_parser("bench", help="time every step the scale issue budgets, on SQLite and PostgreSQL")
-    b.add_argument("--quick", action="store_true", help="a tenth of the size (scale 0.1), under a minute")
+    b.add_argument("--quick", action="store_true", help="a small national-like dataset (scale 0.01, one need period; not national-size figures), under a minute on SQLite")
     b.add_argument("--postgres", default=None,
                    help="PostgreSQL URL of an empty database to generate into and bench (omit to skip PostgreSQL)")
-    b.add_argument("--sqlite", default=None, help="SQLite file to use (default data/cache/national-<scale>.db)")
+    b.add_argument("--sqlite", default=None, help="SQLite file to use (default data/cache/national-<scale>.db, national-quick-0.01.db with --quick)")
     b.add_argument("--seed", type=int, default=1)
     b.add_argument("--regenerate", action="store_true", help="rebuild the SQLite file even if it exists")
     b.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="bench one backend only")

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from services_db.review import wording
-from services_db.review.context import Context
+from services_db.review.context import Context, csr, explode, gather, lookup
 
 if TYPE_CHECKING:
     from services_db.review.findings import Finding
@@ -122,6 +122,22 @@ class Asker:
         return out
 
     @cached_property
+    def _group_index(self) -> tuple[dict[tuple[str | None, int], dict], dict[int, dict]]:
+        """The first duplication row of each (theme, group id), and of each group id in any theme (a national
+        review has tens of thousands of groups and findings: a scan per finding took minutes)."""
+        by_theme: dict[tuple[str | None, int], dict] = {}
+        anywhere: dict[int, dict] = {}
+        for theme, rows in self._groups.items():
+            for row in rows:
+                try:
+                    gid = int(row.get("group_id", -1))
+                except (TypeError, ValueError):  # no usable id: such a row is matched by its figures only
+                    continue
+                by_theme.setdefault((theme, gid), row)
+                anywhere.setdefault(gid, row)
+        return by_theme, anywhere
+
+    @cached_property
     def _cliff_lines(self) -> list[dict]:
         return self._table("cliff_lines")
 
@@ -145,15 +161,20 @@ class Asker:
         return pos[pos >= 0]
 
     def _commissioners_of(self, svc: np.ndarray) -> list[str]:
-        """Commissioners of services (positions), those with the most current funding first."""
-        money: dict[str, float] = {}
-        lines = self._current_lines
-        for p in svc.tolist():
-            for c in self.prep.svc_commissioners[p]:
-                money.setdefault(c, 0.0)
-            for c, amount in lines.get(p, ()):
-                money[c] = money.get(c, 0.0) + amount
-        return sorted(money, key=lambda c: (-money[c], c))
+        """Commissioners of services (positions), those with the most current funding first (ties by name): every
+        commissioner of the services at any date, with the sum of its current lines among them."""
+        names, line_ptr, line_code, line_amount, svc_ptr, svc_code = self._money_lines
+        svc = np.asarray(svc, dtype=np.int64)
+        _, at = gather(line_ptr, svc)  # the services' current lines, service by service in the given order
+        codes = line_code[at]
+        # bincount adds each line in turn in that order, as a loop over the services and their lines would, so the
+        # totals (and the order they give) are the same to the last bit
+        money = np.bincount(codes, weights=line_amount[at], minlength=len(names))
+        named = np.zeros(len(names), dtype=bool)
+        named[codes] = True
+        named[svc_code[gather(svc_ptr, svc)[1]]] = True
+        which = np.flatnonzero(named).tolist()
+        return [names[i] for i in sorted(which, key=lambda i: (-money[i], names[i]))]
 
     def _providers_of(self, svc: np.ndarray) -> list[str]:
         funding = self.ctx.funding
@@ -161,15 +182,22 @@ class Asker:
         return [self.prep.svc_provider[p] for p in order if self.prep.svc_provider[p]]
 
     @cached_property
-    def _current_lines(self) -> dict[int, list[tuple[str, float]]]:
-        """Service position -> (commissioner, annual amount) of its funding lines current at the date."""
-        lines = self.prep.lines
+    def _money_lines(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(commissioner names; the current lines naming a commissioner, grouped by service position in line order:
+        pointer, commissioner code, annual amount; each service's commissioners at any date: pointer, code)."""
+        lines, n = self.prep.lines, len(self.prep.service_ids)
+        comm = self.prep.svc_commissioners
+        vocab: dict[str, int] = {}
+        for names in comm:
+            for c in names:
+                vocab.setdefault(c, len(vocab))
         ok = np.flatnonzero(self.ctx.line_current & (lines["commissioner"] != ""))
-        out: dict[int, list[tuple[str, float]]] = {}
-        for p, c, a in zip(lines["pos"][ok].tolist(), lines["commissioner"][ok].tolist(),
-                           lines["amount"][ok].tolist(), strict=True):
-            out.setdefault(p, []).append((c, a))
-        return out
+        ok = ok[np.argsort(lines["pos"][ok], kind="stable")]
+        for c in lines["commissioner"][ok].tolist():
+            vocab.setdefault(c, len(vocab))
+        svc_rows, svc_code = explode(comm, vocab)
+        return (list(vocab), csr(lines["pos"][ok], n), lookup(vocab, lines["commissioner"][ok]),
+                lines["amount"][ok], csr(svc_rows, n), svc_code)
 
     @cached_property
     def _theme_services(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,8 +270,8 @@ class Asker:
         one: the row with the same theme, size and money as shown)."""
         wanted = f.row_key.get("group_id") if f.row_key else None
         if wanted is not None:
-            rows = self._groups.get(f.theme_key, []) if f.theme_key else [r for v in self._groups.values() for r in v]
-            return next((r for r in rows if int(r.get("group_id", -1)) == int(wanted)), None)
+            by_theme, anywhere = self._group_index
+            return by_theme.get((f.theme_key, int(wanted))) if f.theme_key else anywhere.get(int(wanted))
         best = None
         rows = self._groups.get(f.theme_key, []) if f.theme_key else [r for v in self._groups.values() for r in v]
         for row in rows:

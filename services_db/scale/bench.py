@@ -10,6 +10,14 @@ Beside the review it prints the SQL floor: one aggregate query over the same tab
 coverage expanded through the area hierarchy to every LSOA, apportioned by population) giving the same
 per-district totals as the review's apportionment, and the review/floor ratio. A second, district-level floor
 (coverage expanded to districts only, which gives the same district totals with far fewer rows) is printed too.
+The budget's ratio is against the district-level floor (the fastest correct SQL); the LSOA-expansion query is kept
+(`FLOOR_LSOA`, tested) but no longer run by the bench, which only spent a minute and a half on it.
+
+It ends with the budget table: one row per budgeted step and engine (measured, budget, "ok" or "MISS"). `--quick`
+prints the same table in under a minute on a smaller national-like dataset (every LSOA, district and force, but
+1,000 services and one need period; a 10,000-service import; the national map skipped), so its figures are not
+national-size: only the full bench checks the budgets. The demo pages are timed on the demo data on each engine
+(`benchmarks/pages_timing.py`, which runs `benchmarks/pages_bench.py`'s measurement in a child process).
 """
 
 from __future__ import annotations
@@ -26,29 +34,54 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import text
 
-from services_db.db import DATA_DIR, PROJECT_ROOT, Database, make_engine
+from services_db.db import DATA_DIR, PROJECT_ROOT, Database, make_engine, normalise_url
 from services_db.review.data import ReviewData
 
 LANCASHIRE = "E23000003"
 AREA = "PBA04"  # Preston, one of Lancashire's place-based areas
 STEP_TIMEOUT = 300.0
-BUDGETS = {  # step → (seconds or bytes, unit)
-    "force review": (0.5, "s"),
-    "national review": (5.0, "s"),
-    "review / floor": (5.0, "x"),
-    "area page warm": (1.0, "s"),
-    "directory search": (0.3, "s"),
-    "map force lsoa": (2 * 1024 * 1024, "B"),
-    "map nation district": (3 * 1024 * 1024, "B"),
-    "import services": (60.0, "s"),
-    "briefing": (5.0, "s"),
-    "app process memory": (2 * 1024**3, "B"),
-}
+MIB = 1024 * 1024
+QUICK = {"scale": 0.01, "periods": 1, "import": 10_000, "page_repeat": 2}  # --quick: see the module docstring
+FULL = {"scale": 1.0, "periods": 12, "import": 100_000, "page_repeat": 5}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One row of the budget table: a figure (`Steps.figures[key]`) and its limit per engine (unit s, x or B)."""
+
+    key: str
+    label: str
+    limit: float | dict[str, float]
+    unit: str
+    engines: tuple[str, ...] = ("sqlite", "postgresql")
+
+    def limit_for(self, engine: str) -> float:
+        return self.limit[engine] if isinstance(self.limit, dict) else self.limit
+
+
+# The issue "One snapshot, one hierarchy", budgets section (national size, both engines, 2 cores); the directory
+# search and map sizes are the earlier scale issue's. Demo pages (one row each) are added from what was measured.
+BUDGETS = (
+    Budget("national review", "national review (review_force, all 43 forces)", 5.0, "s"),
+    Budget("review / floor", "national review / district-level SQL floor", 3.0, "x"),
+    Budget("area page cold", "area page on national data, cold", 5.0, "s"),
+    Budget("area page warm", "area page on national data, warm", 0.3, "s"),
+    Budget("app process memory", "app process peak memory (VmHWM)", 1.5 * 1024 * MIB, "B"),
+    Budget("force review", "force review, cold (Lancashire)", 0.3, "s"),
+    Budget("briefing", "one briefing (Preston, PDF)", 3.0, "s"),
+    Budget("import services", "import services from CSV with validation", {"sqlite": 20.0, "postgresql": 30.0},
+           "s"),
+    Budget("directory search", "directory search (theme + tier + area)", 0.3, "s"),
+    Budget("map force lsoa", "map data, one force at LSOA level", 2 * MIB, "B", ("sqlite",)),
+    Budget("map nation district", "map data, the nation at district level", 3 * MIB, "B", ("sqlite",)),
+)
+PAGE_BUDGET = 0.2  # seconds, each demo page warm
 
 
 class Skip(Exception):
@@ -112,10 +145,15 @@ class Steps:
             return None
         except Skip as exc:
             print(f"  {label:<46}{exc}", flush=True)
+            if key:
+                self.figures[f"{key} failed"] = 1.0
             return None
         except Exception as exc:  # noqa: BLE001 - the bench reports a broken step and goes on
-            print(f"  {label:<46}FAILED: {type(exc).__name__}: {exc}", flush=True)
-            traceback.print_exc(limit=3, file=sys.stdout)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            print(f"  {label:<46}FAILED: {type(exc).__name__}: {' '.join(str(exc).split())[:240]} "
+                  f"(raised at {Path(where.filename).name}:{where.lineno})", flush=True)
+            if key:
+                self.figures[f"{key} failed"] = 1.0
             return None
         finally:
             signal.alarm(0)
@@ -299,7 +337,7 @@ def import_services(url: str, n: int) -> str:
         raise _not_built(exc) from exc
     from services_db.scale.generate import generate
 
-    generate(url, seed=99, scale=0.001, periods=1)  # the geography and organisations the rows refer to
+    generate(url, seed=99, scale=0.001, periods=1, need=False)  # the geography and organisations the rows refer to
     engine = make_engine(url)
     db = Database(engine)
     try:
@@ -321,12 +359,12 @@ def import_services(url: str, n: int) -> str:
 
 # -- the steps of one backend -------------------------------------------------------------------------------------
 
-def bench_backend(backend: str, url: str, scale: float, import_url: str | None, with_maps: bool,
-                  timeout: float = STEP_TIMEOUT) -> dict:
+def bench_backend(backend: str, url: str, size: dict, import_url: str | None, with_maps: bool,
+                  timeout: float = STEP_TIMEOUT, demo_url: str | None = None) -> dict:
     from services_db import queries
     from services_db.queries import default_as_at, review_data
 
-    print(f"\n== {backend}: {url.split('@')[-1]} (scale {scale:g}) ==", flush=True)
+    print(f"\n== {backend}: {url.split('@')[-1]} (scale {size['scale']:g}) ==", flush=True)
     steps = Steps(backend, timeout)
     db = Database(make_engine(url))
     as_at = default_as_at(db)
@@ -344,32 +382,28 @@ def bench_backend(backend: str, url: str, scale: float, import_url: str | None, 
     if review_force is not None:
         steps.run("national review (review_force, all 43 forces)", lambda: review_force(data, as_at),
                   "national review", note=lambda f: f"{len(f.findings):,} findings")
-    floor = steps.run("SQL floor: apportioned funding per district", lambda: sql_floor(db, as_at), "floor",
-                      note=lambda s: f"{len(s)} districts, £{s.sum():,.0f}")
-    steps.run("SQL floor, district-level expansion", lambda: sql_floor(db, as_at, FLOOR_DISTRICT), "floor district",
-              note=lambda s: f"{len(s)} districts, £{s.sum():,.0f}")
+    floor = steps.run("SQL floor, district-level expansion", lambda: sql_floor(db, as_at, FLOOR_DISTRICT),
+                      "floor district", note=lambda s: f"{len(s)} districts, £{s.sum():,.0f}")
     if floor is not None and review_force is not None:
         try:
             mine = review_by_district(data, as_at)
             diff = (mine - floor.reindex(mine.index).fillna(0)).abs().max()
             print(f"  {'floor vs review apportionment per district':<46}max difference £{diff:,.2f} "
-                  f"(review total £{mine.sum():,.0f})")
+                  f"(review total £{mine.sum():,.0f})", flush=True)
+            del mine
         except Exception as exc:  # noqa: BLE001
             print(f"  floor check failed: {exc}")
         if "national review" in steps.figures:
-            ratio = steps.figures["national review"] / steps.figures["floor"]
-            if steps.figures.get("national review timed out"):
+            late = bool(steps.figures.get("national review timed out"))
+            if late:
                 steps.figures["review / floor timed out"] = 1.0
-            steps.value("review / floor" + (" (at least)" if steps.figures.get("national review timed out") else ""),
-                        "review / floor", ratio, "x",
-                        f"  (vs district-level floor: "
-                        f"{steps.figures['national review'] / steps.figures['floor district']:.1f}x)"
-                        if "floor district" in steps.figures else "")
+            steps.value("review / district-level floor" + (" (at least)" if late else ""), "review / floor",
+                        steps.figures["national review"] / max(steps.figures["floor district"], 1e-9), "x")
     if review_force is not None:
         sliced = steps.run("slice the frames to Lancashire", lambda: force_data(data, LANCASHIRE), "slice",
                            note=lambda d: f"{len(d.services):,} services")
         if sliced is not None:
-            steps.run("one force's review (Lancashire)", lambda: review_force(sliced, as_at), "force review",
+            steps.run("one force's review (Lancashire), cold", lambda: review_force(sliced, as_at), "force review",
                       note=lambda f: f"{len(f.findings):,} findings")
             steps.run("  the same again (warm: arrays kept per data version)", lambda: review_force(sliced, as_at),
                       "force review warm", note=lambda f: f"{len(f.findings):,} findings")
@@ -380,19 +414,25 @@ def bench_backend(backend: str, url: str, scale: float, import_url: str | None, 
     _directory(steps, db, data, as_at)
     _briefing(steps, db, as_at)
     if import_url:
-        n = round(100_000 * scale)
+        n = size["import"]
         steps.run(f"import {n:,} services from CSV with validation", lambda: import_services(import_url, n),
                   "import services", note=lambda s: s)
     if with_maps:
-        size = steps.run("map: Lancashire at LSOA level", force_lsoa_map_bytes)
-        if size is not None:
-            steps.value("  map data for one force, LSOA level", "map force lsoa", size, "B")
-        size = steps.run("map: England and Wales at district level", nation_district_map_bytes)
-        if size is not None:
-            steps.value("  map data for the nation, district level", "map nation district", size, "B")
+        size_b = steps.run("map: Lancashire at LSOA level", force_lsoa_map_bytes)
+        if size_b is not None:
+            steps.value("  map data for one force, LSOA level", "map force lsoa", size_b, "B")
+        if size["scale"] >= 1:
+            size_b = steps.run("map: England and Wales at district level", nation_district_map_bytes)
+            if size_b is not None:
+                steps.value("  map data for the nation, district level", "map nation district", size_b, "B")
+        else:
+            print(f"  {'map: England and Wales at district level':<46}skipped in --quick (6 s; size-independent)")
+            steps.figures["map nation district skipped"] = 1.0
+    if demo_url:
+        _demo_pages(steps, demo_url, size["page_repeat"], timeout)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     steps.value("peak memory of the bench process (ru_maxrss)", "bench memory", peak, "B",
-                "  (generation, review, import and briefing in one process; for information)")
+                "  (review, floor check, import and briefing in one process; for information)")
     db.dispose()
     return steps.figures
 
@@ -413,11 +453,14 @@ def _area_page(steps: Steps, url: str, timeout: float) -> None:
         return result
 
     result = steps.run("area page script (AppTest, Preston, child process)", measure, "area page")
-    if result is not None:
-        steps.value("  area page script, cold", "area page cold", result["cold"], "s")
-        steps.value("  area page script, warm (rerun)", "area page warm", result["warm"], "s")
-        if result.get("peak"):
-            steps.value("  peak memory of the app process (VmHWM)", "app process memory", result["peak"], "B")
+    if result is None:
+        for key in ("area page cold", "area page warm", "app process memory"):
+            steps.figures[f"{key} failed"] = 1.0
+        return
+    steps.value("  area page script, cold", "area page cold", result["cold"], "s")
+    steps.value("  area page script, warm (rerun)", "area page warm", result["warm"], "s")
+    if result.get("peak"):
+        steps.value("  peak memory of the app process (VmHWM)", "app process memory", result["peak"], "B")
 
 
 def _directory(steps: Steps, db: Database, data: ReviewData, as_at: dt.date) -> None:
@@ -430,6 +473,7 @@ def _directory(steps: Steps, db: Database, data: ReviewData, as_at: dt.date) -> 
                       lambda: directory_frame(data, service_extras(db), as_at), "directory frame",
                       note=lambda f: f"{len(f):,} rows")
     if frame is None:
+        steps.figures["directory search failed"] = 1.0
         return
     f = DirectoryFilter(themes=["domestic-abuse"], tiers=["secondary"], covers=AREA)
     steps.run("directory search: theme + tier + covers Preston", lambda: search(frame, f, data.areas),
@@ -441,10 +485,41 @@ def _briefing(steps: Steps, db: Database, as_at: dt.date) -> None:
         from services_db.documents.build import build_briefing
     except ImportError as exc:
         print(f"  {'briefing':<46}skipped: not built yet ({exc})")
+        steps.figures["briefing failed"] = 1.0
         return
     steps.run("one briefing (Preston, PDF)", lambda: build_briefing(db, AREA, as_at, "pdf"), "briefing",
-              note=lambda b: f"{len(getattr(b, 'data', b'') or b''):,} bytes"
-              if hasattr(b, "data") else "built")
+              note=lambda b: f"{len(getattr(b, 'content', b'') or b''):,} bytes")
+
+
+def _demo_pages(steps: Steps, url: str, repeat: int, timeout: float) -> None:
+    """Each demo page's warm (and cold) script time on the demo data (`benchmarks/pages_timing.py`, a child)."""
+    script = PROJECT_ROOT / "benchmarks" / "pages_timing.py"
+
+    def measure() -> dict:
+        out = subprocess.run([sys.executable, str(script), url, str(repeat)], capture_output=True, text=True,
+                             timeout=timeout * 3, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    pages = steps.run(f"demo pages (AppTest, cold + {repeat} warm runs each)", measure, "demo pages")
+    for label, got in (pages or {}).items():
+        if got.get("error"):
+            print(f"  {'  page ' + label:<46}FAILED: {got['error'][:200]}")
+            steps.figures[f"page {label} failed"] = 1.0
+            continue
+        steps.value(f"  page {label}, warm", f"page {label}", got["warm"], "s",
+                    f"  (cold {got['cold']:.2f} s, charts and maps {got['size'] / 1024:,.0f} KB)")
+
+
+def demo_database(url: str) -> None:
+    """Load the demo data into the (empty or demo) database at `url`, for the page timings."""
+    from services_db.db import open_database
+    from services_db.demo import load_demo
+
+    db = open_database(url)
+    try:
+        load_demo(db)
+    finally:
+        db.dispose()
 
 
 # -- orchestration ------------------------------------------------------------------------------------------------
@@ -461,44 +536,77 @@ def _generated_by(url: str) -> str | None:
         engine.dispose()
 
 
-def _ensure_generated(url: str, seed: int, scale: float, regenerate: bool) -> None:
-    from services_db.scale.cli import normalise_url
-
-    want = f"generate-national seed {seed} scale {scale:g} periods 12"
+def _ensure_generated(url: str, seed: int, size: dict, regenerate: bool) -> None:
+    scale, periods = size["scale"], size["periods"]
+    want = f"generate-national seed {seed} scale {scale:g} periods {periods}"
     if not regenerate and _generated_by(url) == want:
         print(f"reusing {url.split('@')[-1]} ({want})", flush=True)
         return
     cmd = [sys.executable, "-m", "services_db", "generate-national", "--seed", str(seed), "--scale", f"{scale:g}",
-           "--out", normalise_url(url), "--replace"]
+           "--periods", str(periods), "--out", normalise_url(url), "--replace"]
     print("$ " + " ".join(cmd[1:]), flush=True)
-    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
-def _budget_table(results: dict[str, dict]) -> None:
-    print("\n== budgets (2 cores) ==")
-    backends = list(results)
-    print(f"  {'budget':<28}" + "".join(f"{b:>22}" for b in backends))
-    for key, (limit, unit) in BUDGETS.items():
-        cells = []
-        for b in backends:
-            v = results[b].get(key)
-            if v is None:
-                cells.append(f"{'n/a':>22}")
+def _shown(value: float, unit: str) -> str:
+    if unit == "B":
+        return f"{value / MIB:,.0f} MiB" if value >= 10 * MIB else f"{value / MIB:.2f} MiB"
+    if unit == "x":
+        return f"{value:.1f} x"
+    return f"{value:.3f} s" if value < 1 else f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def _limit(value: float, unit: str) -> str:
+    return f"{value / MIB:,.0f} MiB" if unit == "B" else f"{value:g} {unit}"
+
+
+def budget_rows(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
+    """(step, engine, measured, budget, "ok" | "MISS") for every budget and engine that was benched: "MISS" when
+    over budget, stopped at the step timeout or failed; "skip" for a step --quick leaves out."""
+    rows = []
+    budgets = list(BUDGETS)
+    labels = dict.fromkeys(k.removeprefix("page ").removesuffix(" failed") for fig in results.values() for k in fig
+                           if k.startswith("page "))
+    budgets += [Budget(f"page {label}", f"demo page {label}, warm", PAGE_BUDGET, "s") for label in labels]
+    for b in budgets:
+        for engine, figures in results.items():
+            if engine not in b.engines:
                 continue
-            shown = f"{v / 1024 / 1024:.2f} MiB" if unit == "B" else f"{v:.2f} {unit}"
-            if results[b].get(f"{key} timed out"):
-                shown = "> " + shown
-            cells.append(f"{shown + (' met' if v < limit else ' MISSED'):>22}")
-        lim = f"{limit / 1024 / 1024:.0f} MiB" if unit == "B" else f"{limit:g} {unit}"
-        print(f"  {key + ' < ' + lim:<28}" + "".join(cells))
+            limit = b.limit_for(engine)
+            budget = ("<= " if b.unit == "x" else "< ") + _limit(limit, b.unit)
+            v = figures.get(b.key)
+            if v is None:
+                if figures.get(f"{b.key} skipped"):
+                    rows.append((b.label, engine, "skipped", budget, "skip"))
+                else:
+                    failed = figures.get(f"{b.key} failed") or not figures
+                    rows.append((b.label, engine, "failed" if failed else "not run", budget, "MISS"))
+                continue
+            late = bool(figures.get(f"{b.key} timed out"))
+            ok = not late and (v <= limit if b.unit == "x" else v < limit)
+            rows.append((b.label, engine, ("> " if late else "") + _shown(v, b.unit), budget, "ok" if ok else "MISS"))
+    return rows
+
+
+def _budget_table(results: dict[str, dict], header: str) -> None:
+    rows = budget_rows(results)
+    width = max([len("step"), *(len(r[0]) for r in rows)]) + 2
+    print(f"\n== budgets ({header}) ==")
+    print(f"  {'step':<{width}}{'engine':<12}{'measured':>11}{'budget':>13}  result")
+    for step, engine, measured, budget, result in rows:
+        print(f"  {step:<{width}}{engine:<12}{measured:>11}{budget:>13}  {result}")
+    missed = sum(r[4] == "MISS" for r in rows)
+    print(f"  {len(rows) - missed} of {len(rows)} rows within budget" + (f", {missed} MISS" if missed else ""))
 
 
 def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str | None = None, seed: int = 1,
               regenerate: bool = False, only: str | None = None, step_timeout: float = STEP_TIMEOUT) -> int:
-    from services_db.scale.cli import normalise_url
-
-    scale = 0.1 if quick else 1.0
-    sqlite_file = Path(sqlite_path) if sqlite_path else DATA_DIR / "cache" / f"national-{scale:g}.db"
+    size = QUICK if quick else FULL
+    scale = size["scale"]
+    sqlite_file = Path(sqlite_path) if sqlite_path else DATA_DIR / "cache" / (
+        f"national-quick-{scale:g}.db" if quick else f"national-{scale:g}.db")
     sqlite_url = normalise_url(str(sqlite_file))
     pg_url = normalise_url(postgres) if postgres else None
     if only:  # a child: bench one backend in this process
@@ -506,27 +614,43 @@ def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str
         if url is None:
             raise ValueError("--only postgresql needs --postgres URL")
         with tempfile.TemporaryDirectory() as tmp:
-            import_url = (f"sqlite:///{tmp}/import.db" if only == "sqlite" else _pg_schema_url(url, create=True))
+            if only == "sqlite":
+                import_url, demo_url = f"sqlite:///{tmp}/import.db", f"sqlite:///{tmp}/demo.db"
+            else:
+                import_url = _pg_schema_url(url, create=True)
+                demo_url = _pg_schema_url(url, create=True, schema="bench_demo")
             try:
-                figures = bench_backend(only, url, scale, import_url, with_maps=only == "sqlite",
-                                        timeout=step_timeout)
+                demo_database(demo_url)
+            except Exception as exc:  # noqa: BLE001 - the pages are then reported as failed
+                print(f"  demo database for the page timings failed: {type(exc).__name__}: {exc}")
+                demo_url = None
+            try:
+                figures = bench_backend(only, url, size, import_url, with_maps=only == "sqlite",
+                                        timeout=step_timeout, demo_url=demo_url)
             finally:
                 if only == "postgresql":
                     _pg_schema_url(url, create=False)
+                    _pg_schema_url(url, create=False, schema="bench_demo")
         out = os.environ.get("SERVICES_DB_BENCH_JSON")
         if out:
             Path(out).write_text(json.dumps(figures))
         return 0
 
     t0 = time.perf_counter()
-    print(f"bench: scale {scale:g} ({'quick' if quick else 'national size'}), seed {seed}, "
-          f"{os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
+    if quick:
+        header = (f"--quick: a smaller national-like dataset (every LSOA, district and force; scale {scale:g}: "
+                  f"{round(100_000 * scale):,} services, {size['periods']} need period, {size['import']:,}-service "
+                  f"import, national map skipped): NOT national-size figures, the budgets are for national size")
+    else:
+        header = (f"national size: scale {scale:g}, {round(100_000 * scale):,} services, {size['periods']} need "
+                  f"periods, {size['import']:,}-service import")
+    print(f"bench {header}; seed {seed}, {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
     sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-    _ensure_generated(sqlite_url, seed, scale, regenerate)
+    _ensure_generated(sqlite_url, seed, size, regenerate)
     backends = {"sqlite": sqlite_url}
     if pg_url:
         _ensure_database(pg_url)
-        _ensure_generated(pg_url, seed, scale, regenerate)
+        _ensure_generated(pg_url, seed, size, regenerate)
         backends["postgresql"] = pg_url
     else:
         print("postgresql: skipped (no --postgres URL given)")
@@ -534,15 +658,15 @@ def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str
     for backend in backends:
         with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
             cmd = [sys.executable, "-m", "services_db", "bench", "--only", backend, "--seed", str(seed),
-                   "--sqlite", str(sqlite_file), "--step-timeout", f"{step_timeout:g}"] + (["--quick"] if quick else []) + (
-                ["--postgres", pg_url] if pg_url else [])
+                   "--sqlite", str(sqlite_file), "--step-timeout", f"{step_timeout:g}"] + (
+                ["--quick"] if quick else []) + (["--postgres", pg_url] if pg_url else [])
             env = dict(os.environ, SERVICES_DB_BENCH_JSON=tmp.name)
             subprocess.run(cmd, check=False, cwd=PROJECT_ROOT, env=env)
             try:
                 results[backend] = json.loads(Path(tmp.name).read_text() or "{}")
             except json.JSONDecodeError:
                 results[backend] = {}
-    _budget_table(results)
+    _budget_table(results, ("quick, " if quick else "") + f"{os.cpu_count()} cores")
     print(f"\nbench finished in {time.perf_counter() - t0:.0f} s")
     return 0
 
@@ -568,18 +692,18 @@ def _ensure_database(url: str) -> None:
         engine.dispose()
 
 
-def _pg_schema_url(url: str, create: bool) -> str:
-    """A scratch schema `bench_import` in the PostgreSQL database (created empty, or dropped)."""
+def _pg_schema_url(url: str, create: bool, schema: str = "bench_import") -> str:
+    """A scratch schema (`bench_import`, `bench_demo`) in the PostgreSQL database (created empty, or dropped)."""
     from sqlalchemy import create_engine
 
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
-        c.exec_driver_sql("DROP SCHEMA IF EXISTS bench_import CASCADE")
+        c.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         if create:
-            c.exec_driver_sql("CREATE SCHEMA bench_import")
+            c.exec_driver_sql(f"CREATE SCHEMA {schema}")
     engine.dispose()
     sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3Dbench_import"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
 
 
-__all__ = ["force_data", "run_bench", "sql_floor"]
+__all__ = ["BUDGETS", "budget_rows", "force_data", "run_bench", "sql_floor"]

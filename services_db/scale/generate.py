@@ -260,8 +260,9 @@ def _day(iso: str) -> int:
 
 
 def generate(url: str, seed: int = 1, scale: float = 1.0, periods: int = 12,
-             log=None) -> Result:  # noqa: ANN001 - log is print-like
-    """Write the national dataset into the (empty) database at `url`; returns row counts and timings."""
+             log=None, need: bool = True) -> Result:  # noqa: ANN001 - log is print-like
+    """Write the national dataset into the (empty) database at `url`; returns row counts and timings.
+    `need=False` leaves the need values out (the same other rows; the bench's import target needs none)."""
     if not 0 < scale <= 10:
         raise ValueError("scale must be in (0, 10]")
     if not 1 <= periods <= 12:
@@ -273,12 +274,13 @@ def generate(url: str, seed: int = 1, scale: float = 1.0, periods: int = 12,
         db = Database(engine)
         if not db.is_empty():
             raise ValueError(f"{db.url} already holds data: generate into an empty database")
-        return _generate(engine, seed, scale, periods, say)
+        return _generate(engine, seed, scale, periods, say, need)
     finally:
         engine.dispose()
 
 
-def _generate(engine: Engine, seed: int, scale: float, periods: int, say) -> Result:  # noqa: ANN001
+def _generate(engine: Engine, seed: int, scale: float, periods: int, say,  # noqa: ANN001
+              need: bool = True) -> Result:
     res = Result()
     src = source_of(seed)
     rng = np.random.default_rng(seed)
@@ -528,14 +530,15 @@ def _generate(engine: Engine, seed: int, scale: float, periods: int, say) -> Res
                             for i in INDICATORS], "source": [src] * len(INDICATORS)})
         it = [(i[0], t) for i in INDICATORS for t in i[3] if t in theme_names]
         w(indicator_theme, {"indicator_key": [r[0] for r in it], "theme_key": [r[1] for r in it]})
-        n_need = sum(len(v) for v in need_value)
-        w(NeedValue.__table__, {
+        n_need = sum(len(v) for v in need_value) if need else 0
+        w(NeedValue.__table__, {} if not need else {
             "id": range(1, n_need + 1), "indicator_key": np.concatenate(need_ind),
             "area_code": np.concatenate(need_area), "period": np.concatenate(need_period),
             "value": np.concatenate(need_value), "numerator": [None] * n_need, "denominator": [None] * n_need,
             "is_estimate": [True] * n_need, "source": [src] * n_need})
         settings = {"default_as_at": AS_AT, "data_version": "1", "is_demo": "false",
-                    "generated_by": f"generate-national seed {seed} scale {scale:g} periods {periods}",
+                    "generated_by": f"generate-national seed {seed} scale {scale:g} periods {periods}"
+                                    + ("" if need else " without need values"),
                     "data_loaded_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
         w(Setting.__table__, {"key": list(settings), "value": list(settings.values())})
         reset_sequences(conn, [Organisation.__table__, Service.__table__, Fund.__table__, FundingLine.__table__,
