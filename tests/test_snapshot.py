@@ -34,7 +34,9 @@ def test_a_snapshot_of_the_demo_carries_its_version_hierarchy_and_arrays(demo_db
     assert prepared_of(s) is s.prepared
     assert s.prepared.data is s
     assert s.hierarchy is s.hierarchy
-    assert hierarchy_of(s) is s.hierarchy is hierarchy_of(s.areas)
+    assert hierarchy_of(s) is s.hierarchy
+    # the bare frame goes through a bounded memo: the same tree, the same object while it is remembered
+    assert hierarchy_of(s.areas).resolve("Preston") == s.hierarchy.resolve("Preston")
     preston = s.hierarchy.resolve("Preston")
     assert s.hierarchy.name_of(preston) == "Preston"
     assert s.hierarchy.under(preston)
