@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services_db.hierarchy import UnknownAreaName
 from services_db.review import questions, wording
 from services_db.review.apportion import _service_funding
 from services_db.review.cliffs import MONTHS, _cliffs
@@ -444,16 +445,8 @@ def _frame(cols: dict, columns: list[str]) -> pd.DataFrame | dict:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
-class UnknownArea(KeyError):
-    """An area name or code the hierarchy does not know; `valid` lists the names that would work."""
-
-    def __init__(self, given: str, valid: list[str]) -> None:
-        super().__init__(given)
-        self.given = given
-        self.valid = valid
-
-    def __str__(self) -> str:
-        return f"unknown area {self.given!r}; valid names: {', '.join(self.valid)}"
+class UnknownArea(UnknownAreaName):
+    """An area name or code the review does not know (the hierarchy's own error: `given`, `valid`)."""
 
 
 def area_names(data: ReviewData) -> list[str]:
