@@ -42,8 +42,11 @@ def test_back_to_the_directory(server):  # noqa: F811
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/directory")
         wait_until_done(page, "Open a service")
-        page.locator('[data-testid="stSelectbox"]', has_text="Open a service").click()
-        page.get_by_role("option").nth(1).click()
+        box = page.locator('[data-testid="stSelectbox"]', has_text="Open a service")
+        box.scroll_into_view_if_needed()
+        box.get_by_role("combobox").click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
         wait_until_done(page, "Back to the directory")
         assert "service=" in page.url
         page.get_by_role("button", name="← Back to the directory").click()
