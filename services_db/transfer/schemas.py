@@ -1,5 +1,5 @@
 """The JSON schemas (Open Referral UK, 360Giving) copied into data/schemas/ with their licences, with their web `$ref`s
-resolved to the local copies (no network, and no ../shared at run time)."""
+resolved to the local copies: validation needs no network and nothing outside the repository."""
 
 from __future__ import annotations
 
