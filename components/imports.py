@@ -8,11 +8,10 @@ import streamlit as st
 from components.context import database
 from components.format import escape
 from services_db.permissions import Actor, PermissionDenied, allowed
-from services_db.transfer.directory import TEMPLATES
+from services_db.transfer.directory import template_files
 from services_db.transfer.files import FileProblem
 from services_db.transfer.imports import apply_plan, plan_import
 from services_db.transfer.plan import KIND_ACTION
-from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
 from services_db.validation import ImportRefused
 
 KIND_LABELS = {
@@ -29,11 +28,20 @@ TYPES = {"services": ["csv", "xlsx"], "openreferral": ["json"], "360giving": ["j
 
 
 def template_downloads() -> None:
-    frames = {name: pd.DataFrame(columns=cols) for name, cols in TEMPLATES.items()}
-    c1, c2 = st.columns(2)
-    c1.download_button("Excel template (one sheet per table)", to_excel_bytes(frames), "services-template.xlsx")
-    c2.download_button("Services CSV template (one row per service)", to_csv_bytes(frames["services"]),
+    """The templates, with the values each column accepts: a "Valid values" sheet in the workbook and a companion
+    CSV (a CSV file has one table, so the list travels beside it)."""
+    files = template_files(database())
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Excel template (one sheet per table, and the valid values)",
+                       files["services-template.xlsx"], "services-template.xlsx")
+    c2.download_button("Services CSV template (one row per service)", files["services-template.csv"],
                        "services-template.csv")
+    c3.download_button("Valid values (CSV)", files["services-valid-values.csv"], "services-valid-values.csv")
+    st.caption("Themes, areas, organisations and funds may be given by their key or code or by their name as you "
+               "would type it: \"Mental health\", \"Burnley\", \"Lancashire Care NHS Foundation Trust\". The valid "
+               "values list every theme, area (with its GSS code), organisation, fund, priority, tier, sector and "
+               "status. A value that is not recognised is refused with its file, row and column, and the closest "
+               "valid values are suggested.")
 
 
 def import_panel(actor: Actor | None) -> None:

@@ -1,7 +1,7 @@
 """Loading the seed facts (data/demo/*.csv) and the geography into a database.
 
-Every row is checked before anything is written; one bad cell refuses the whole load with the file, row and column
-named. Records are matched on their keys, so loading twice leaves the database as loading once did.
+Every row is checked before anything is written, with the rules imports and the edit form use
+(`services_db.records`); one bad cell refuses the whole load with the file, row and column named. Records are matched on their keys, so loading twice leaves the database as loading once did.
 """
 
 from __future__ import annotations
@@ -20,15 +20,10 @@ from services_db import geography
 from services_db.auth import ensure_demo_users
 from services_db.db import DATA_DIR, Database, bump_data_version
 from services_db.models import (
-    ALLOCATION_STATUSES,
     AREA_LEVELS,
     ROLES,
-    SECTORS,
-    SERVICE_STATUSES,
-    TIERS,
     Allocation,
     Area,
-    Coverage,
     Fund,
     FundingLine,
     NeedIndicator,
@@ -41,6 +36,20 @@ from services_db.models import (
     Setting,
     TargetGroup,
     Theme,
+)
+from services_db.records import (
+    Refs,
+    RowRecord,
+    apply,
+    limit,
+    read_allocation,
+    read_fund,
+    read_funding_line,
+    read_key,
+    read_organisation,
+    read_plan,
+    read_priority,
+    read_service,
 )
 from services_db.validation import ImportRefused, RecordError, RowChecker, check_header, check_unique
 
@@ -155,6 +164,22 @@ def _upsert(s: Session, model, key_attr: str, key, **values):
     return obj
 
 
+def _source(c: RowChecker, model: type) -> str:
+    """Every demo fact names the report it comes from (imports and edits default theirs to the file or the app)."""
+    return c.text("source", required=True, max_len=limit(model, "source"))
+
+
+def _record(s: Session, model: type, key: str, rec: RowRecord, source: str):
+    """The record with this key, created or updated by what its row gives (records.apply)."""
+    obj = s.scalar(select(model).where(model.key == key))
+    if obj is None:
+        obj = model(key=key)
+    obj.source = source
+    apply(s, obj, rec)
+    s.add(obj)
+    return obj
+
+
 def report_dates(directory: Path = DEMO_DIR) -> dict[str, dt.date]:
     """Seed file name -> the date of its report (sources.csv `date`), for records whose own `known_from` is blank."""
     path = directory / "sources.csv"
@@ -202,15 +227,17 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
         groups[key] = _upsert(s, TargetGroup, "key", key, name=c.text("name", required=True))
     s.flush()
 
+    # Every record below is read with the rules imports and the edit form use (services_db.records); the demo
+    # adds only what its files have beyond a template: a required source, known_from, eligible areas.
+    refs = Refs.from_session(s)
     f = "demo/organisations.csv"
     check_unique(f, [(r, v.get("org_key", "")) for r, v in files.rows["organisations.csv"]], "org_key", errors)
     orgs: dict[str, Organisation] = {}
     for row, v in files.rows["organisations.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("org_key", required=True)
-        orgs[key] = _upsert(s, Organisation, "key", key, name=c.text("name", required=True),
-                            sector=c.choice("sector", SECTORS) or "statutory",
-                            org_identifier=c.text("org_identifier") or None, source=c.text("source", required=True))
+        key = read_key(c, "org_key", Organisation)
+        orgs[key] = _record(s, Organisation, key, read_organisation(c), _source(c, Organisation))
+        refs.organisations.add(key, orgs[key].name)
     s.flush()
 
     f = "demo/funds.csv"
@@ -218,16 +245,12 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
     funds: dict[str, Fund] = {}
     for row, v in files.rows["funds.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("fund_key", required=True)
-        owner = c.key("owner_key", orgs, what="organisation", required=False)
-        start, end = c.period("start_date", "end_date")
-        eligible = c.keys("eligible_area_codes", known_areas, what="area code")  # none: the whole force
-        funds[key] = _upsert(s, Fund, "key", key, name=c.text("name", required=True),
-                             money_source=c.text("money_source"), owner=orgs.get(owner),
-                             financial_year=c.text("financial_year", required=True),
-                             total_amount=c.money("total_amount"), start_date=start, end_date=end,
-                             source=c.text("source", required=True))
+        key = read_key(c, "fund_key", Fund)
+        rec = read_fund(c, refs)
+        eligible = c.keys("eligible_area_codes", refs.areas, what="area")  # none: the whole force
+        funds[key] = _record(s, Fund, key, rec, _source(c, Fund))
         funds[key].eligible_areas = [s.get(Area, a) for a in eligible]
+        refs.funds.add(key, funds[key].name)
 
     f = "demo/services.csv"
     reported = report_dates(files.directory)
@@ -235,45 +258,26 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
     services: dict[str, Service] = {}
     for row, v in files.rows["services.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("service_key", required=True)
-        provider = c.key("provider_key", orgs, what="organisation")
-        start, end = c.period("start_date", "end_date")
-        theme_keys = c.keys("themes", themes, what="theme", required=True)
-        group_keys = c.keys("target_groups", groups, what="target group")
-        area_codes = c.keys("coverage", known_areas, what="area code", required=True)
+        key = read_key(c, "service_key", Service)
+        rec = read_service(c, refs)
+        source = _source(c, Service)
         # known from: the date of the first report naming the service, else the date of the report it cites
-        known_from = c.date("known_from") or reported.get(c.text("source").split(" ")[0])
-        svc = _upsert(
-            s, Service, "key", key, name=c.text("name", required=True), description=c.text("description"),
-            provider=orgs.get(provider), tier=c.choice("tier", TIERS, required=False),
-            eligibility=c.text("eligibility"), referral_route=c.text("referral_route"), contact=c.text("contact"),
-            capacity=c.text("capacity"), status=c.choice("status", SERVICE_STATUSES) or "active",
-            start_date=start, end_date=end, end_date_is_estimate=c.boolean("end_date_is_estimate"),
-            known_from=known_from, confidential_location=c.boolean("confidential_location"), source=c.text("source", required=True),
-        )
-        svc.themes = [themes[k] for k in theme_keys]
-        svc.target_groups = [groups[k] for k in group_keys]
+        rec.values["known_from"] = c.date("known_from") or reported.get(source.split(" ")[0])
+        services[key] = _record(s, Service, key, rec, source)
+        refs.services.add(key, services[key].name)
         s.flush()
-        wanted = set(area_codes)
-        svc.coverage = [cv for cv in svc.coverage if cv.area_code in wanted]
-        have = {cv.area_code for cv in svc.coverage}
-        svc.coverage.extend(Coverage(area_code=a) for a in area_codes if a not in have)
-        services[key] = svc
     s.flush()
 
     f = "demo/funding_lines.csv"
     lines_by_service: dict[str, list[FundingLine]] = {}
     for row, v in files.rows["funding_lines.csv"]:
         c = RowChecker(f, row, v, errors)
-        svc_key = c.key("service_key", services, what="service")
-        com = c.key("commissioner_key", orgs, what="organisation")
-        fund = c.key("fund_key", funds, what="fund", required=False)
-        start, end = c.period("start_date", "end_date")
-        amount = c.money("annual_amount")
-        if svc_key and com and amount is not None:
+        rec = read_funding_line(c, refs)
+        svc_key, com = rec.refs["service"], rec.refs["commissioner"]
+        if svc_key in services and com in orgs and rec.values["annual_amount"] is not None:
             lines_by_service.setdefault(svc_key, []).append(FundingLine(
-                commissioner=orgs[com], fund=funds.get(fund), annual_amount=amount, start_date=start, end_date=end,
-                is_estimate=c.boolean("is_estimate"), source=c.text("source", required=True)))
+                commissioner=orgs[com], fund=funds.get(rec.refs["fund"]), **rec.values,
+                source=_source(c, FundingLine)))
     for svc_key, svc in services.items():
         svc.funding_lines = lines_by_service.get(svc_key, [])
 
@@ -281,25 +285,20 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
     plans: dict[str, Plan] = {}
     for row, v in files.rows["plans.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("plan_key", required=True)
-        owner = c.key("owner_key", orgs, what="organisation", required=False)
-        start, end = c.period("start_date", "end_date")
-        codes = c.keys("area_codes", known_areas, what="area code")
-        plan = _upsert(s, Plan, "key", key, name=c.text("name", required=True), owner=orgs.get(owner),
-                       start_date=start, end_date=end, source=c.text("source", required=True))
-        plan.areas = [s.get(Area, a) for a in codes]
-        plans[key] = plan
+        key = read_key(c, "plan_key", Plan)
+        plans[key] = _record(s, Plan, key, read_plan(c, refs), _source(c, Plan))
+        refs.plans.add(key, plans[key].name)
     s.flush()
     f = "demo/priorities.csv"
     check_unique(f, [(r, v.get("priority_key", "")) for r, v in files.rows["priorities.csv"]], "priority_key", errors)
     priorities: dict[str, Priority] = {}
     for row, v in files.rows["priorities.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("priority_key", required=True)
-        plan = c.key("plan_key", plans, what="plan")
-        if plan:
-            priorities[key] = _upsert(s, Priority, "key", key, plan=plans[plan], name=c.text("name", required=True),
-                                      description=c.text("description"), source=c.text("source", required=True))
+        key = read_key(c, "priority_key", Priority)
+        rec = read_priority(c, refs)
+        if rec.refs.get("plan"):
+            priorities[key] = _record(s, Priority, key, rec, _source(c, Priority))
+            refs.priorities.add(key, priorities[key].name)
     s.flush()
     links: dict[str, list[Service]] = {}
     for row, v in files.rows["service_priorities.csv"]:
@@ -318,26 +317,12 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
     parents: list[tuple[RowChecker, Allocation, str]] = []
     for row, v in files.rows["allocations.csv"]:
         c = RowChecker(f, row, v, errors)
-        key = c.text("allocation_key", required=True)
-        fund = c.key("fund_key", funds, what="fund")
-        recipient = c.key("recipient_key", orgs, what="organisation", required=False)
-        svc_key = c.key("service_key", services, what="service", required=False)
-        codes = c.keys("area_codes", known_areas, what="area code")
-        pri_keys = c.keys("priorities", priorities, what="priority")
-        start, end = c.period("planned_start", "planned_end")
-        amount = c.money("amount")
-        if not fund or amount is None:
+        key = read_key(c, "allocation_key", Allocation)
+        rec = read_allocation(c, refs)
+        source = _source(c, Allocation)
+        if not rec.refs.get("fund") or rec.values.get("amount") is None:
             continue
-        alloc = _upsert(
-            s, Allocation, "key", key, fund=funds[fund], recipient=orgs.get(recipient), service=services.get(svc_key),
-            amount=amount, purpose=c.text("purpose"), payment_schedule=c.text("payment_schedule") or "single",
-            award_date=c.date("award_date"), planned_start=start, planned_end=end,
-            is_estimate=c.boolean("is_estimate"), status=c.choice("status", ALLOCATION_STATUSES, required=False)
-            or "awarded", areas_are_estimate=c.boolean("areas_are_estimate"), source=c.text("source", required=True),
-        )
-        alloc.areas = [s.get(Area, a) for a in codes]
-        alloc.priorities = [priorities[p] for p in pri_keys]
-        allocations[key] = alloc
+        alloc = allocations[key] = _record(s, Allocation, key, rec, source)
         if c.text("parent_key"):
             parents.append((c, alloc, c.text("parent_key")))
     s.flush()

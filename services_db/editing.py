@@ -1,6 +1,7 @@
 """Adding and editing services, organisations, funds, allocations, plans and priorities.
 
-Every save checks the role (server side), checks each field with the same RowChecker the imports use, refuses a
+Every save checks the role (server side), reads the form with the rules the demo loader and imports use
+(`services_db.records`: a field left out keeps what the record has, names accepted for keys), refuses a
 stale save (optimistic locking on `version`: the form names the version it read), records who changed what
 (before and after) in the audit log and bumps the data version, all in one transaction.
 
@@ -23,9 +24,6 @@ from sqlalchemy.orm import Session
 from services_db.audit import record, snapshot
 from services_db.db import Database, bump_data_version
 from services_db.models import (
-    SECTORS,
-    SERVICE_STATUSES,
-    TIERS,
     Allocation,
     Area,
     Fund,
@@ -38,6 +36,18 @@ from services_db.models import (
     utcnow,
 )
 from services_db.permissions import Actor, require
+from services_db.records import (
+    Refs,
+    apply,
+    read_allocation,
+    read_fund,
+    read_key,
+    read_organisation,
+    read_plan,
+    read_priority,
+    read_service,
+    read_source,
+)
 from services_db.validation import RecordError, RowChecker
 
 
@@ -181,13 +191,14 @@ def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: st
                 raise _stale(kind, obj)
             before = _audit_view(table, obj) | {"version": version}
         c = RowChecker(table, None, form, errors)
-        new_key = c.text("key", required=obj is None, max_len=120) if obj is None else obj.key
+        new_key = read_key(c, "key", kind.model) if obj is None else obj.key
         if obj is None and new_key and _get(s, table, new_key) is not None:
             c.fail("key", f"duplicate identifier '{new_key}': a {kind.label} with this key exists")
-        if obj is None:
-            obj = kind.model(key=new_key, source=c.text("source") or f"app: {actor.username}")
+        new = obj is None
+        if new:
+            obj = kind.model(key=new_key, source=read_source(c, kind.model) or f"app: {actor.username}")
         with s.no_autoflush:
-            _APPLY[table](s, obj, c)
+            _APPLY[table](s, obj, c, new)
         if errors:
             s.rollback()
             raise EditError(errors)
@@ -220,96 +231,39 @@ def _audit_view(table: str, obj) -> dict:
     return out
 
 
-def _by_key(s: Session, model, key: str | None):
-    return s.scalar(select(model).where(model.key == key)) if key else None
+def _refs(s: Session) -> Refs:
+    return Refs.from_session(s)
 
 
-def _known(s: Session, model) -> set[str]:
-    return set(s.scalars(select(model.key)))
+def _apply_service(s: Session, o: Service, c: RowChecker, new: bool) -> None:
+    had = bool(o.address) or o.latitude is not None or o.longitude is not None
+    apply(s, o, read_service(c, _refs(s), new=new, was_confidential=bool(o.confidential_location),
+                             had_location=had))
 
 
-def _apply_service(s: Session, o: Service, c: RowChecker) -> None:
-    o.name = c.text("name", required=True, max_len=300)
-    o.description, o.eligibility = c.text("description"), c.text("eligibility")
-    o.referral_route, o.contact = c.text("referral_route"), c.text("contact")
-    o.capacity = c.text("capacity", max_len=200)
-    o.tier = c.choice("tier", TIERS, required=False)
-    o.status = c.choice("status", SERVICE_STATUSES) or "active"
-    o.start_date, o.end_date = c.period("start_date", "end_date")
-    o.end_date_is_estimate = c.boolean("end_date_is_estimate")
-    o.confidential_location = c.boolean("confidential_location")
-    if o.confidential_location:  # never stored: not the address, nor coordinates that would find it
-        o.address, o.latitude, o.longitude = "", None, None
-    else:
-        o.address = c.text("address")
-    o.last_reviewed = c.date("last_reviewed")
-    o.provider = _by_key(s, Organisation, c.key("provider_key", _known(s, Organisation), what="organisation",
-                                                required=False))
-    themes = c.keys("themes", _known(s, Theme), what="theme", required=True)
-    o.themes = list(s.scalars(select(Theme).where(Theme.key.in_(themes))))
-    groups = c.keys("target_groups", _known(s, TargetGroup), what="target group")
-    o.target_groups = list(s.scalars(select(TargetGroup).where(TargetGroup.key.in_(groups))))
-    codes = c.keys("coverage", set(s.scalars(select(Area.code))), what="area code", required=True)
-    from services_db.models import Coverage
-    wanted = set(codes)
-    o.coverage = [cv for cv in o.coverage if cv.area_code in wanted]
-    have = {cv.area_code for cv in o.coverage}
-    o.coverage.extend(Coverage(area_code=a) for a in codes if a not in have)
+def _apply_organisation(s: Session, o: Organisation, c: RowChecker, new: bool) -> None:
+    apply(s, o, read_organisation(c, new=new))
 
 
-def _apply_organisation(s: Session, o: Organisation, c: RowChecker) -> None:
-    o.name = c.text("name", required=True, max_len=200)
-    o.sector = c.choice("sector", SECTORS) or "VCFS"
-    o.org_identifier = c.text("org_identifier", max_len=80) or None
+def _apply_fund(s: Session, o: Fund, c: RowChecker, new: bool) -> None:
+    apply(s, o, read_fund(c, _refs(s), new=new))
 
 
-def _apply_fund(s: Session, o: Fund, c: RowChecker) -> None:
-    o.name = c.text("name", required=True, max_len=200)
-    o.money_source = c.text("money_source", max_len=300)
-    o.owner = _by_key(s, Organisation, c.key("owner_key", _known(s, Organisation), what="organisation",
-                                             required=False))
-    o.financial_year = c.text("financial_year", required=True, max_len=9)
-    amount = c.money("total_amount")
-    if amount is not None:
-        o.total_amount = amount
-    o.start_date, o.end_date = c.period("start_date", "end_date")
+def _apply_allocation(s: Session, o: Allocation, c: RowChecker, new: bool) -> None:
+    apply(s, o, read_allocation(c, _refs(s), new=new))
 
 
-def _apply_allocation(s: Session, o: Allocation, c: RowChecker) -> None:
-    o.fund = _by_key(s, Fund, c.key("fund_key", _known(s, Fund), what="fund"))
-    o.recipient = _by_key(s, Organisation, c.key("recipient_key", _known(s, Organisation), what="organisation",
-                                                 required=False))
-    o.service = _by_key(s, Service, c.key("service_key", _known(s, Service), what="service", required=False))
-    amount = c.money("amount")
-    if amount is not None:
-        o.amount = amount
-    o.purpose = c.text("purpose")
-    o.payment_schedule = c.text("payment_schedule", max_len=40) or "single"
-    o.award_date = c.date("award_date")
-    o.planned_start, o.planned_end = c.period("planned_start", "planned_end")
-    o.is_estimate = c.boolean("is_estimate")
-    codes = c.keys("area_codes", set(s.scalars(select(Area.code))), what="area code")
-    o.areas = list(s.scalars(select(Area).where(Area.code.in_(codes))))
-    pris = c.keys("priorities", _known(s, Priority), what="priority")
-    o.priorities = list(s.scalars(select(Priority).where(Priority.key.in_(pris))))
+def _apply_plan(s: Session, o: Plan, c: RowChecker, new: bool) -> None:
+    apply(s, o, read_plan(c, _refs(s), new=new))
 
 
-def _apply_plan(s: Session, o: Plan, c: RowChecker) -> None:
-    o.name = c.text("name", required=True, max_len=200)
-    o.owner = _by_key(s, Organisation, c.key("owner_key", _known(s, Organisation), what="organisation",
-                                             required=False))
-    o.start_date, o.end_date = c.period("start_date", "end_date")
-    codes = c.keys("area_codes", set(s.scalars(select(Area.code))), what="area code")
-    o.areas = list(s.scalars(select(Area).where(Area.code.in_(codes))))
+def _apply_priority(s: Session, o: Priority, c: RowChecker, new: bool) -> None:
+    apply(s, o, read_priority(c, _refs(s), new=new))
 
 
-def _apply_priority(s: Session, o: Priority, c: RowChecker) -> None:
-    o.name = c.text("name", required=True, max_len=200)
-    o.description = c.text("description")
-    o.plan = _by_key(s, Plan, c.key("plan_key", _known(s, Plan), what="plan"))
-
-
-_APPLY: dict[str, Callable[[Session, object, RowChecker], None]] = {
+# Each kind is read with the rules the demo loader and imports use (services_db.records): a field the form leaves
+# out keeps what the record has; a new record reads every field.
+_APPLY: dict[str, Callable[[Session, object, RowChecker, bool], None]] = {
     "service": _apply_service, "organisation": _apply_organisation, "fund": _apply_fund,
     "allocation": _apply_allocation, "plan": _apply_plan, "priority": _apply_priority,
 }

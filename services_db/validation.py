@@ -84,6 +84,9 @@ class RowChecker:
         value = self.text(column, required=required)
         allowed = tuple(allowed)
         if value and value not in allowed:
+            same = [a for a in allowed if a.casefold() == value.casefold()]  # "Tertiary", "vcfs": what was meant
+            if len(same) == 1:
+                return same[0]
             self.fail(column, f"'{value}' is not one of {', '.join(allowed)}")
             return None
         return value or None
@@ -125,20 +128,30 @@ class RowChecker:
         self.fail(column, f"'{value}' is not true or false")
         return False
 
-    def keys(self, column: str, known: set[str] | dict, *, what: str, required: bool = False) -> list[str]:
-        """A `;`-separated list of keys, each of which must be known."""
-        items = [k.strip() for k in self.text(column, required=required).split(";") if k.strip()]
-        for k in items:
-            if k not in known:
-                self.fail(column, f"unknown {what} '{k}'")
-        return [k for k in items if k in known]
-
-    def key(self, column: str, known: set[str] | dict, *, what: str, required: bool = True) -> str | None:
-        value = self.text(column, required=required)
-        if value and value not in known:
+    def _found(self, column: str, value: str, known, what: str) -> str | None:
+        """The key `value` names: a `Lookup`/`AreaLookup` (services_db.references) also takes names and says what
+        was meant; a plain set or dict takes its keys only."""
+        find = getattr(known, "find", None)
+        if find is not None:
+            key, problem = find(value)
+            if problem:
+                self.fail(column, problem)
+            return key
+        if value not in known:
             self.fail(column, f"unknown {what} '{value}'")
             return None
-        return value or None
+        return value
+
+    def keys(self, column: str, known, *, what: str, required: bool = False) -> list[str]:
+        """A `;`-separated list of references, each of which must name a known record; the keys, each once."""
+        items = [k.strip() for k in self.text(column, required=required).split(";") if k.strip()]
+        found = (self._found(column, k, known, what) for k in items)
+        return list(dict.fromkeys(k for k in found if k is not None))
+
+    def key(self, column: str, known, *, what: str, required: bool = True) -> str | None:
+        """One reference (a key, or a name when `known` is a Lookup); None when empty or unknown."""
+        value = self.text(column, required=required)
+        return self._found(column, value, known, what) if value else None
 
     def period(self, start_column: str, end_column: str) -> tuple[dt.date | None, dt.date | None]:
         start, end = self.date(start_column), self.date(end_column)

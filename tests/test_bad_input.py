@@ -31,7 +31,7 @@ CASES = [
     ("allocations.csv", 3, "amount", "-500", "demo/allocations.csv, row 3, column 'amount': amount -500 is negative"),
     ("allocations.csv", 2, "amount", "lots", "demo/allocations.csv, row 2, column 'amount': 'lots' is not a number"),
     ("services.csv", 2, "end_date", "2001-01-01", "demo/services.csv, row 2, column 'end_date': ends (2001-01-01) before"),
-    ("services.csv", 4, "coverage", "E07999999", "demo/services.csv, row 4, column 'coverage': unknown area code 'E07999999'"),
+    ("services.csv", 4, "coverage", "E07999999", "demo/services.csv, row 4, column 'coverage': unknown area 'E07999999'"),
     ("services.csv", 3, "themes", "knitting", "demo/services.csv, row 3, column 'themes': unknown theme 'knitting'"),
     ("funds.csv", 2, "start_date", "31/03/2014", "demo/funds.csv, row 2, column 'start_date': '31/03/2014' is not a date"),
 ]

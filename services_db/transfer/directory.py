@@ -2,8 +2,13 @@
 service), funding lines and allocations, as CSV or as sheets of one .xlsx workbook.
 
 The columns are those of the demo files (docs/demo-data.md), so a template, an export and the demo data are the
-same shape. Services are checked row by row with RowChecker and written with bulk inserts and updates, so 100,000
-rows take seconds, not one ORM flush per row.
+same shape. Each row is read with the rules the demo loader and the edit form use (`services_db.records`) and
+written with bulk inserts and updates, so 100,000 rows take seconds, not one ORM flush per row.
+
+People fill templates in with the names they know: a theme, area or organisation may be given by its key or code
+or by its name ("Mental health", "Burnley", "Lancashire Care NHS Foundation Trust"; `services_db.references`) and
+is stored as its key. The workbook template carries a "Valid values" sheet (`valid_values`) and the CSV template a
+companion valid-values file; the sheet sent back with a filled-in workbook is skipped, not refused.
 
 An import means what it says: a row already as the database has it is unchanged (no new version, no write at all),
 a column left out of a file keeps what the record has, replacing a service's funding lines says how much money a
@@ -42,8 +47,18 @@ from services_db.models import (
     utcnow,
 )
 from services_db.models import Coverage as CoverageModel
+from services_db.records import (
+    Refs,
+    read_allocation,
+    read_funding_line,
+    read_key,
+    read_organisation,
+    read_service,
+    read_source,
+)
 from services_db.transfer.files import Table
 from services_db.transfer.plan import ImportPlan
+from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
 from services_db.validation import RecordError, RowChecker, check_header, check_unique, unknown_columns
 
 TEMPLATES: dict[str, list[str]] = {
@@ -71,6 +86,61 @@ SERVICE_FIELDS = ["name", "description", "provider_id", "tier", "eligibility", "
                   "address", "latitude", "longitude", "last_reviewed", "source"]
 
 
+VALID_VALUES_COLUMNS = ["columns", "value", "name", "what"]
+VALID_VALUES_SHEET = "Valid values"
+VALID_VALUES_NOTE = (
+    "References may be given by key or code (value) or by name, in any case, with '&' or 'and' alike; "
+    "organisations' names also without punctuation or 'NHS'/'Ltd'/'The'. A name that fits two records is refused "
+    "with both listed. LSOA codes (E01...) are accepted in coverage and area_codes too. Lists take ';' between "
+    "items. Dates are YYYY-MM-DD; true/false columns take true, false, yes, no, 1 or 0.")
+
+
+def valid_values(s: Session) -> pd.DataFrame:
+    """What each template column accepts, one value a row: the keys and codes with their names (either may be
+    typed), and the fixed choices. Areas are listed above LSOA level (every LSOA code is valid too)."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def add(columns: str, what: str, pairs) -> None:
+        rows.extend((columns, str(value), str(name or ""), what) for value, name in pairs)
+
+    add("themes", "theme", s.execute(select(Theme.key, Theme.name).order_by(Theme.name)))
+    add("target_groups", "target group", s.execute(select(TargetGroup.key, TargetGroup.name)
+                                                   .order_by(TargetGroup.name)))
+    levels = ("force", "division", "area", "district")
+    areas = s.execute(select(Area.code, Area.name, Area.level).where(Area.level.in_(levels))).all()
+    areas.sort(key=lambda a: (levels.index(a.level), a.name))
+    rows.extend(("coverage, area_codes", a.code, a.name, a.level) for a in areas)
+    add("provider_key, commissioner_key, recipient_key", "organisation",
+        s.execute(select(Organisation.key, Organisation.name).order_by(Organisation.name)))
+    add("fund_key", "fund", s.execute(select(Fund.key, Fund.name).order_by(Fund.financial_year, Fund.name)))
+    add("priorities", "priority", s.execute(select(Priority.key, Priority.name).order_by(Priority.key)))
+    add("sector", "choice", ((v, "") for v in SECTORS))
+    add("tier", "choice", ((v, "") for v in TIERS))
+    add("status (services)", "choice", ((v, "") for v in SERVICE_STATUSES))
+    add("status (allocations)", "choice", ((v, "") for v in ALLOCATION_STATUSES))
+    rows.append(("service_key (funding_lines, allocations)", "", "a service's key or name, in the directory or "
+                 "in the services sheet", "reference"))
+    rows.append(("(all)", "", VALID_VALUES_NOTE, "note"))
+    return pd.DataFrame(rows, columns=VALID_VALUES_COLUMNS, dtype=object)
+
+
+def template_frames(s: Session) -> dict[str, pd.DataFrame]:
+    """The four empty templates and the "Valid values" sheet, for one workbook (re-importing it skips the list)."""
+    frames = {kind: pd.DataFrame(columns=cols) for kind, cols in TEMPLATES.items()}
+    frames[VALID_VALUES_SHEET] = valid_values(s)
+    return frames
+
+
+def template_files(db: Database) -> dict[str, bytes]:
+    """The downloads the Data page offers: the workbook (four templates and "Valid values"), the services CSV
+    template and the valid values as CSV, all through the formula-neutralising writers."""
+    with db.sessions() as s:
+        frames = template_frames(s)
+    return {"services-template.xlsx": to_excel_bytes(frames),
+            "services-template.csv": to_csv_bytes(frames["services"]),
+            "services-valid-values.csv": to_csv_bytes(frames[VALID_VALUES_SHEET])}
+
+
 def kind_of(table: Table) -> str | None:
     """Which template a table follows, by its header (a sheet may also be named after its kind)."""
     cols = set(table.header)
@@ -86,17 +156,13 @@ def kind_of(table: Table) -> str | None:
 
 
 class _Known:
-    """Keys already in the database, read once; tables earlier in the same import add theirs."""
+    """What rows may refer to, read once (by key or by name: `records.Refs`); tables earlier in the same import
+    add theirs."""
 
     def __init__(self, s: Session):
-        self.orgs = dict(s.execute(select(Organisation.key, Organisation.id)).all())
-        self.services = dict(s.execute(select(Service.key, Service.id)).all())
-        self.funds = dict(s.execute(select(Fund.key, Fund.id)).all())
-        self.priorities = dict(s.execute(select(Priority.key, Priority.id)).all())
-        self.allocations = dict(s.execute(select(Allocation.key, Allocation.id)).all())
-        self.areas = set(s.scalars(select(Area.code)))
-        self.themes = set(s.scalars(select(Theme.key)))
-        self.groups = set(s.scalars(select(TargetGroup.key)))
+        self.refs = Refs.from_session(s)
+        self.org_ids = dict(s.execute(select(Organisation.key, Organisation.id)).all())
+        self.allocations = set(s.scalars(select(Allocation.key)))
 
 
 def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportPlan:
@@ -105,6 +171,9 @@ def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportP
     known = _Known(s)
     by_kind: dict[str, list[Table]] = {}
     for t in tables:
+        if [h.strip() for h in t.header] == VALID_VALUES_COLUMNS:  # the template's own list, sent back with it
+            plan.notes.append(f"{t.label}: the list of valid values was not read (it is not data)")
+            continue
         kind = kind_of(t)
         if kind is None:
             plan.refused.append(_no_template(t))
@@ -164,19 +233,17 @@ def _plan_organisations(s: Session, t: Table, known: _Known, plan: ImportPlan):
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
-        key = c.text("org_key", required=True, max_len=80)
-        values = dict(name=c.text("name", required=True, max_len=200), sector=c.choice("sector", SECTORS),
-                      org_identifier=c.text("org_identifier", max_len=80) or None)
-        src = c.text("source", max_len=300)
+        key = read_key(c, "org_key", Organisation)
+        old = existing.get(key)
+        values = read_organisation(c, new=old is None).values  # a column left out keeps what we have
+        src = read_source(c, Organisation)
         if len(errors) > n:
             continue
-        old = existing.get(key)
         if old is None:
             plan.count("added", "organisation")
-            known.orgs.setdefault(key, None)
+            known.org_ids.setdefault(key, None)
+            known.refs.organisations.add(key, values["name"])
         else:
-            if "org_identifier" not in t.header:  # a column left out keeps what we have
-                del values["org_identifier"]
             if not (any(getattr(old, k) != val for k, val in values.items()) or (src and src != old.source)):
                 continue  # unchanged
             plan.count("changed", "organisation")
@@ -210,44 +277,19 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
-        key = c.text("service_key", required=True, max_len=120)
-        provider = c.key("provider_key", known.orgs, what="organisation")
-        start, end = c.period("start_date", "end_date")
-        vals = {
-            "name": c.text("name", required=True, max_len=300),
-            "description": c.text("description"),
-            "tier": c.choice("tier", TIERS, required=False),
-            "eligibility": c.text("eligibility"),
-            "referral_route": c.text("referral_route"),
-            "contact": c.text("contact"),
-            "capacity": c.text("capacity", max_len=200),
-            "status": c.choice("status", SERVICE_STATUSES, required=False) or "active",
-            "start_date": start, "end_date": end,
-            "end_date_is_estimate": c.boolean("end_date_is_estimate"),
-            "confidential_location": c.boolean("confidential_location"),
-            "address": c.text("address"),
-            "latitude": c.number("latitude"), "longitude": c.number("longitude"),
-            "last_reviewed": c.date("last_reviewed"),
-        }
-        for col, lo, hi in (("latitude", -90, 90), ("longitude", -180, 180)):
-            if vals[col] is not None and not lo <= vals[col] <= hi:
-                c.fail(col, f"{vals[col]} is outside {lo} to {hi}")
-        src = c.text("source", max_len=300)
-        wanted = {
-            "themes": c.keys("themes", known.themes, what="theme", required=True),
-            "target_groups": c.keys("target_groups", known.groups, what="target group"),
-            "coverage": c.keys("coverage", known.areas, what="area code", required=True),
-        }
+        key = read_key(c, "service_key", Service)
+        old = existing.get(key)
+        # the one set of rules (records.read_service): a column left out keeps what we have, a confidential
+        # location is never stored whatever the file says
+        rec = read_service(c, known.refs, new=old is None, was_confidential=bool(old and old["confidential_location"]),
+                           had_location=bool(old and (old["address"] or old["latitude"] is not None
+                                                      or old["longitude"] is not None)))
+        src = read_source(c, Service)
         if len(errors) > n:
             continue
-        vals = {k: val for k, val in vals.items() if k in cols}  # a column left out keeps what we have
-        old = existing.get(key)
-        confidential = vals.get("confidential_location", bool(old and old["confidential_location"]))
-        if confidential:  # never stored for a confidential location, whatever the file says
-            if vals.get("address") or vals.get("latitude") is not None or vals.get("longitude") is not None or (
-                    old and (old["address"] or old["latitude"] is not None or old["longitude"] is not None)):
-                hidden.append(key)
-            vals.update(address="", latitude=None, longitude=None)
+        vals, wanted, provider = rec.values, rec.links, rec.refs.get("provider")
+        if rec.hidden_location:
+            hidden.append(key)
         if old is None:
             full = {f: None for f in SERVICE_FIELDS} | {
                 "description": "", "eligibility": "", "referral_route": "", "contact": "", "capacity": "",
@@ -255,9 +297,10 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
             full.update(vals)
             new_rows.append((key, provider, src, full, wanted))
             plan.count("added", "service")
-            known.services.setdefault(key, None)
+            known.refs.services.add(key, vals["name"])
             continue
-        vals["provider_id"] = known.orgs.get(provider)  # None: an organisation this import adds
+        if "provider" in rec.refs:
+            vals["provider_id"] = known.org_ids.get(provider)  # None: an organisation this import adds
         if src:
             vals["source"] = src
         diff = {k: val for k, val in vals.items() if old[k] != val}
@@ -282,8 +325,8 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
             link_rows.extend((ids[key], wanted) for key, _, _, _, wanted in new_rows)
         if changed_rows:
             session.execute(update(Service), [
-                {"id": sid, **vals, "provider_id": orgs.get(provider), "version": version + 1, "updated_at": now,
-                 "updated_by": username}
+                {"id": sid, **vals, **({"provider_id": orgs.get(provider)} if "provider_id" in vals else {}),
+                 "version": version + 1, "updated_at": now, "updated_by": username}
                 for sid, version, vals, provider in changed_rows])
         _replace_links(session, link_rows, [sid for sid, _, _, _ in changed_rows])
     return write
@@ -322,17 +365,12 @@ def _plan_funding_lines(s: Session, t: Table, known: _Known, plan: ImportPlan):
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
-        svc = c.key("service_key", known.services, what="service")
-        com = c.key("commissioner_key", known.orgs, what="organisation")
-        fund = c.key("fund_key", known.funds, what="fund", required=False)
-        start, end = c.period("start_date", "end_date")
-        amount = c.money("annual_amount")
-        est = c.boolean("is_estimate")
-        src = c.text("source", max_len=300)
+        rec = read_funding_line(c, known.refs)  # the rules the demo loader reads its lines with
+        src = read_source(c, FundingLine)
         if len(errors) > n:
             continue
-        lines.setdefault(svc, []).append(dict(com=com, fund=fund, annual_amount=amount, start_date=start,
-                                              end_date=end, is_estimate=est, src=src))
+        lines.setdefault(rec.refs["service"], []).append(dict(com=rec.refs["commissioner"], fund=rec.refs["fund"],
+                                                              **rec.values, src=src))
     existing = _existing_lines(s, set(lines))
     replace: dict[str, list[dict]] = {}
     replaced = []
@@ -424,21 +462,10 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
-        key = c.text("allocation_key", required=True, max_len=120)
-        vals = dict(
-            fund=c.key("fund_key", known.funds, what="fund"),
-            recipient=c.key("recipient_key", known.orgs, what="organisation", required=False),
-            service=c.key("service_key", known.services, what="service", required=False),
-            areas=c.keys("area_codes", known.areas, what="area code"),
-            amount=c.money("amount"), purpose=c.text("purpose"),
-            priorities=c.keys("priorities", known.priorities, what="priority"),
-            payment_schedule=c.text("payment_schedule", max_len=40) or "single",
-            award_date=c.date("award_date"),
-            is_estimate=c.boolean("is_estimate"), src=c.text("source", max_len=300),
-            status=c.choice("status", ALLOCATION_STATUSES, required=False) if "status" in cols else None,
-            areas_are_estimate=c.boolean("areas_are_estimate") if "areas_are_estimate" in cols else None,
-        )
-        vals["planned_start"], vals["planned_end"] = c.period("planned_start", "planned_end")
+        key = read_key(c, "allocation_key", Allocation)
+        old = existing.get(key)
+        rec = read_allocation(c, known.refs, new=old is None)  # the rules the demo loader and edit form use
+        vals = {**rec.refs, **rec.values, **rec.links, "src": read_source(c, Allocation)}
         parent = c.text("parent_key")
         if parent and parent not in known.allocations and parent not in in_file:
             c.fail("parent_key", f"unknown allocation '{parent}'")
@@ -447,12 +474,11 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
         vals["parent"] = parent or None
         if len(errors) > n:
             continue
-        old = existing.get(key)
         if old is None:
             plan.count("added", "allocation")
             todo.append((key, vals, list(_ALLOCATION_COLUMNS)))
             continue
-        fields = [f for f in given if vals[f] is not None or f not in ("status", "areas_are_estimate")]
+        fields = [f for f in given if f in vals]  # an empty status cell keeps the allocation's status
         if not (any(_differs(vals[f], old[f]) for f in fields) or (vals["src"] and vals["src"] != old["src"])):
             continue  # unchanged
         plan.count("changed", "allocation")
@@ -468,13 +494,9 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
         objs = {}
         for key, d, fields in todo:
             obj = session.scalar(select(Allocation).where(Allocation.key == key))
-            values = dict(fund=funds[d["fund"]], recipient=orgs.get(d["recipient"]),
-                          service=services.get(d["service"]), amount=d["amount"], purpose=d["purpose"],
-                          payment_schedule=d["payment_schedule"], award_date=d["award_date"],
-                          planned_start=d["planned_start"], planned_end=d["planned_end"],
-                          is_estimate=d["is_estimate"], status=d["status"] or "awarded",  # applied/awarded/paid/...
-                          areas_are_estimate=bool(d["areas_are_estimate"]))
-            values = {("service_id" if f == "service" else f): val for f, val in values.items() if f in fields}
+            related = {"fund": lambda k: funds[k], "recipient": orgs.get, "service": services.get}
+            values = {("service_id" if f == "service" else f): related.get(f, lambda x: x)(d[f])
+                      for f in fields if f not in ("areas", "priorities", "parent")}
             if obj is None:
                 obj = Allocation(key=key, source=d["src"] or default_source, updated_by=username,
                                  updated_at=utcnow(), **values)

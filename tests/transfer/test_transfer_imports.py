@@ -57,7 +57,7 @@ def test_services_csv_adds_then_reimport_changes_nothing(fresh_demo_db):
 
 
 BAD = [
-    ("coverage", "E07999999", "partner.csv, row 2, column 'coverage': unknown area code 'E07999999'"),
+    ("coverage", "E07999999", "partner.csv, row 2, column 'coverage': unknown area 'E07999999'"),
     ("start_date", "31/03/2014", "partner.csv, row 2, column 'start_date': '31/03/2014' is not a date (use YYYY-MM-DD)"),
     ("end_date", "2001-01-01", "partner.csv, row 2, column 'end_date': ends (2001-01-01) before it starts (2014-04-01)"),
     ("themes", "knitting", "partner.csv, row 2, column 'themes': unknown theme 'knitting'"),
