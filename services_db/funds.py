@@ -9,6 +9,13 @@ What is money follows `services_db.counting`: only awarded and paid allocations 
 status "applied", is pipeline, shown apart by `allocation_pipeline`, never as money received; a withdrawn one is
 nothing), and a fund whose period starts after the "as at" date is future money (`fund_periods`, `fund_summary`).
 
+Missing is not zero: an award or application with no amount recorded is counted (`fund_summary`'s unknown_amounts)
+and makes what is unallocated unknown, never £0; flows and timelines draw only the money that is recorded.
+
+The Funds page's "at a glance" views: `fund_year` (each fund's allocated / applied for / unallocated),
+`allocation_flows` (fund -> recipient -> area), `funding_end_timeline` (when each fund's money ends, every grant
+counted) and `year_asked` (what a link's ?year= means when no fund has that year exactly).
+
 Pure pandas over `ReviewData`, except `allocation_schedules`, which reads the payment schedule the review frames
 do not carry.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,6 +50,33 @@ def financial_year_of(day: dt.date | pd.Timestamp) -> str:
 def financial_years(data: ReviewData) -> list[str]:
     """The funds' financial years, oldest first."""
     return sorted(data.funds["financial_year"].dropna().unique().tolist())
+
+
+def year_asked(years: list[str], asked: object) -> str | None:
+    """The option of `years` (the funds' financial years, some spanning several: "2015-17") a link's `year` means:
+    itself when it is one; else, for a single financial year such as "2015-16", the fund year starting in it, or
+    the latest-starting one covering it; None when it names no year any fund covers. So ?year=2015-16 opens the
+    funds running that year, not an empty page."""
+    if not isinstance(asked, str) or not asked.strip():
+        return None
+    asked = asked.strip()
+    if asked in years:
+        return asked
+    start, end = _financial_year_span(asked)
+    if pd.isna(start):
+        return None
+    spans = {y: _financial_year_span(y) for y in years}
+    starting = [y for y, (s, _) in spans.items() if s == start]
+    covering = [y for y, (s, e) in spans.items() if pd.notna(s) and s <= start and e >= end]
+    if starting:
+        return min(starting, key=lambda y: spans[y][1])
+    return max(covering, key=lambda y: spans[y][0]) if covering else None
+
+
+def year_of_fund(data: ReviewData, fund_key: object) -> str | None:
+    """The financial year of a fund (for a link naming a fund and no year), None for an unknown fund."""
+    hit = data.funds.loc[data.funds["fund_key"] == fund_key, "financial_year"]
+    return None if hit.empty or pd.isna(hit.iloc[0]) else str(hit.iloc[0])
 
 
 def funds_in_year(data: ReviewData, year: str | None) -> pd.DataFrame:
@@ -133,9 +168,11 @@ def money_totals(data: ReviewData, as_at: dt.date | pd.Timestamp) -> dict[str, f
 
 def fund_summary(data: ReviewData, year: str | None = None, as_at: dt.date | pd.Timestamp | None = None) -> pd.DataFrame:
     """fund_key, name, financial_year, owner, total, allocated (awarded or paid top-level lines only), unallocated
-    (neither awarded nor applied for), share allocated, allocations (count of those lines), has_estimates, applied (top-level applications: pipeline,
-    not in allocated), starts, ends (the fund's period: `fund_periods`), is_future (starts after `as_at`; never
-    when no date is given)."""
+    (neither awarded nor applied for; NaN, not known, when the total or any amount is not recorded: negative when
+    more was allocated than the fund holds), share allocated, allocations (count of those lines), has_estimates,
+    applied (top-level applications: pipeline, not in allocated), unknown_amounts (top-level awards and
+    applications with no amount recorded: counted, never summed as £0), starts, ends (the fund's period:
+    `fund_periods`), is_future (starts after `as_at`; never when no date is given)."""
     funds = funds_in_year(data, year)
     money = money_allocations(data.allocations)
     top = _top_level(money)
@@ -148,7 +185,12 @@ def fund_summary(data: ReviewData, year: str | None = None, as_at: dt.date | pd.
     out = out.copy()
     out["allocated"] = out["fund_key"].map(allocated).fillna(0.0).round(2)
     out["applied"] = out["fund_key"].map(applied).fillna(0.0).round(2)
-    out["unallocated"] = (out["total"] - out["allocated"] - out["applied"]).round(2)
+    unknown = every_top[every_top["amount"].isna() & (_statuses(every_top).isin(["applied"])
+                                                       | every_top.index.isin(top.index))]
+    out["unknown_amounts"] = out["fund_key"].map(unknown.groupby("fund_key").size()).fillna(0).astype(int)
+    # unknown is not zero: with the total or any amount not recorded, what is left is not known either
+    out["unallocated"] = (out["total"] - out["allocated"] - out["applied"]).round(2).where(
+        out["total"].notna() & (out["unknown_amounts"] == 0))
     out["share_allocated"] = np.where(out["total"] > 0, out["allocated"] / out["total"], np.nan)
     out["allocations"] = out["fund_key"].map(count).fillna(0).astype(int)
     out["has_estimates"] = out["fund_key"].map(estimates).fillna(False).astype(bool)
@@ -198,17 +240,16 @@ def allocation_lines(data: ReviewData, fund_keys: list[str] | None = None) -> pd
     return leaves[cols].sort_values(["fund_key", "allocation_id"]).reset_index(drop=True)
 
 
-def allocations_by_area(data: ReviewData, fund_keys: list[str] | None = None, level: str = "area") -> pd.DataFrame:
-    """Allocated money per area of `level`: each leaf's amount split over the LSOAs of its areas by population
-    (to the penny, so the areas add back to the allocated total). An allocation naming no area covers the force.
-
-    Columns: code, name, population, population_is_estimate, amount, per_head, per_1000.
-    """
-    areas, tree = data.areas, hierarchy_of(data)
-    lines = allocation_lines(data, fund_keys)
+def _area_shares(data: ReviewData, lines: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Each line's amount split over the areas of `level` it covers, by population, to the penny (a line's parts
+    add back to it). A line naming no area covers the force; a line with no amount recorded is left out (its money
+    is unknown, not £0). Columns: line (the position of the line in `lines`), code, amount."""
+    tree = hierarchy_of(data)
     force = tree.codes_at("force")
-    groups, lsoas, totals = [], [], []
-    for line in lines.itertuples(index=False):
+    groups, lsoas, totals, which = [], [], [], []
+    for i, line in enumerate(lines.itertuples(index=False)):
+        if pd.isna(line.amount):
+            continue
         codes = line.area_codes if isinstance(line.area_codes, tuple) and line.area_codes else force
         covered = sorted(tree.under(codes))
         if not covered:
@@ -216,18 +257,54 @@ def allocations_by_area(data: ReviewData, fund_keys: list[str] | None = None, le
         groups += [len(totals)] * len(covered)
         lsoas += covered
         totals.append(int(round(float(line.amount) * 100)))
-    target = areas[areas["level"] == level][["code", "name", "population", "population_is_estimate"]].copy()
-    if totals:
-        weights = np.nan_to_num(np.array([tree.population(c) for c in lsoas]), nan=0.0)
-        pence = split_pence(np.array(groups), weights, np.array(totals))
-        up = tree.ancestor_map(level)
-        per = pd.Series(pence, index=[up.get(c) for c in lsoas]).groupby(level=0).sum() / 100
-    else:
-        per = pd.Series(dtype=float)
+        which.append(i)
+    if not totals:
+        return pd.DataFrame({"line": pd.Series(dtype=int), "code": pd.Series(dtype=object),
+                             "amount": pd.Series(dtype=float)})
+    weights = np.nan_to_num(np.array([tree.population(c) for c in lsoas]), nan=0.0)
+    pence = split_pence(np.array(groups), weights, np.array(totals))
+    up = tree.ancestor_map(level)
+    parts = pd.DataFrame({"line": np.array(which)[np.array(groups)], "code": [up.get(c) for c in lsoas],
+                          "pence": pence})
+    out = parts.groupby(["line", "code"], as_index=False, sort=False)["pence"].sum()
+    return out.assign(amount=out.pop("pence") / 100)
+
+
+def allocations_by_area(data: ReviewData, fund_keys: list[str] | None = None, level: str = "area") -> pd.DataFrame:
+    """Allocated money per area of `level`: each leaf's amount split over the LSOAs of its areas by population
+    (to the penny, so the areas add back to the allocated total). An allocation naming no area covers the force.
+
+    Columns: code, name, population, population_is_estimate, amount, per_head, per_1000.
+    """
+    shares = _area_shares(data, allocation_lines(data, fund_keys), level)
+    per = shares.groupby("code")["amount"].sum()
+    target = data.areas[data.areas["level"] == level][["code", "name", "population", "population_is_estimate"]].copy()
     target["amount"] = target["code"].map(per).fillna(0.0).round(2)
     target["per_head"] = np.where(target["population"] > 0, target["amount"] / target["population"], np.nan)
     target["per_1000"] = target["per_head"] * 1000
     return target.reset_index(drop=True)
+
+
+def allocation_flows(data: ReviewData, fund_keys: list[str] | None = None, level: str = "area") -> pd.DataFrame:
+    """Where each fund's money went: fund -> recipient -> area of `level`, for a flow chart. Money only (awarded
+    or paid leaves, `allocation_lines`); a line over several areas is shared over them by population, as
+    `allocations_by_area` shares it, so the flows into the areas add up to the same figures. Lines with no amount
+    recorded carry no flow (they are counted by `fund_summary`'s unknown_amounts).
+
+    Columns: fund_key, fund, recipient, area_code, area, amount, lines (how many allocation lines make the flow).
+    """
+    lines = allocation_lines(data, fund_keys)
+    shares = _area_shares(data, lines, level)
+    names = dict(zip(data.areas["code"], data.areas["name"], strict=False))
+    picked = lines.iloc[shares["line"].to_numpy()].reset_index(drop=True)
+    flows = pd.DataFrame({"fund_key": picked["fund_key"], "fund": picked["fund"], "recipient": picked["recipient"],
+                          "area_code": shares["code"].to_numpy(), "amount": shares["amount"].to_numpy(),
+                          "line": shares["line"].to_numpy()})
+    flows["area"] = flows["area_code"].map(names)
+    out = flows.groupby(["fund_key", "fund", "recipient", "area_code", "area"], as_index=False, sort=False).agg(
+        amount=("amount", "sum"), lines=("line", "nunique"))
+    out["amount"] = out["amount"].round(2)
+    return out.sort_values(["fund_key", "amount"], ascending=[True, False]).reset_index(drop=True)
 
 
 def allocation_schedules(db: Database) -> pd.DataFrame:
@@ -288,9 +365,45 @@ def funding_ends(data: ReviewData, fund_keys: list[str] | None = None) -> pd.Dat
                   "is_estimate"]].sort_values("planned_end").reset_index(drop=True)
 
 
+def financial_quarter(day: pd.Timestamp) -> str:
+    """'2013-14 Q4' for any date from 1 January to 31 March 2014 (Q1 is April to June)."""
+    return f"{financial_year_of(day)} Q{(day.month - 4) % 12 // 3 + 1}"
+
+
+def funding_end_timeline(data: ReviewData) -> pd.DataFrame:
+    """When each fund's money ends, across all funds: one row per fund and end date, counting every allocation
+    line (24 Community Action Fund grants ending on 31 March 2014 are one row with grants = 24, not one line
+    standing for all). Money only (awarded or paid leaves, `allocation_lines`). A line with no end date of its
+    own ends with its fund (`fund_periods`; counted in from_fund_end); a line with no amount recorded is counted
+    in grants and unknown_amounts, never summed as £0.
+
+    Columns: fund_key, fund, financial_year (the fund's), fund_start, fund_end, ends, quarter, grants, amount (NaN
+    when no line of the row has an amount), unknown_amounts, from_fund_end. Ordered by fund end, then end date.
+    """
+    cols = ["fund_key", "fund", "financial_year", "fund_start", "fund_end", "ends", "quarter", "grants", "amount",
+            "unknown_amounts", "from_fund_end"]
+    lines = allocation_lines(data)
+    if lines.empty:
+        return pd.DataFrame(columns=cols)
+    periods = fund_periods(data.funds).set_index("fund_key")
+    year = dict(zip(data.funds["fund_key"], data.funds["financial_year"], strict=False))
+    own_end = pd.to_datetime(lines["planned_end"])
+    lines = lines.assign(ends=own_end.fillna(lines["fund_key"].map(periods["end"])), from_fund=own_end.isna(),
+                         unknown=lines["amount"].isna())
+    lines = lines[lines["ends"].notna()]
+    out = lines.groupby(["fund_key", "fund", "ends"], as_index=False, sort=False).agg(
+        grants=("amount", "size"), amount=("amount", lambda a: a.sum(min_count=1)),
+        unknown_amounts=("unknown", "sum"), from_fund_end=("from_fund", "sum"))
+    out["financial_year"] = out["fund_key"].map(year)
+    out["fund_start"] = out["fund_key"].map(periods["start"])
+    out["fund_end"] = out["fund_key"].map(periods["end"])
+    out["quarter"] = out["ends"].map(financial_quarter)
+    out[["grants", "unknown_amounts", "from_fund_end"]] = out[["grants", "unknown_amounts", "from_fund_end"]].astype(int)
+    out = out.sort_values(["fund_end", "fund_key", "ends"]).reset_index(drop=True)
+    return out[cols]
+
+
 # -- the Funds page's views, each one call returning what it draws ------------------------------------------------
-# (appended while the hierarchy helpers above are being replaced: hoist this import to the top afterwards)
-from dataclasses import dataclass  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -302,18 +415,22 @@ class FundYear:
     total: float
     allocated: float  # awarded or paid (money)
     applied: float  # applied for: pipeline, not money
-    unallocated: float
+    unallocated: float  # NaN when any fund's unallocated money is not known
     future: int  # how many of the funds start after the date (their allocations are future money)
     has_estimates: bool
+    unknown_amounts: int = 0  # awards and applications with no amount recorded (not drawn, named in text)
+    total_unknown: int = 0  # funds with no total recorded
 
 
 def fund_year(data: ReviewData, year: str, as_at: dt.date | pd.Timestamp) -> FundYear:
     """`fund_summary` of the year's funds at `as_at`, with its totals."""
     summary = fund_summary(data, year, as_at)
-    return FundYear(year=year, funds=summary, total=float(summary["total"].sum()),
+    return FundYear(year=year, funds=summary, total=float(summary["total"].sum(min_count=len(summary))),
                     allocated=float(summary["allocated"].sum()), applied=float(summary["applied"].sum()),
-                    unallocated=float(summary["unallocated"].sum()), future=int(summary["is_future"].sum()),
-                    has_estimates=bool(summary["has_estimates"].any()))
+                    unallocated=float(summary["unallocated"].sum(min_count=len(summary))),
+                    future=int(summary["is_future"].sum()), has_estimates=bool(summary["has_estimates"].any()),
+                    unknown_amounts=int(summary["unknown_amounts"].sum()),
+                    total_unknown=int(summary["total"].isna().sum()))
 
 
 def quarterly_payments(lines: pd.DataFrame, schedules: pd.DataFrame) -> pd.DataFrame:
@@ -335,6 +452,7 @@ class FundBreakdown:
     pipeline: pd.DataFrame  # `allocation_pipeline`: applications, never added to the money
     phasing: pd.DataFrame  # `quarterly_payments`
     ends: pd.DataFrame  # `funding_ends`
+    flows: pd.DataFrame  # `allocation_flows` by place-based area: fund -> recipient -> area
 
     @property
     def applied(self) -> float:
@@ -361,7 +479,7 @@ def fund_breakdown(data: ReviewData, fund_keys: list[str] | tuple[str, ...],
     lines = allocation_lines(data, keys)
     return FundBreakdown(fund_keys=tuple(keys), lines=lines, by_area=allocations_by_area(data, keys, "area"),
                          pipeline=allocation_pipeline(data, keys), phasing=quarterly_payments(lines, schedules),
-                         ends=funding_ends(data, keys))
+                         ends=funding_ends(data, keys), flows=allocation_flows(data, keys, "area"))
 
 
 # -- fair share: what a needs-based formula would have given each area of a fund ----------------------------------

@@ -115,3 +115,68 @@ def test_a_fund_starting_after_the_date_is_future_money():
     assert funds.money_totals(data, "2021-03-31") == {"allocated": 100.0, "future": 70.0, "applied": 40.0}
     assert funds.money_totals(data, "2021-04-01") == {"allocated": 170.0, "future": 0.0, "applied": 40.0}
     assert not funds.fund_summary(data, None)["is_future"].any()  # no date: nothing is called future
+
+
+def test_when_funding_ends_every_grant_counts(demo_db):
+    """Issue 14: "When funding ends" drew the 24 Community Action Fund grants (same recipient, amount and dates)
+    as one bar. The timeline counts them: one row per fund and end date, grants = 24."""
+    data = review_data(demo_db)
+    ends = funds.funding_end_timeline(data)
+    caf = ends[ends["fund_key"] == "community-action-fund-2013-14"]
+    assert caf[["grants", "amount", "quarter"]].values.tolist() == [[24, 34_800, "2013-14 Q4"]]
+    assert ends["grants"].sum() == len(funds.allocation_lines(data))  # every money line, across all funds
+    lcc = ends[ends["fund_key"] == "lcc-sir-early-action-2014-17"]
+    assert lcc["ends"].dt.year.tolist() == [2015, 2016, 2017] and lcc["grants"].tolist() == [1, 1, 1]
+    assert ends["fund_end"].is_monotonic_increasing
+
+
+def test_flows_from_fund_to_recipient_to_area_add_up(demo_db):
+    data = review_data(demo_db)
+    keys = ["csg-2013-14", "community-action-fund-2013-14"]
+    flows = funds.allocation_flows(data, keys)
+    by_area = funds.allocations_by_area(data, keys)
+    assert round(flows["amount"].sum(), 2) == 1_793_938 + 34_800
+    per_area = flows.groupby("area")["amount"].sum().round(2)
+    assert per_area.to_dict() == pytest.approx(by_area.set_index("name")["amount"].to_dict(), abs=0.01)
+    caf = flows[flows["fund_key"] == "community-action-fund-2013-14"]
+    assert caf["lines"].sum() == 24 and set(caf["recipient"]) == {"Recipient not named"}
+
+
+def _with_unknowns():
+    """_with_statuses() plus an award with no amount recorded in fund f, and fund g's total not recorded."""
+    import dataclasses
+
+    data = _with_statuses()
+    alloc = pd.concat([data.allocations, pd.DataFrame({
+        "allocation_id": [6], "fund_key": ["f"], "recipient": ["S"], "service_id": [float("nan")],
+        "amount": [float("nan")], "purpose": ["unknown amount"], "priorities": [()], "area_codes": [("L1",)],
+        "planned_start": [pd.Timestamp("2020-04-01")], "planned_end": [pd.Timestamp("2021-03-31")],
+        "is_estimate": [False], "parent_allocation_id": [float("nan")], "status": ["awarded"]})], ignore_index=True)
+    fund_frame = data.funds.copy()
+    fund_frame.loc[fund_frame["fund_key"] == "g", "total_amount"] = float("nan")
+    return dataclasses.replace(data, allocations=alloc, funds=fund_frame)
+
+
+def test_unknown_amounts_are_counted_never_zero():
+    data = _with_unknowns()
+    s = funds.fund_summary(data, None, "2020-06-01").set_index("fund_key")
+    assert s.loc["f", "unknown_amounts"] == 1 and s.loc["f", "allocated"] == 100
+    assert pd.isna(s.loc["f", "unallocated"]), "with an amount not recorded, what is left is not known"
+    assert pd.isna(s.loc["g", "unallocated"]) and s.loc["g", "unknown_amounts"] == 0
+    fy = funds.fund_year(data, "2020-21", "2020-06-01")
+    assert fy.unknown_amounts == 1 and pd.isna(fy.unallocated) and fy.allocated == 100
+    flows = funds.allocation_flows(data, ["f"], "district")
+    assert flows["amount"].sum() == 100 and "S" not in set(flows["recipient"])  # no flow drawn for it
+    ends = funds.funding_end_timeline(data).set_index("fund_key")
+    # the two lines with no end date end with the fund (31 March 2021), with the award of unknown amount: three
+    # grants, £100 known, one amount not recorded
+    assert ends.loc["f"][["grants", "amount", "unknown_amounts", "from_fund_end"]].tolist() == [3, 100, 1, 2]
+
+
+def test_a_links_year_names_an_option():
+    years = ["2013-14", "2014-15", "2014-17", "2015-17", "2016-17", "2016-18"]
+    assert funds.year_asked(years, "2014-15") == "2014-15"
+    assert funds.year_asked(years, "2015-16") == "2015-17"  # no fund of 2015-16 alone: the one starting then
+    assert funds.year_asked(years, "2017-18") == "2016-18"  # none starting then: the one covering it
+    assert funds.year_asked(years, "2012-13") is None and funds.year_asked(years, "<b>") is None
+    assert funds.year_asked(years, None) is None
