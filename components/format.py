@@ -7,15 +7,19 @@ import re
 
 
 def money(value: float) -> str:
+    """£1.28m, £41,000, −£576 (a true minus before the pound sign, never "£-576"); "–" for no value."""
     if value is None:
         return "–"
-    if abs(value) >= 1_000_000:
-        return f"£{value / 1_000_000:,.2f}m"
-    return f"£{value:,.0f}"
+    sign = "\u2212" if value < 0 and round(abs(value)) > 0 else ""
+    value = abs(value)
+    if value >= 1_000_000:
+        return f"{sign}£{value / 1_000_000:,.2f}m"
+    return f"{sign}£{value:,.0f}"
 
 
 MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~$<>:")  # ":" too: no http:// autolink, no :red[...] or :icon:
 _REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # an & that would start a character reference such as &lt;
+_BACKSLASHED = str.maketrans({ch: "\\" + ch for ch in MARKDOWN_SPECIALS})  # each special -> backslash + itself
 
 
 def escape(text: object) -> str:
@@ -25,7 +29,7 @@ def escape(text: object) -> str:
     table, LaTeX ($...$), icon or colour directive (:red[...]); HTML is made inert (< and > become &lt; and &gt;, and an & that would start a character
     reference becomes &amp;). Quotes and a plain & are left as typed: "Women's", "Burnley & Pendle"."""
     out = _REFERENCE.sub("&amp;", str(text)).replace("<", "&lt;").replace(">", "&gt;")
-    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in out)
+    return out.translate(_BACKSLASHED)  # one C-level pass: a generator per character took 0.38 s per area page
 
 
 def plain(text: object) -> str:
