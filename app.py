@@ -1,12 +1,17 @@
 """Commissioned services in a police force area: need, plans, activity and review.
 
 `streamlit run app.py` opens the embedded demo database (created on first start) unless DATABASE_URL says otherwise.
+
+Every page runs through here, so what every page shares is drawn here once: the sign-in (which survives a reload
+and a new tab), the "as at" date (also in the URL as ?as_at=YYYY-MM-DD, so a link reproduces the view) and, after
+the page has run and set its own query parameters, the link to this view.
 """
 
 from pathlib import Path
 
 import streamlit as st
 
+from components import links
 from components.auth import sign_in_gate
 from components.context import as_at_picker
 
@@ -33,8 +38,17 @@ def main() -> None:
     navigation = st.navigation([st.Page(path, title=title, icon=icon, url_path=url, default=i == 0)
                                 for i, (path, title, icon, url) in enumerate(PAGES)])
     sign_in_gate()
-    as_at_picker()
-    navigation.run()
+    links.as_at_from_url()
+    when = as_at_picker()
+    links.as_at_to_url(when)
+    link = st.sidebar.empty()  # filled after the page, which may add its own query parameters
+    problem = links.as_at_url_problem(when)
+    if problem:
+        st.warning(problem)
+    try:
+        navigation.run()
+    finally:
+        links.copy_link(link)
 
 
 main()

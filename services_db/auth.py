@@ -7,25 +7,38 @@ check, so response time does not reveal which accounts exist.
 
 The role a person signed in with is not trusted for long: `account_actor` re-reads the account (the app does on
 every page run) and every write path re-reads it inside its own transaction (`permissions.require`).
+
+A sign-in lasts beyond one browser tab through a server-side session (`start_session`): a random token goes to the
+browser's cookie and only its SHA-256 is stored, so the table (or a backup of it) signs nobody in. A session holds
+for SESSION_HOURS from sign-in, fixed (one working day; a stolen cookie is worth a day at most), and ends early
+when the person signs out, the account is deactivated or its password changes (`update_user` revokes them in the
+same transaction as the change, which the audit records).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
+import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from services_db.audit import record, snapshot
 from services_db.db import Database
-from services_db.models import ROLES, User
+from services_db.models import ROLES, SignInSession, User, utcnow
 from services_db.permissions import Actor, account_now, require
 
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("not-a-real-password")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 MIN_PASSWORD = 10
+SESSION_HOURS = 8  # fixed from sign-in: a working day
+KEEP_SESSIONS_DAYS = 90  # ended sessions are kept this long as the record of sign-ins, then pruned at a sign-in
 
 # The demo's accounts: documented in the README and named on the sign-in screen only when running the demo.
 DEMO_ACCOUNTS: dict[str, tuple[str, str, str]] = {  # username: (role, display name, password)
@@ -79,6 +92,77 @@ def actor_for_email(db: Database, email: str) -> Actor | None:
         return _actor(user) if user else None
 
 
+def hash_token(token: str) -> str:
+    """What the database keeps of a sign-in token: its SHA-256 (the token is 256 random bits, so no salt or slow
+    hash is needed, and a lookup by hash is one indexed query)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """A sign-in session as it stands now: the Actor (current role) if it still signs someone in, else why not
+    ("unknown", "expired", "ended" for signed out or revoked, "deactivated"), so the app can say which."""
+
+    actor: Actor | None
+    problem: str = ""
+
+
+def start_session(db: Database, actor: Actor, *, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+    """A new sign-in session for `actor`'s active account: (the token for the browser's cookie, when it expires).
+
+    Called after `authenticate`; the raw token is returned once and never stored. Old ended sessions are pruned
+    here, so the table stays small without a scheduled job."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(hours=SESSION_HOURS)
+    with db.session() as s:
+        user_id = s.scalar(select(User.id).where(User.username == actor.username, User.active.is_(True)))
+        if user_id is None:
+            raise AccountError(f"No active account called '{actor.username}'.")
+        s.add(SignInSession(token_hash=hash_token(token), user_id=user_id, created_at=now, expires_at=expires))
+        s.execute(delete(SignInSession).where(
+            SignInSession.expires_at < now - dt.timedelta(days=KEEP_SESSIONS_DAYS)))
+    return token, expires
+
+
+def session_actor(db: Database, token_hash: str, *, now: dt.datetime | None = None) -> SessionCheck:
+    """Who a session signs in now (one indexed query over the session and its account): the account's current
+    role, or the reason it no longer signs anyone in. The app asks on every page run of a session-backed sign-in,
+    so signing out elsewhere, expiry, deactivation and a password change all take effect on the next click."""
+    now = now or utcnow()
+    with db.sessions() as s:
+        row = s.execute(
+            select(SignInSession.expires_at, SignInSession.revoked_at, User.username, User.role_key,
+                   User.display_name, User.active)
+            .join(User, User.id == SignInSession.user_id)
+            .where(SignInSession.token_hash == token_hash)).first()
+    if row is None:
+        return SessionCheck(None, "unknown")
+    if not row.active:
+        return SessionCheck(None, "deactivated")
+    if row.revoked_at is not None:
+        return SessionCheck(None, "ended")
+    if row.expires_at <= now:
+        return SessionCheck(None, "expired")
+    return SessionCheck(Actor(row.username, row.role_key, row.display_name, signed_in=True))
+
+
+def end_session(db: Database, token_hash: str, *, now: dt.datetime | None = None) -> None:
+    """Sign out: the session stops signing anyone in, in every tab that shares it."""
+    with db.session() as s:
+        s.execute(update(SignInSession)
+                  .where(SignInSession.token_hash == token_hash, SignInSession.revoked_at.is_(None))
+                  .values(revoked_at=now or utcnow()))
+
+
+def _revoke_all(s: Session, user_id: int) -> None:
+    """End every open session of one account (deactivated, or its password changed: whoever holds an old cookie
+    must prove the new password)."""
+    s.execute(update(SignInSession)
+              .where(SignInSession.user_id == user_id, SignInSession.revoked_at.is_(None))
+              .values(revoked_at=utcnow()))
+
+
 def _check(username: str, role: str, password: str | None) -> None:
     if not USERNAME.match(username):
         raise AccountError("A username is 2 to 80 lower-case letters, digits, '.', '_', '-' or '@'.")
@@ -127,6 +211,8 @@ def update_user(db: Database, actor: Actor | None, username: str, *, role: str |
             user.active = active
         if password:
             user.password_hash = hash_password(password)
+        if active is False or password:
+            _revoke_all(s, user.id)
         s.flush()
         require(actor, "manage_users", s)  # the administrator's account as it stands now, in this transaction
         after = snapshot(user)

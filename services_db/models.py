@@ -358,6 +358,21 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class SignInSession(Base):
+    """One browser's sign-in, so a reload or a new tab stays signed in: the SHA-256 of its random token (the token
+    itself lives only in that browser's cookie, so a leaked table or backup signs nobody in), whose account, and
+    until when it holds. Signing out, deactivating the account or changing its password sets `revoked_at`; rows are
+    kept for a while as the record of who signed in when."""
+
+    __tablename__ = "sign_in_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Setting(Base):
     """Key-value settings of this database (the demo's default "as at" date, when data were last loaded)."""
 

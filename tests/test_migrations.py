@@ -1,5 +1,6 @@
 """The Alembic migrations build the schema the models describe, on SQLite and PostgreSQL, and 0002 (what counts
-at a date: service known-from, allocation status and estimated areas, fund eligibility) goes down and up again."""
+at a date: service known-from, allocation status and estimated areas, fund eligibility) and 0003 (sign-in
+sessions) go down and up again."""
 
 import datetime as dt
 
@@ -47,4 +48,16 @@ def test_0002_fills_old_rows_with_awarded_and_goes_down_and_up(empty_db):
     with engine.connect() as c:
         status, estimate = c.execute(text("SELECT status, areas_are_estimate FROM allocation")).one()
     assert status == "awarded" and not estimate
+    assert _diff(engine) == []
+
+
+def test_0003_sign_in_sessions_go_down_and_up(empty_db):
+    """Issue 14: the sign-in session table (token hashes, never tokens) comes and goes with its revision."""
+    engine = empty_db.engine
+    cols = {c["name"] for c in inspect(engine).get_columns("sign_in_session")}
+    assert cols == {"id", "token_hash", "user_id", "created_at", "expires_at", "revoked_at"}
+    _migrate(engine, "0002", up=False)
+    assert "sign_in_session" not in inspect(engine).get_table_names()
+    _migrate(engine, "head", up=True)
+    assert "sign_in_session" in inspect(engine).get_table_names()
     assert _diff(engine) == []

@@ -102,3 +102,62 @@ def test_every_page_opens_without_an_exception(server):
                 # the README's picture; copy it to docs/ by hand when the page changes (a test never edits the repo)
                 page.screenshot(path=str(ARTIFACTS / "screenshot-area.png"), full_page=False)
         browser.close()
+
+
+def test_sign_in_survives_a_reload_and_a_new_tab_until_signing_out(server):
+    """Issue 14: "Sign-in is lost on reload and in a new tab, so a shared link asks for sign-in again". A sign-in
+    is a server-side session whose token sits in a SameSite=Strict cookie (never in the URL): a reload and a new
+    page of the same browser are signed in; signing out ends it for both. The sidebar's link to this view carries
+    the page's query and the as-at date, and a deep link opened first after the start keeps its as-at date."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+        page = context.new_page()
+        page.goto(f"{server}/area?area=Preston&as_at=2013-06-01")  # the first page this server runs
+        wait_until_done(page, "Username")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        dates = ("01/06/2013", "2013-06-01")  # the picker's text, as Chromium reports it
+        assert sidebar.locator('[data-testid="stDateInput"] input').input_value() in dates  # kept on entering
+        sidebar.get_by_role("textbox", name="Username").fill("demo-commissioner")
+        sidebar.get_by_role("textbox", name="Password").fill("demo-commissioner-pass")
+        sidebar.get_by_role("button", name="Sign in").click()
+        wait_until_done(page, "Signed in as")
+        page.wait_for_function("() => document.cookie.includes('services_db_session=')", timeout=30_000)
+        cookie = next(c for c in context.cookies() if c["name"] == "services_db_session")
+        assert (cookie["sameSite"], cookie["path"], cookie["httpOnly"]) == ("Strict", "/", False)
+        assert len(cookie["value"]) >= 40 and cookie["value"] not in page.url
+        assert cookie["expires"] > time.time() + 7 * 3600  # eight hours from now
+
+        page.reload()
+        wait_until_done(page, "Signed in as")
+        assert "Demo commissioner" in sidebar.inner_text() and "Username" not in sidebar.inner_text()
+        link = sidebar.locator('[data-testid="stCode"]').inner_text()
+        assert link.startswith(f"{server}/area?") and "area=Preston" in link and "as_at=2013-06-01" in link, link
+        assert sidebar.locator('[data-testid="stDateInput"] input').input_value() in dates  # the link's date
+        code = sidebar.locator('[data-testid="stCode"]')
+        code.hover()
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-signed-in-link.png"))
+        code.get_by_role("button").first.click()  # Streamlit's own copy button on the code block
+        assert page.evaluate("() => navigator.clipboard.readText()") == link
+
+        other = context.new_page()  # a new tab of the same browser, opening the copied link
+        other.goto(link)
+        wait_until_done(other, "Signed in as")
+        assert "Demo commissioner" in other.locator('[data-testid="stSidebar"]').inner_text()
+        assert "as_at=2013-06-01" in other.url
+
+        sidebar.get_by_role("button", name="Sign out").click()
+        wait_until_done(page, "Username")
+        page.wait_for_function("() => !document.cookie.includes('services_db_session=')", timeout=30_000)
+        page.reload()
+        wait_until_done(page, "Username")
+        assert "Signed in as" not in page.inner_text("body")
+        other.reload()  # the other tab's sign-in was the same session: it ended too
+        wait_until_done(other, "Username")
+        assert "Signed in as" not in other.inner_text("body")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        browser.close()
