@@ -379,3 +379,20 @@ class Setting(Base):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Scenario(Base):
+    """A what-if scenario: a named draft of changes (`services_db.scenarios.changes`, as JSON) reviewed beside the
+    actual data and never applied to it. `base_version` is the data version it was started from, so a reader can
+    see that the data has moved on since."""
+
+    __tablename__ = "scenario"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    changes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    base_version: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -33,6 +33,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "restore": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "view_history": frozenset({"viewer", "early_action", "commissioner", "opcc", "admin"}),
+    # What-if scenarios: drafts that never touch the records (issue "Plan the next year").
+    "edit_scenario": frozenset({"commissioner", "opcc", "admin"}),
+    # The force's own place-based areas (dated groupings of districts and LSOA sets): administrators only.
+    "edit_grouping": frozenset({"admin"}),
     # The addresses and coordinates of confidential services in old audit entries.
     "view_confidential_history": frozenset({"admin"}),
 }
