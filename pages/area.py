@@ -7,13 +7,25 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.briefing import download_briefing
+from components.charts import (
+    CONFIG,
+    chart_data,
+    gap_chart,
+    gap_table,
+    integer_scale,
+    spine_chart,
+    spine_table,
+    trend_chart,
+)
 from components.context import area_options, as_at, cached, data_version, database, review_data, shared
-from components.format import ESTIMATE_NOTE, day, escape, estimate, money
+from components.format import ESTIMATE_NOTE, day, escape, estimate, money, plain
 from components.maps import choropleth
 from components.tables import colour_comparison, date_col, money_col, review_tables
 from services_db.areas import AreaProfile, area_profile, coverage_lsoas, resolve_area
+from services_db.brief import NEED_IMPORT, NEED_SOURCES, AreaBrief, area_brief, default_area, trend_lines
+from services_db.documents.fingerprint import fingerprint
 from services_db.gaps import gap_log
-from services_db.need import lsoa_need
+from services_db.need import SHARED_OUT, lsoa_indicators, lsoa_need
 
 
 @shared
@@ -32,21 +44,6 @@ def _coverage(version: str, code: str, when: dt.date, service_ids: tuple[int, ..
 
 
 @cached
-def _need_chart(version: str, code: str, when: dt.date) -> go.Figure:
-    profile = _profile(version, code, when)
-    ind = profile.need.indicators
-    fig = go.Figure()
-    fig.add_bar(x=ind["indicator"], y=ind["rate"], name=profile.name,
-                error_y=dict(type="data", symmetric=False, array=ind["upper"] - ind["rate"],
-                             arrayminus=ind["rate"] - ind["lower"]))
-    fig.add_scatter(x=ind["indicator"], y=ind["force_rate"], mode="markers", name="Force rate",
-                    marker=dict(symbol="line-ew-open", size=40, line=dict(width=3)))
-    fig.update_layout(title=f"{profile.name} against the force (rate per 1,000 residents, 95% CI)",
-                      xaxis_title="Indicator", yaxis_title="Rate per 1,000 residents", height=420)
-    return fig
-
-
-@cached
 def _need_map(version: str, code: str, indicator: str, title: str) -> go.Figure:
     lsoa = _lsoa_need(version, code, indicator)
     unit = str(lsoa["unit"].iloc[0]) if len(lsoa) else "per 1,000 residents"
@@ -55,8 +52,49 @@ def _need_map(version: str, code: str, indicator: str, title: str) -> go.Figure:
 
 @cached
 def _coverage_map(version: str, code: str, when: dt.date, service_ids: tuple[int, ...], title: str) -> go.Figure:
-    return choropleth(_coverage(version, code, when, service_ids), level="lsoa", value="services", codes_only=True,
-                      title=title, unit="services")
+    return integer_scale(choropleth(_coverage(version, code, when, service_ids), level="lsoa", value="services",
+                                    codes_only=True, title=title, unit="services"))
+
+
+@shared
+def _brief(version: str, code: str, when: dt.date) -> AreaBrief:
+    return area_brief(review_data(), _profile(version, code, when))
+
+
+@cached
+def _spine_figure(version: str, code: str, when: dt.date) -> go.Figure:
+    brief = _brief(version, code, when)
+    return spine_chart(brief.spine, brief.name)
+
+
+@cached
+def _gap_figure(version: str, code: str, when: dt.date) -> go.Figure:
+    brief = _brief(version, code, when)
+    return gap_chart(brief.gaps, brief.name)
+
+
+@cached
+def _default_area(version: str) -> str | None:
+    return default_area(review_data())
+
+
+@cached
+def _lsoa_indicators(version: str, code: str) -> list[str]:
+    return lsoa_indicators(review_data(), code)
+
+
+@cached
+def _footer(version: str, when: dt.date) -> str:
+    """The last line of every chart's CSV: where the figures come from and when (Fingertips' export does this)."""
+    return (f"Source: commissioned services database (services_db), review as at {when:%d %B %Y}; "
+            f"data fingerprint {fingerprint(review_data())}.")
+
+
+def _empty_need(name: str) -> str:
+    """What to say when the area has no need figure: which data would fill it and how to bring it in."""
+    return (f"No need indicator has a figure for {escape(name)} (an indicator counts for an area only when every one "
+            "of its districts has a figure). Either of these would fill it:\n\n"
+            + "".join(f"- {escape(src)}\n" for src in NEED_SOURCES) + "\n" + escape(NEED_IMPORT))
 
 
 def _section(heading: str, rows: pd.DataFrame, empty: str) -> bool:
@@ -73,10 +111,11 @@ def _chosen_area(version: str) -> tuple[str, str]:
     options = area_options(version)
     names = options["name"].tolist()
     asked = st.query_params.get("area")
-    wanted = resolve_area(review_data(), asked)
-    default = names.index(options.loc[options["code"] == wanted, "name"].iloc[0]) if wanted else 0
-    if asked and not wanted:
-        st.warning(f"There is no place-based area called “{escape(asked)}”; showing {escape(names[0])}. "
+    wanted = resolve_area(review_data(), asked) or _default_area(version)
+    default = names.index(options.loc[options["code"] == wanted, "name"].iloc[0]) \
+        if wanted in set(options["code"]) else 0
+    if asked and not resolve_area(review_data(), asked):
+        st.warning(f"There is no place-based area called “{escape(asked)}”; showing {escape(names[default])}. "
                    "Choose one below.")
     st.title("Area page")
     name = st.selectbox("Place-based area", names, index=default, key="area_choice")
@@ -103,44 +142,63 @@ def _need_table(ind: pd.DataFrame) -> None:
     st.caption("Better / similar / worse: the area's 95% confidence interval (Byar's method for counts, "
                "Wilson's for proportions, as public health profiles do) lies wholly below, across or above "
                "the force's rate; higher / similar / lower where an indicator has no good direction. "
-               + ESTIMATE_NOTE)
+               f"“{SHARED_OUT.capitalize()}”: every district's figure is the force's figure shared out by "
+               "population, so no area can differ from the force on it. " + ESTIMATE_NOTE)
 
 
-def _need_by_lsoa(version: str, code: str, ind: pd.DataFrame) -> None:
-    labels = dict(zip(ind["indicator_key"], ind["indicator"], strict=True))
-    key = st.selectbox("Indicator to map by LSOA", list(labels), format_func=labels.get, key="need_map_indicator")
-    lsoa = _lsoa_need(version, code, key)
-    if lsoa["rate"].notna().any():
-        st.plotly_chart(_need_map(version, code, key, f"{labels[key]} ({lsoa['unit'].iloc[0]}) by LSOA"),
-                        width="stretch", key="need_map")
-        if lsoa["is_estimate"].any():
-            st.caption("LSOA values are estimates: the district figure shared over its LSOAs by population.")
-    else:
-        st.info("This indicator has no figures below the force level. Choose another indicator.")
-
-
-def _trends(trends: pd.DataFrame) -> None:
-    st.markdown("**Trends**")
-    if trends.empty:
-        st.info("No indicator has more than one period for this area yet. Import later periods to see trends.")
+def _need_by_lsoa(version: str, code: str, name: str, ind: pd.DataFrame) -> None:
+    """The LSOA map, only of indicators with LSOA values of their own: a district figure shared out by population
+    paints each district one colour, which says nothing the Need table does not."""
+    st.markdown("**By LSOA**")
+    mappable = [k for k in _lsoa_indicators(version, code) if k in set(ind["indicator_key"])]
+    if not mappable:
+        st.info(f"No map by LSOA: no indicator has figures of its own below district level in {escape(name)}. "
+                "Each LSOA's value would be its district's figure shared out by population, so every district "
+                "would be one colour. Importing police.uk street-level crime (counted in each LSOA) or IMD 2019 "
+                "File 7 on the Data in and out page gives every LSOA its own figure, and a map worth drawing.")
         return
-    for indicator, rows in trends.groupby("indicator"):
-        where = rows["geography"].iloc[0]
-        fig = go.Figure(go.Scatter(x=rows["period"], y=rows["value"], mode="lines+markers"))
-        fig.update_layout(title=f"{indicator} ({where})", xaxis_title="Period", yaxis_title=indicator, height=320)
-        st.plotly_chart(fig, width="stretch", key=f"trend_{indicator}")
+    labels = dict(zip(ind["indicator_key"], ind["indicator"], strict=True))
+    key = st.selectbox("Indicator to map by LSOA (those with LSOA figures of their own)", mappable,
+                       format_func=labels.get, key="need_map_indicator")
+    lsoa = _lsoa_need(version, code, key)
+    title = f"{labels[key]} ({lsoa['unit'].iloc[0]}) by LSOA"
+    st.plotly_chart(_need_map(version, code, key, plain(title)), width="stretch", key="need_map", config=CONFIG)
+    if lsoa["is_estimate"].any():
+        st.caption("Some LSOA values are estimates (made by a documented rule).")
+    table = lsoa.rename(columns={"code": "LSOA code", "name": "LSOA", "rate": "Value", "unit": "Unit"})
+    table["Estimate"] = table.pop("is_estimate").map({True: "estimate", False: ""})
+    chart_data(table, title, f"{key}-by-lsoa.csv", _footer(version, as_at()), "need_map_data")
+
+
+def _trends(version: str, trends: pd.DataFrame) -> None:
+    st.markdown("**Trends**")
+    lines = trend_lines(trends)
+    if lines.empty:
+        st.info("No indicator has two or more periods for this area or the force yet, so there is no trend to "
+                "draw. Import later periods (police.uk crime month by month, for example) to see trends.")
+        return
+    for i, ((indicator, where), rows) in enumerate(lines.groupby(["indicator", "geography"], sort=False)):
+        st.plotly_chart(trend_chart(rows, str(indicator), str(where)), width="stretch", key=f"trend_{i}",
+                        config=CONFIG)
         if rows["is_estimate"].any():
-            st.caption("Includes estimates.")
+            st.caption("Includes estimates (hollow markers).")
+        table = pd.DataFrame({"Period": rows["period"], "Value": rows["value"], "Where": rows["geography"],
+                              "Estimate": rows["is_estimate"].map({True: "estimate", False: ""})})
+        chart_data(table, f"{indicator} ({where})", f"trend-{i + 1}.csv", _footer(version, as_at()),
+                   f"trend_{i}_data")
 
 
 def _need(profile: AreaProfile, version: str, code: str, when: dt.date) -> None:
     ind = profile.need.indicators
-    if _section("Need", ind, "No need indicators have figures for this area. Import indicator data (Data page) "
-                "or pick another area."):
+    st.subheader("Need")
+    if ind.empty:
+        st.info(f"No need indicator has a figure for {escape(profile.name)}. In brief, above, says which data "
+                "would fill it and how to import it.")
+    else:
         _need_table(ind)
-        st.plotly_chart(_need_chart(version, code, when), width="stretch", key="need_chart")
-        _need_by_lsoa(version, code, ind)
-    _trends(profile.need.trends)
+        st.caption("The spine chart under In brief places each of these against the force's areas.")
+        _need_by_lsoa(version, code, profile.name, ind)
+    _trends(version, profile.need.trends)
 
 
 def _plans(profile: AreaProfile, when: dt.date) -> None:
@@ -172,9 +230,13 @@ def _current_services(profile: AreaProfile, version: str, code: str, when: dt.da
     st.dataframe(show, hide_index=True, width="stretch",
                  column_config={"Annual funding (£)": money_col("Annual funding (£)"),
                                 "Starts": date_col("Starts"), "Ends": date_col("Ends")})
-    st.plotly_chart(_coverage_map(version, code, when, tuple(int(i) for i in svc["service_id"]),
-                                  f"Services covering each LSOA of {profile.name}"),
-                    width="stretch", key="coverage_map")
+    ids = tuple(int(i) for i in svc["service_id"])
+    title = f"Services covering each LSOA of {profile.name}"
+    st.plotly_chart(_coverage_map(version, code, when, ids, plain(title)), width="stretch", key="coverage_map",
+                    config=CONFIG)
+    cov = _coverage(version, code, when, ids)
+    chart_data(pd.DataFrame({"LSOA code": cov["code"], "LSOA": cov["name"], "Current services": cov["services"]}),
+               title.lower(), "services-by-lsoa.csv", _footer(version, when), "coverage_data")
 
 
 def _not_current(profile: AreaProfile, when: dt.date) -> None:
@@ -209,6 +271,7 @@ def _raised(raised: pd.DataFrame) -> None:
 
 
 def _review(profile: AreaProfile) -> None:
+    """Every finding, grouped by kind, each kind with its sentences, the questions they end in and its table."""
     st.subheader("Review")
     params = profile.review.findings.params
     st.caption(f"Thresholds: gap where need share ≥ {params['need_ratio']} × population share and gap index ≥ "
@@ -217,14 +280,76 @@ def _review(profile: AreaProfile) -> None:
     for kind, heading, items, _table in profile.review.sections():
         if kind in ("fair_share", "data") and not items:
             continue
-        st.markdown(f"#### {heading}")
+        st.markdown(f"#### {heading}" + (f" ({len(items)})" if items else ""))
         if not items:
             st.markdown("_None found at this date._")
             continue
         for f in items:
             st.markdown("- " + escape(f.sentence) + (" *(estimate)*" if f.is_estimate else ""))
+        with st.expander(f"Questions for partners ({len(items)})"):
+            for f in items:
+                st.markdown("- " + escape(f.question))
         review_tables(profile.review.findings, kind, "area_review")
     _raised(profile.review.raised)
+
+
+def _brief_findings(brief: AreaBrief) -> None:
+    if not brief.items:
+        st.markdown("_The review finds nothing to raise for this area at this date._")
+        return
+    for i, item in enumerate(brief.items, start=1):
+        f = item.finding
+        st.markdown(f"**{i}. {item.label}.** " + escape(f.sentence) + (" *(estimate)*" if f.is_estimate else "")
+                    + ("" if f.scope == "area" else " *(about the whole force)*"))
+        st.markdown("> **Ask:** " + escape(f.question))
+    st.caption("Chosen by one fixed ranking: gaps with need and no provision, other gaps by money to parity, "
+               "funding cliffs soonest first, duplication, funding not recorded, missing need figures, inequity, "
+               "then plans; at most two of one kind; findings about the area before those about the whole force."
+               + (f" {brief.more} more findings are in the Review tab." if brief.more else ""))
+
+
+def _brief_spine(brief: AreaBrief, version: str, when: dt.date) -> None:
+    spine = brief.spine
+    if spine.empty:
+        st.info(_empty_need(brief.name))
+        return
+    st.plotly_chart(_spine_figure(version, brief.code, when), width="stretch", key="spine_chart", config=CONFIG)
+    shared = spine.loc[spine["shared_out"], "indicator"].tolist()
+    st.caption("Each indicator is scaled to the force's place-based areas: the centre line is the force, the ends "
+               "are as far as the area furthest from it; worse is on the left (lower, where an indicator has no "
+               "good direction). The area's marker carries its 95% interval; a value made by a rule (an estimate) "
+               "is a hollow diamond with no interval."
+               + (f" {escape('; '.join(shared))}: {SHARED_OUT} (every district's figure is the force's shared out "
+                  "by population)." if shared else ""))
+    chart_data(spine_table(spine), "the area against the force", "area-need-spine.csv", _footer(version, when),
+               "spine_data")
+
+
+def _brief_gaps(brief: AreaBrief, version: str, when: dt.date) -> None:
+    gaps = brief.gaps
+    if gaps.empty:
+        st.info(f"No theme has a need figure for {escape(brief.name)}, so its need cannot be set against its "
+                "provision. The need data listed above would give it one.")
+        return
+    st.plotly_chart(_gap_figure(version, brief.code, when), width="stretch", key="gap_chart", config=CONFIG)
+    unknown = int((~gaps["provision_known"]).sum())
+    st.caption("Shares of the areas with a need figure. Provision is the current services' known funding "
+               "apportioned by population."
+               + (f" For {unknown} of the {len(gaps)} themes the provision share is unknown because the funding is "
+                  "not recorded: it is not shown as 0%." if unknown else ""))
+    chart_data(gap_table(gaps), "need share against provision share", "area-need-provision.csv",
+               _footer(version, when), "gap_data")
+
+
+def _in_brief(profile: AreaProfile, version: str, when: dt.date) -> None:
+    """The summary above the tabs: what to raise, and the two pictures of the area against the force."""
+    brief = _brief(version, profile.code, when)
+    st.subheader("In brief")
+    _brief_findings(brief)
+    st.markdown("**Need against the force**")
+    _brief_spine(brief, version, when)
+    st.markdown("**Need share against provision share (the gap picture)**")
+    _brief_gaps(brief, version, when)
 
 
 def main() -> None:
@@ -238,6 +363,7 @@ def main() -> None:
                f"{estimate(f'{profile.population:,.0f} residents', profile.population_is_estimate)} · "
                f"as at {when:%d %B %Y}")
     download_briefing(profile.name, when)
+    _in_brief(profile, version, when)
 
     need_tab, plans_tab, activity_tab, review_tab = st.tabs(["Need", "Plans", "Activity", "Review"])
     with need_tab:

@@ -50,7 +50,7 @@ from services_db.review.intervals import (
 )
 
 __all__ = ["Z95", "PER", "wilson_interval", "byar_interval", "rate_interval", "compare", "area_need", "lsoa_need",
-           "need_trends", "district_figures"]
+           "need_trends", "district_figures", "shared_out_indicators", "lsoa_indicators", "SHARED_OUT"]
 
 PER = 1000.0  # rates are shown per 1,000 residents unless the unit says otherwise
 
@@ -97,8 +97,12 @@ def compare(lower: float, upper: float, benchmark: float, higher_is: str = "neut
 
 NEED_COLUMNS = [
     "indicator_key", "indicator", "unit", "higher_is", "period", "count", "denominator", "rate", "lower", "upper",
-    "force_rate", "comparison", "is_estimate", "rate_unit", "kind", "interval",
+    "force_rate", "comparison", "is_estimate", "rate_unit", "kind", "interval", "shared_out",
 ]
+# What a figure that is one force figure shared out by population is compared as: it cannot differ from the force
+# anywhere, so "similar" would be a claim the data cannot make (issue 14).
+SHARED_OUT = "shared-out force figure, not a comparison"
+SHARED_TOLERANCE = 1e-4  # shares are rounded to the hundredth of an incident: equal rates differ by ~1e-5
 
 
 def _latest(values: pd.DataFrame) -> pd.DataFrame:
@@ -258,13 +262,16 @@ def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
     figure (an indicator measured in 12 of 14 districts is compared with those 12). An area with no figure for
     one of its districts has no figure (missing is not zero): the indicator is left out of its table. Rates
     are per 1,000 residents unless the unit gives its own base; proportions are percentages. Columns: see
-    `NEED_COLUMNS`; `kind` is count, rate, proportion or score, `interval` Byar, Wilson or none.
+    `NEED_COLUMNS`; `kind` is count, rate, proportion or score, `interval` Byar, Wilson or none. `shared_out` marks
+    an indicator whose district figures are one force figure shared out by population (`shared_out_indicators`):
+    its comparison is `SHARED_OUT`, never "similar", because it cannot differ from the force anywhere.
     """
     areas = data.areas
     pop = dict(zip(areas["code"], pd.to_numeric(areas["population"], errors="coerce"), strict=False))
     pop_est = dict(zip(areas["code"], areas["population_is_estimate"], strict=False))
     districts = set(hierarchy_of(data).descendants(area_code, "district"))
     need = _latest(district_figures(data))
+    shared = shared_out_indicators(data)
     rows = []
     for ind in data.indicators.itertuples(index=False):
         vals = need[need["indicator_key"] == ind.indicator_key]
@@ -307,10 +314,58 @@ def area_need(data: ReviewData, area_code: str) -> pd.DataFrame:
             indicator_key=ind.indicator_key, indicator=ind.name, unit=ind.unit, higher_is=ind.higher_is,
             period=str(own["period"].iloc[0]), count=float(num) if kind != SCORE else math.nan,
             denominator=float(den), rate=value, lower=lo, upper=hi, force_rate=force_rate,
-            comparison=compare(lo, hi, force_rate, ind.higher_is), is_estimate=value_est or den_est,
-            rate_unit=rate_unit, kind=kind, interval=method,
+            comparison=SHARED_OUT if ind.indicator_key in shared else compare(lo, hi, force_rate, ind.higher_is),
+            is_estimate=value_est or den_est, rate_unit=rate_unit, kind=kind, interval=method,
+            shared_out=ind.indicator_key in shared,
         ))
     return pd.DataFrame(rows, columns=NEED_COLUMNS)
+
+
+def shared_out_indicators(data: ReviewData) -> set[str]:
+    """Indicators whose latest district figures are a force figure shared out by population, so no area can
+    differ from the force (the demo's "Police incidents recorded": seed 002 gives the force total only).
+
+    The test is what the figures are, not where they came from: every district with a figure has one made by a
+    rule (`is_estimate`), there are at least two, none carries its own numerator and denominator, and they are
+    one rate per resident (counts divided by the district's residents; other kinds as given) to within
+    `SHARED_TOLERANCE` of each other. A remainder shared among some districts beside others' real figures is
+    not caught (those real figures differ), and is shown as the estimate it is.
+    """
+    figures = _latest(district_figures(data))
+    if figures.empty:
+        return set()
+    residents = dict(zip(data.areas["code"], pd.to_numeric(data.areas["population"], errors="coerce"), strict=False))
+    kinds = _kinds(data)
+    out = set()
+    for key, rows in figures.groupby("indicator_key", sort=False):
+        if len(rows) < 2 or not rows["is_estimate"].all() or rows["numerator"].notna().any():
+            continue
+        values = rows["value"].to_numpy(dtype=float)
+        if kinds.get(key, (COUNT, None))[0] == COUNT:
+            values = values / np.array([residents.get(c, math.nan) for c in rows["area_code"]], dtype=float)
+        if not np.isfinite(values).all():
+            continue
+        centre = float(np.abs(values).mean())
+        if float(values.max() - values.min()) <= SHARED_TOLERANCE * max(centre, 1e-12):
+            out.add(str(key))
+    return out
+
+
+def lsoa_indicators(data: ReviewData, area_code: str) -> list[str]:
+    """The indicators with LSOA values of their own in every district of the area (police.uk crime, IMD File 7):
+    the only ones an LSOA map of the area can show. Elsewhere an LSOA's value is its district's figure shared out
+    by population, and a map of it is one colour per district: it carries no information, so none is drawn."""
+    districts = set(hierarchy_of(data).descendants(area_code, "district"))
+    figures = _latest(district_figures(data))
+    if figures.empty or not districts:
+        return []
+    own = figures[figures["area_code"].isin(districts)]
+    keep = []
+    for key in data.indicators["indicator_key"]:
+        rows = own[own["indicator_key"] == key]
+        if set(rows["area_code"]) == districts and (rows["source_level"] == "lsoa").all():
+            keep.append(str(key))
+    return keep
 
 
 def _shown_value(kind: str, unit: object, value: float, num: float, den: float, residents: float) -> float:

@@ -1,12 +1,15 @@
 """Area page: chosen by selector or ?area=, four sections, figures equal to services_db.areas.area_profile."""
 
 import datetime as dt
+import json
 import re
 
 import pandas as pd
+import pytest
 
 from services_db.areas import area_profile
 from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED, service_states
+from services_db.need import SHARED_OUT
 from tests.app.conftest import table_with, texts
 
 
@@ -20,7 +23,7 @@ def test_picking_an_area_shows_its_need_plans_activity_and_review(open_page, dem
     assert [t.label for t in at.tabs] == ["Need", "Plans", "Activity", "Review"]
 
     profile = area_profile(data, "PBA08", as_at)
-    need = at.dataframe[0].value
+    need = table_with(at, "Rate per 1,000 residents")  # In brief's chart tables come first on the page
     row = need[need["Indicator"] == "Early Action incidents"].iloc[0]
     # 44.9 per 1,000 against 39.9, but Pendle's figure is a rule-made estimate: no interval (review.md v2)
     assert row["Compared with the force"] == "not compared" and row["95% CI"] == "none (estimate)"
@@ -31,7 +34,7 @@ def test_picking_an_area_shows_its_need_plans_activity_and_review(open_page, dem
     assert f"{len(profile.activity.services)} services cover some or all of Burnley & Pendle" in shown
     for finding in profile.review.findings.findings:
         assert finding.sentence in shown
-    plans = at.dataframe[1].value
+    plans = table_with(at, "Nothing linked")
     unanswered = set(plans.loc[plans["Nothing linked"] != "", "Priority"])
     assert unanswered == set(profile.plans.priorities.loc[profile.plans.priorities["unanswered"], "priority"])
     # The Community Safety Strategy Group priorities that only the (planned) Early Action Response service answers
@@ -48,9 +51,155 @@ def test_area_is_addressable_by_url_code_or_name(open_page):
     assert "There is no place-based area called “Atlantis”" in texts(at)
 
 
-def test_area_without_need_data_says_so(open_page):
-    at = open_page("area", query={"area": "Blackpool"})
-    assert "No need indicators have figures for this area" in texts(at)
+def test_area_without_need_data_says_what_would_fill_it_and_how(open_page):
+    """Blackpool (first in the list) and Blackburn with Darwen have no need figure: the empty state names the data
+    that would fill it and where to import it, in In brief and in the Need tab; no chart is drawn of nothing."""
+    for area in ("Blackpool", "Blackburn with Darwen"):
+        at = open_page("area", query={"area": area})
+        shown = texts(at)
+        assert f"No need indicator has a figure for {area}" in shown
+        assert "police.uk street-level crime" in shown and "Indices of Deprivation 2019, File 7" in shown
+        assert "imports either file on the Data in and out page" in shown
+        assert f"No theme has a need figure for {area}, so its need cannot be set against its provision" in shown
+        assert not {"spine_chart", "gap_chart"} & set(_charts(at))
+        assert "**1. Funding cliff.**" in shown  # the findings still lead
+
+
+def test_the_page_opens_on_an_area_whose_need_varies(open_page):
+    """Without ?area= the page opens on Lancaster, the first area with an indicator compared through an interval
+    (Blackpool, first in the list, has none); ?area= still chooses."""
+    at = open_page("area")
+    assert at.header[0].value == "Lancaster"
+    assert at.query_params["area"] in (["Lancaster"], "Lancaster")
+    assert open_page("area", query={"area": "Blackpool"}).header[0].value == "Blackpool"
+
+
+# -- In brief (issue 14) -------------------------------------------------------------------------------------------
+
+def _charts(at) -> dict[str, dict]:
+    """The page's Plotly charts by key, as the browser receives them."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        key = el.proto.id.split("-", 2)[-1]  # "$$ID-<hash>-<key>"
+        out[key] = json.loads(el.proto.spec)
+    return out
+
+
+def _values(v) -> list:
+    """A trace's values as sent: a list, or Plotly's typed array ({"dtype", "bdata"}: base64 of the numbers)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(v or [])
+
+
+def test_in_brief_leads_with_the_findings_that_matter_and_their_questions(open_page, demo_data):
+    data, as_at, _ = demo_data
+    at = open_page("area", query={"area": "Burnley & Pendle"})
+    shown = texts(at).replace("**", "")  # bold labels
+    for line in (
+        "1. Funding cliff. In Burnley & Pendle, all £168,000 a year of current funding reaching the area ends within "
+        "12 months (13 services; the first on 31 March 2014)",
+        "2. Funding not recorded. Burnley & Pendle has 17.4% of Early Action incidents among the seven areas with a "
+        "figure",
+        "but six families services cover Burnley & Pendle and none of their funding is recorded.",
+        "3. Funding not recorded.",
+        "four vulnerable adults services cover Burnley & Pendle",
+        "4. Inequity. Community Action Fund 2013-14: Pendle and Rossendale received nothing; the other 12 districts "
+        "received £19.11 to £44.92 per 1,000 residents.",
+        "5. Inequity. Night-time economy funding:",
+        "Ask: Office of the Police and Crime Commissioner for Lancashire, which holds the fund: why did Pendle "
+        "receive nothing? Were applications made, and was it eligible?",
+        "9 more findings are in the Review tab.",
+    ):
+        assert line in shown, line
+    assert "6." not in [m.value.split(" ")[0].strip("*\\") for m in at.markdown]
+    # before the tabs: In brief is drawn above the Need tab's heading
+    headings = [s.value for s in at.subheader]
+    assert headings.index("In brief") < headings.index("Need")
+
+
+def test_the_spine_chart_and_its_table(open_page):
+    at = open_page("area", query={"area": "Burnley & Pendle"})
+    table = table_with(at, "Position (-1 to 1, force 0)").set_index("Indicator")
+    ea = table.loc["Early Action incidents"]
+    assert ea["Position (-1 to 1, force 0)"] == 0.345  # (44.92 - 39.93) / (54.40 - 39.93)
+    assert (ea["Force"], ea["Lowest area"], ea["Highest area"]) == (39.93, 34.47, 54.4)
+    assert ea["95% CI"] == "none (estimate)" and ea["Estimate"] == "estimate"
+    spine = _charts(at)["spine_chart"]
+    marker = next(t for t in spine["data"] if t.get("name") == "Burnley & Pendle: estimate (no interval)")
+    assert _values(marker["x"]) == [pytest.approx(-0.345, abs=1e-3)] and "error_x" not in marker  # no interval drawn
+    # the shared-out indicators: labelled as such, with no marker, never "similar"
+    police = table.loc["Police incidents recorded"]
+    assert police["Comparison"] == SHARED_OUT and pd.isna(police["Position (-1 to 1, force 0)"])
+    need = table_with(at, "Rate per 1,000 residents").set_index("Indicator")
+    assert need.loc["Police incidents recorded", "Compared with the force"] == SHARED_OUT
+    assert need.loc["Missing-person Early Action incidents", "Compared with the force"] == SHARED_OUT
+    assert "similar" not in set(need["Compared with the force"])
+    labels = [y for t in spine["data"] for y in _values(t.get("y"))]
+    assert any("Police incidents recorded" in y and SHARED_OUT in y for y in labels)
+    assert not any("Police incidents recorded" in y for t in spine["data"] if t.get("mode") == "markers"
+                   for y in _values(t["y"]))
+
+
+def test_need_share_against_provision_share_in_one_chart(open_page):
+    at = open_page("area", query={"area": "Burnley & Pendle"})
+    table = table_with(at, "Share of the provision").set_index("Theme")
+    assert table.loc["Families", "Share of the need"] == "17.4% (estimate)"
+    assert table.loc["Families", "Share of the provision"] == "unknown"  # not 0%: funding not recorded
+    assert table.loc["Community safety", "Share of the provision"] == "13.1%"
+    assert table.loc["Community safety", "Note"].startswith("need share is the population share")
+    chart = _charts(at)["gap_chart"]
+    provision = next(t for t in chart["data"] if t.get("name") == "Share of the known provision")
+    assert _values(provision["y"]) == ["Community safety (need: shared-out force figure)"]  # no 0% diamond for unknowns
+    assert "For 4 of the 5 themes the provision share is unknown" in texts(at)
+
+
+def test_no_lsoa_map_of_a_shared_out_figure_and_no_need_bar_chart(open_page):
+    at = open_page("area", query={"area": "Burnley & Pendle"})
+    charts = _charts(at)
+    assert "need_map" not in charts and "need_chart" not in charts
+    assert "No map by LSOA: no indicator has figures of its own below district level in Burnley & Pendle" in texts(at)
+    assert "Importing police.uk street-level crime" in texts(at)
+
+
+def test_a_trend_is_drawn_on_a_period_axis(open_page):
+    """The trend with two periods is drawn on a category axis: a date axis read "2011-12" as December 2011, and
+    with one period drew a dot on an axis labelled "23:59:59.999"."""
+    charts = _charts(open_page("area", query={"area": "Burnley & Pendle"}))
+    trend = next(c for k, c in charts.items() if k.startswith("trend_"))
+    assert trend["layout"]["xaxis"]["type"] == "category" and _values(trend["data"][0]["x"]) == ["2011-12", "2013-14"]
+
+
+def test_the_coverage_map_counts_services_in_whole_steps(open_page):
+    charts = _charts(open_page("area", query={"area": "Burnley & Pendle"}))
+    bar = next(t["marker"] for t in charts["coverage_map"]["data"] if t.get("marker", {}).get("showscale"))
+    assert bar["colorbar"]["dtick"] == 1 and float(bar["cmin"]).is_integer() and float(bar["cmax"]).is_integer()
+
+
+def test_imported_crime_is_offered_for_the_map_and_one_month_is_no_trend(demo_url, open_page):
+    """police.uk crime is counted in each LSOA: the map offers it (and only it). One month of it is one period:
+    no trend is drawn for it."""
+    from services_db.db import open_database
+    from services_db.permissions import Actor
+    from services_db.transfer.imports import apply_plan, plan_import
+    from tests.app.test_need_imported import FIX
+
+    db = open_database(demo_url)
+    try:
+        plan = plan_import(db, "police-uk", [(FIX.name, FIX.read_bytes())])
+        apply_plan(db, plan, Actor("test-admin", "admin"))
+    finally:
+        db.dispose()
+    at = open_page("area", query={"area": "Burnley & Pendle"})
+    picker = at.selectbox(key="need_map_indicator")
+    assert picker.options and all("(police.uk)" in o for o in picker.options)
+    assert "need_map" in _charts(at)
+    titles = [c["layout"]["title"]["text"] for k, c in _charts(at).items() if k.startswith("trend_")]
+    assert titles == ["Referrals to children's social care (average a month) (Lancashire)"]
 
 
 # -- the "as at" date, moved with the sidebar widget, reaches every list, count, plan table and the review --------
