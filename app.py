@@ -25,6 +25,7 @@ PAGES = [
     ("pages/directory.py", "Service directory", ":material/menu_book:", "directory"),
     ("pages/funds.py", "Funds", ":material/payments:", "funds"),
     ("pages/review.py", "Review across the force", ":material/search_insights:", "review"),
+    ("pages/compare.py", "Compare areas", ":material/compare_arrows:", "compare"),
     ("pages/scenarios.py", "What-if scenarios", ":material/science:", "scenarios"),
     ("pages/gaps.py", "Raise a gap", ":material/campaign:", "gaps"),
     ("pages/edit.py", "Edit records", ":material/edit:", "edit"),
