@@ -36,17 +36,59 @@ def _rings(geometry: dict) -> list[list]:
     return []
 
 
+def same_everywhere(frame: pd.DataFrame, value: str) -> float | None:
+    """The one value every area of `frame` has, or None when the values differ (or none is known). A map of one
+    value is one flat colour that says nothing a sentence would not say better, so pages say it instead."""
+    known = pd.to_numeric(frame[value], errors="coerce").dropna().round(2) if len(frame) else pd.Series(dtype=float)
+    return float(known.iloc[0]) if len(known) and known.nunique() == 1 and len(known) == len(frame) else None
+
+
+MAX_CLASSES = 7  # counts are drawn in at most this many colours, each a range of whole numbers
+
+
+def _count_scale(colorscale: str, lo: int, hi: int) -> tuple[list, dict, list[str], int]:
+    """For counts: the colours of whole-number classes from `lo` to `hi` (one per number when there are at most
+    MAX_CLASSES of them, else ranges of equal width: 11–13, 14–16...), the stepped scale that draws them, the colour
+    bar's ticks (whole numbers or ranges only, never "3.5 services") and the width of a class."""
+    n = hi - lo + 1
+    width = math.ceil(n / MAX_CLASSES)
+    k = math.ceil(n / width)
+    # min(): 0.08 + 0.92 * 5 / 5 is 1.0000000000000002 in floating point, past the end of the scale
+    colours = sample_colorscale(get_colorscale(colorscale),
+                                [min(1.0, 0.08 + 0.92 * i / max(k - 1, 1)) for i in range(k)])
+    scale = []
+    for i, c in enumerate(colours):
+        scale += [[i / k, c], [(i + 1) / k, c]]
+    starts = [lo + i * width for i in range(k)]
+    text = [f"{s:,}" if min(s + width - 1, hi) == s else f"{s:,}–{min(s + width - 1, hi):,}" for s in starts]
+    bar = dict(tickvals=[s + (width - 1) / 2 for s in starts], ticktext=text)
+    return scale, bar, colours, width
+
+
 def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit: str,
-               codes_only: bool = False, height: int = 520, colorscale: str = "Blues") -> go.Figure:
-    """A map of `frame[value]` by `frame["code"]` (with `frame["name"]` in the hover text when present)."""
+               codes_only: bool = False, height: int = 520, colorscale: str = "Blues",
+               integer: bool = False) -> go.Figure:
+    """A map of `frame[value]` by `frame["code"]` (with `frame["name"]` in the hover text when present).
+
+    `integer`: the values are counts (services): shown as whole numbers, coloured in steps of whole numbers
+    (`_count_scale`) with the colour bar ticked at whole numbers or ranges of them only."""
     gj = outlines(level, tuple(frame["code"]) if codes_only else None)
     # Rounded as shown, so float noise (333.24973 vs 333.24978) is not painted as a difference.
-    values = {c: (None if v is None or v != v else round(float(v), 2))
+    values = {c: (None if v is None or v != v else (round(float(v)) if integer else round(float(v), 2)))
               for c, v in zip(frame["code"], frame[value], strict=False)}
     names = dict(zip(frame["code"], frame["name"], strict=False)) if "name" in frame else {}
     finite = [float(v) for v in values.values() if v is not None and v == v]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
     span = hi - lo
+    stepped = bool(integer and finite)
+    scale, bar, steps, width = _count_scale(colorscale, int(lo), int(hi)) if stepped else (colorscale, {}, [], 1)
+
+    def colour_of(v: float) -> str:
+        if stepped:
+            return steps[(int(v) - int(lo)) // width]
+        at = 0.5 if not span else min(1.0, max(0.0, 0.08 + 0.92 * (v - lo) / span))
+        return sample_colorscale(get_colorscale(colorscale), [at])[0]
+
     fig = go.Figure()
     lats = []
     for feature in gj["features"]:
@@ -55,21 +97,25 @@ def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit:
             continue
         v = values[code]
         missing = v is None or v != v
-        colour = "#e0e0e0" if missing else sample_colorscale(
-            get_colorscale(colorscale), [0.5 if not span else min(1.0, max(0.0, 0.08 + 0.92 * (v - lo) / span))])[0]
+        colour = "#e0e0e0" if missing else colour_of(v)
         xs, ys = [], []
         for ring in _rings(feature["geometry"]):
             xs += [p[0] for p in ring] + [None]
             ys += [p[1] for p in ring] + [None]
         lats += [y for y in ys if y is not None]
-        label = f"{names.get(code, code)}: " + ("no figure" if missing else f"{float(v):,.2f} {unit}")
+        shown = "no figure" if missing else f"{int(v):,} {unit}" if integer else f"{float(v):,.2f} {unit}"
+        label = f"{names.get(code, code)}: {shown}"
         fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
                                  line=dict(color="#555555", width=0.6), hoveron="fills", text=label,
                                  hoverinfo="text", showlegend=False, name=names.get(code, code)))
+    if stepped:
+        cmin, cmax = lo - 0.5, lo - 0.5 + len(steps) * width
+    else:
+        cmin, cmax = lo - (0 if span else 1), hi + (0 if span else 1)
     fig.add_trace(go.Scatter(  # an invisible marker that carries the colour bar
         x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-        marker=dict(colorscale=colorscale, cmin=lo - (0 if span else 1), cmax=hi + (0 if span else 1), color=[lo], showscale=True,
-                    colorbar=dict(title=dict(text=unit), thickness=14))))
+        marker=dict(colorscale=scale, cmin=cmin, cmax=cmax, color=[lo], showscale=True,
+                    colorbar=dict(title=dict(text=unit), thickness=14, **bar))))
     ratio = 1 / math.cos(math.radians(sum(lats) / len(lats))) if lats else 1.7
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=ratio)

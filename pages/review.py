@@ -5,19 +5,31 @@ import datetime as dt
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import get_colorscale, sample_colorscale
 
 from components.context import as_at, cached, data_version, review_data
 from components.format import escape
 from components.tables import formatted, labels, money_col
 from services_db.funds import FairShareView, allocated_funds, fair_share_factors, fund_fair_share
-from services_db.gaps import GapIndex, gap_index
+from services_db.gaps import (
+    CELL_NO_FIGURE,
+    CELL_NO_NEED,
+    CELL_NO_PROVISION,
+    CELL_NOT_RECORDED,
+    INDEX_CAP,
+    GapIndex,
+    gap_index,
+)
 from services_db.review import inequity, review_force
 from services_db.review.fair_share import POPULATION
 from services_db.review.shown import cell
 from services_db.review.wording import fair_share_sentence, inequity_sentence
 
 LEVELS = {"district": "District", "area": "Place-based area"}
+# The tabs, by label: the open tab is in the URL (?tab=Inequity), so a link opens the tab its sender saw.
+TABS = ("Gap index", "Duplication", "Inequity", "Fair share")
 
 
 @cached
@@ -37,13 +49,63 @@ def _fair(version: str, fund_key: str, weights: tuple, level: str) -> FairShareV
     return fund_fair_share(review_data(), fund_key, dict(weights), level)
 
 
+# How each state of a gap cell is drawn. One heatmap holds them all: the index on its sequential scale (0 to
+# INDEX_CAP), and each state that is not a number on a band of its own beyond it, so the colour bar names every
+# state. "No provision" (need and no current service: the worst gaps) is the strongest, a dark colour above the
+# top of the scale; unknown funding is grey, never drawn as no provision; every cell carries its words or number,
+# so no state depends on colour alone.
+INDEX_SCALE = "YlOrRd"  # sequential by lightness: readable with colour-blindness
+STATE_BANDS = {  # state -> (the value drawn, its colour, its key below the picture)
+    CELL_NO_PROVISION: (INDEX_CAP + 1.5, "#2d004b", "no provision: need and no current service (the worst gaps)"),
+    CELL_NOT_RECORDED: (-0.5, "#bdbdbd", "not recorded: services cover it but their funding is unknown"),
+    CELL_NO_NEED: (-1.5, "#f4f4f4", "no need: no need recorded and no money"),
+    CELL_NO_FIGURE: (-1.5, "#f4f4f4", "no figure: no need figure"),
+}
+Z_MIN, Z_MAX = -2.0, INDEX_CAP + 2.0
+
+
+def _scale() -> list:
+    """The one colour scale: light and grey bands below zero, the index's scale from 0 to INDEX_CAP, and the
+    dark band of "no provision" above it."""
+    def at(z: float) -> float:
+        return (z - Z_MIN) / (Z_MAX - Z_MIN)
+
+    index = [[at(INDEX_CAP * i / 8), c] for i, c in
+             enumerate(sample_colorscale(get_colorscale(INDEX_SCALE), [i / 8 for i in range(9)]))]
+    light, grey, dark = (STATE_BANDS[k][1] for k in (CELL_NO_FIGURE, CELL_NOT_RECORDED, CELL_NO_PROVISION))
+    return ([[0.0, light], [at(-1.0) - 1e-9, light], [at(-1.0), grey], [at(0.0) - 1e-9, grey]] + index
+            + [[at(INDEX_CAP) + 1e-9, dark], [1.0, dark]])
+
+
 @cached
 def _heatmap(version: str, when):
-    return px.imshow(_force(version, when)[0].matrix, color_continuous_scale="RdYlGn_r", zmin=0, zmax=3,
-                     aspect="auto",
-                     title="Gap index (need share ÷ provision share); blank where provision is zero or there is "
-                           "no need figure",
-                     labels=dict(x="Theme", y="Place-based area", color="Gap index"))
+    index = _force(version, when)[0]
+    matrix, states, cell_text = index.matrix, index.states, index.labels
+    z = matrix.copy()
+    for state, (value, _, _) in STATE_BANDS.items():
+        z = z.mask(states == state, value)
+    present = [s for s in STATE_BANDS if (states == s).any().any()]
+    ticks = {STATE_BANDS[CELL_NOT_RECORDED][0]: CELL_NOT_RECORDED, 0: "0", 1: "1", 2: "2", 3: "3", 4: "4",
+             INDEX_CAP: f"{INDEX_CAP:g}+", STATE_BANDS[CELL_NO_PROVISION][0]: CELL_NO_PROVISION,
+             STATE_BANDS[CELL_NO_FIGURE][0]: "no figure or no need"}
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(dtype=float), x=[str(c) for c in matrix.columns], y=[str(r) for r in matrix.index],
+        zmin=Z_MIN, zmax=Z_MAX, colorscale=_scale(), xgap=2, ygap=2, name="gap index",
+        text=cell_text.to_numpy(), texttemplate="%{text}", textfont=dict(size=13),
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorbar=dict(title=dict(text="Gap index"), tickvals=list(ticks), ticktext=list(ticks.values()),
+                      thickness=16, len=1.0)))
+    for state in present:  # a key for each state drawn, beside the colour bar's
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=STATE_BANDS[state][2], hoverinfo="skip",
+                                 marker=dict(symbol="square", size=14, color=STATE_BANDS[state][1],
+                                             line=dict(color="#555555", width=1))))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(side="top", title=None)
+    fig.update_layout(
+        title="Gap index (need share ÷ provision share) by place-based area and theme",
+        height=150 + 52 * len(matrix.index), margin=dict(l=0, r=0, t=80, b=0), plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0))
+    return fig
 
 
 @cached
@@ -77,10 +139,13 @@ def _gap_tab(version: str, when: dt.date, index: GapIndex, params: dict) -> None
                f"≥ {params['min_gap_index']} (shares over the areas with a need figure; provision is known "
                "funding), or where there is need and no current service of the theme covers the area. Where "
                "services cover the area but their funding is not recorded, no gap can be measured: the row says "
-               "so. Significant gaps (need rate's 95% interval wholly above the force's) rank first.")
+               "so. Significant gaps (need rate's 95% interval wholly above the force's) rank first. In the "
+               "picture, \"no provision\" (need and no current service, the darkest cell) is the worst gap; "
+               "\"not recorded\" (grey) means the funding is unknown, which is not the same as no provision.")
     # Shares and money as the gap sentences show them (one formatting function per kind of number).
-    st.dataframe(formatted(index.flagged, {"need_share": "percent", "provision_share": "percent",
-                                           "gap_index": "number2", "money_to_parity": "money"}).rename(columns={
+    # gap_index and provision_share are already words or figures as the heatmap shows them ("no provision",
+    # "not recorded"; never "Infinity" nor 0% for unknown funding).
+    st.dataframe(formatted(index.flagged, {"need_share": "percent", "money_to_parity": "money"}).rename(columns={
                      "rank": "Rank", "area_name": "Area", "theme_name": "Theme", "need_share": "Need share",
                      "provision_share": "Provision share", "gap_index": "Gap index", "reason": "Why",
                      "significant": "Significantly above the force", "services": "Current services",
@@ -114,16 +179,16 @@ def _duplication_tab(groups: pd.DataFrame, params: dict) -> None:
 
 def _inequity_tab(version: str, when: dt.date, fund_names: dict[str, str]) -> None:
     st.subheader("Inequity")
-    basis = st.radio("Look at", ["fund", "theme"], horizontal=True, key="ineq_basis",
+    basis = st.radio("Look at", ["fund", "theme"], horizontal=True, key="ineq_basis", bind="query-params",
                      format_func={"fund": "A fund's allocations", "theme": "Current funding for a theme"}.get)
     if basis == "fund":
-        fund_key = st.selectbox("Fund", list(fund_names), format_func=fund_names.get, key="ineq_fund")
+        fund_key = st.selectbox("Fund", list(fund_names), format_func=fund_names.get, key="ineq_fund", bind="query-params")
         theme = None
     else:
         theme_names = labels(review_data().themes, "theme_key")
-        theme = st.selectbox("Theme", list(theme_names), format_func=theme_names.get, key="ineq_theme")
+        theme = st.selectbox("Theme", list(theme_names), format_func=theme_names.get, key="ineq_theme", bind="query-params")
         fund_key = None
-    level = st.radio("By", list(LEVELS), horizontal=True, key="ineq_level", format_func=LEVELS.get)
+    level = st.radio("By", list(LEVELS), horizontal=True, key="ineq_level", bind="query-params", format_func=LEVELS.get)
     table, summary = _inequity(version, when, fund_key, theme, level, None)
     if not summary.get("total"):
         st.info("Nothing was allocated or funded here at this date. Choose another fund or theme, or change the "
@@ -151,7 +216,7 @@ def _fair_share_tab(version: str, fund_names: dict[str, str]) -> None:
     if not allocated:
         st.info("No fund has allocations yet.")
         return
-    fund = st.selectbox("Fund", allocated, format_func=lambda k: fund_names.get(k, k), key="fair_fund")
+    fund = st.selectbox("Fund", allocated, format_func=lambda k: fund_names.get(k, k), key="fair_fund", bind="query-params")
     st.markdown("Weights of the formula (any scale; they are made to add up to 100%):")
     factors = fair_share_factors(review_data())
     cols = st.columns(min(4, len(factors)))
@@ -162,7 +227,7 @@ def _fair_share_tab(version: str, fund_names: dict[str, str]) -> None:
     if not any(v > 0 for v in weights.values()):
         st.warning("Give at least one factor a weight above zero.")
         return
-    level = st.radio("By", list(LEVELS), horizontal=True, key="fair_level", format_func=LEVELS.get)
+    level = st.radio("By", list(LEVELS), horizontal=True, key="fair_level", bind="query-params", format_func=LEVELS.get)
     key = tuple((k, v) for k, v in weights.items() if v > 0)
     view = _fair(version, fund, key, level)
     st.caption("Formula: " + ", ".join(f"{escape(name)} {v:.0%}" for name, v in view.formula))
@@ -189,7 +254,7 @@ def main() -> None:
     with st.spinner("Reviewing the force…"):
         index, groups, params = _force(version, when)
     fund_names = labels(review_data().funds, "fund_key")
-    heat_tab, dup_tab, ineq_tab, fair_tab = st.tabs(["Gap index", "Duplication", "Inequity", "Fair share"])
+    heat_tab, dup_tab, ineq_tab, fair_tab = st.tabs(list(TABS), key="tab", bind="query-params")
     with heat_tab:
         _gap_tab(version, when, index, params)
     with dup_tab:

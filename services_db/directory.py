@@ -10,15 +10,16 @@ service covers each of its LSOAs.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import select
 
-from services_db.counting import CURRENT, service_states
+from services_db.counting import CURRENT, period_contains, service_states
 from services_db.db import Database
-from services_db.hierarchy import hierarchy_of
+from services_db.hierarchy import UnknownAreaName, hierarchy_of, normalise_name
 from services_db.models import Service
 from services_db.review.apportion import service_funding
 from services_db.review.context import Context
@@ -53,7 +54,8 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     end_date_is_estimate, theme_keys, themes (names), target_group_keys, commissioners (names, "; "-joined),
     commissioner_list, annual_funding (£ a year at `as_at`; NaN, never 0, when no current funding line records
     it), funding_recorded, funding_is_estimate, funding_ends (last end of its
-    funding lines), coverage_codes, coverage (names), state (what it is at `as_at` by `services_db.counting`:
+    funding lines), funding_from and funding_from_amount (the first start after `as_at` of its funding lines and
+    the £ a year from then, `upcoming_funding`), funding_text (`funding_text`), coverage_codes, coverage (names), state (what it is at `as_at` by `services_db.counting`:
     current, planned, not yet started, ended, withdrawn), is_current, plus the `extras` columns. `service_ids`
     limits the rows (an area page needs only the services covering it, not a nation's 100,000).
     """
@@ -85,6 +87,15 @@ def directory_frame(data: ReviewData, extras: pd.DataFrame, as_at: dt.date | pd.
     services["funding_is_estimate"] = services["service_id"].map(
         lines.groupby("service_id")["is_estimate"].any()).fillna(False).astype(bool)
     services["funding_ends"] = services["service_id"].map(lines.groupby("service_id")["end_date"].max())
+    # Money that starts after the date (a planned service funded from April 2014) is shown as what it is, never as
+    # £0 nor folded into "not recorded": the amount a year at the first later start, and that start.
+    later = upcoming_funding(lines, as_at)
+    for col in ("funding_from", "funding_from_amount"):  # reindex: Series.map of an empty Series of dates raises
+        services[col] = later[col].reindex(services["service_id"]).to_numpy()
+    services["funding_text"] = [
+        funding_text(r, a, e, f, fa) for r, a, e, f, fa in zip(
+            services["funding_recorded"], services["annual_funding"], services["funding_is_estimate"],
+            services["funding_from"], services["funding_from_amount"], strict=True)]
 
     cov = coverage.sort_values(["service_id", "area_code"]).groupby("service_id")["area_code"].agg(tuple)
     services["coverage_codes"] = services["service_id"].map(cov).map(lambda t: t if isinstance(t, tuple) else ())
@@ -232,6 +243,61 @@ def funding_note(is_recorded: bool, is_estimate: bool) -> str:
     return FUNDING_NOT_RECORDED if not is_recorded else "estimate" if is_estimate else ""
 
 
+def pounds(value: float) -> str:
+    """An annual amount to the pound, as a directory entry states it ("£1,216,000"): exact, not rounded for a
+    sentence, since a commissioner compares it with a contract."""
+    return f"£{float(value):,.0f}"
+
+
+def when_from(day: object) -> str:
+    """The date money starts, as a person says it: "April 2014" for the first of a month (financial years and
+    grants start so), else "15 May 2014"."""
+    stamp = pd.Timestamp(day)
+    return f"{stamp:%B %Y}" if stamp.day == 1 else f"{stamp.day} {stamp:%B %Y}"
+
+
+def funding_parts(is_recorded: bool, amount: float, is_estimate: bool, starts: object = None,
+                  starts_amount: float | None = None) -> tuple[str, str]:
+    """A service's annual funding as (figure, what qualifies it): ("£50,000", ""), ("£9,289", "estimate"),
+    ("£1,216,000", "a year from April 2014") for money that starts after the date (neither £0 nor unknown), or
+    ("not recorded", "") when it is unknown (never £0). A headline shows the figure large and the words under it."""
+    if is_recorded and amount == amount:
+        return pounds(amount), "estimate" if is_estimate else ""
+    if recorded(starts) is not None and starts_amount is not None and starts_amount == starts_amount:
+        return pounds(starts_amount), f"a year from {when_from(starts)}" + (", estimate" if is_estimate else "")
+    return FUNDING_NOT_RECORDED, ""
+
+
+def funding_text(is_recorded: bool, amount: float, is_estimate: bool, starts: object = None,
+                 starts_amount: float | None = None) -> str:
+    """`funding_parts` as one phrase: "£50,000", "£9,289 (estimate)", "£1,216,000 a year from April 2014" or
+    "not recorded"."""
+    figure, words = funding_parts(is_recorded, amount, is_estimate, starts, starts_amount)
+    if not words:
+        return figure
+    return f"{figure} ({words})" if words == "estimate" else f"{figure} {words}"
+
+
+def upcoming_funding(lines: pd.DataFrame, as_at: dt.date | pd.Timestamp) -> pd.DataFrame:
+    """Per service with funding lines that start after `as_at`: funding_from (the first such start) and
+    funding_from_amount (the £ a year of its lines that count at that start, by `counting.period_contains`, the
+    same rule as at any date). Indexed by service_id; lines with no amount are left out (unknown is not £0)."""
+    amount = pd.to_numeric(lines["annual_amount"], errors="coerce")
+    starts = pd.to_datetime(lines["start_date"], errors="coerce")
+    later = lines[amount.notna() & starts.notna() & (starts > pd.Timestamp(as_at))]
+    if later.empty:
+        return pd.DataFrame({"funding_from": pd.Series(dtype="datetime64[ns]"),
+                             "funding_from_amount": pd.Series(dtype=float)}, index=pd.Index([], name="service_id"))
+    first = pd.to_datetime(later["start_date"]).groupby(later["service_id"]).min()
+    mine = lines[lines["service_id"].isin(first.index) & amount.notna()]
+    at = mine["service_id"].map(first)
+    counts = pd.Series(False, index=mine.index)
+    for day, group in mine.groupby(at):  # one call per distinct start (a handful of financial years)
+        counts[group.index] = period_contains(group["start_date"], group["end_date"], day)
+    total = pd.to_numeric(mine["annual_amount"])[counts].groupby(mine["service_id"][counts]).sum()
+    return pd.DataFrame({"funding_from": first, "funding_from_amount": total.reindex(first.index)})
+
+
 def coverage_map(data: ReviewData, results: pd.DataFrame, level: str = "district") -> pd.DataFrame:
     """`coverage_counts` of the services with each area's name, for a map: code, services, name."""
     return coverage_counts(data, results, level).merge(data.areas[["code", "name"]], on="code")
@@ -282,6 +348,138 @@ def directory_results(data: ReviewData, frame: pd.DataFrame, f: DirectoryFilter)
                             districts=coverage_map(data, rows, "district"))
 
 
+def results_summary(found: DirectoryResults, as_at: dt.date) -> str:
+    """The sentence above the results: how many match, how many are current, and their funding, where recorded.
+
+    Unknown funding is left out of the total and said so; when none of the current services has its funding
+    recorded the total is "not recorded", never "£0" (the mental-health services of the demo)."""
+    head = f"**{len(found.rows)} of {found.of} services**; {found.current} of them current at {as_at:%d %B %Y}"
+    if not found.current:
+        return head + "."
+    if found.unrecorded >= found.current:
+        return head + f", their annual funding {FUNDING_NOT_RECORDED}."
+    money = pounds(found.current_funding)
+    if found.unrecorded:
+        return head + (f", with recorded annual funding {money} (the funding of {found.unrecorded} of them is "
+                       f"{FUNDING_NOT_RECORDED}).")
+    return head + f", with annual funding {money}."
+
+
+# -- finding services by place -----------------------------------------------------------------------------------
+
+# What a person may type, looked for in this order: a place-based area, a district, an LSOA, a division or the
+# force itself ("Lancashire": every service covering any part of it).
+PLACE_LEVELS = ("area", "district", "lsoa", "division", "force")
+LEVEL_WORDS = {"area": "place-based area", "district": "district", "lsoa": "LSOA", "division": "division",
+               "force": "force area"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place a person typed, found: its code, name and level."""
+
+    code: str
+    name: str
+    level: str
+
+    @property
+    def described(self) -> str:
+        """"Pendle (district)", "Pendle 008A (LSOA E01025174)"."""
+        if self.level == "lsoa":
+            return f"{self.name} (LSOA {self.code})"
+        return f"{self.name} ({LEVEL_WORDS.get(self.level, self.level)})"
+
+
+class UnknownPlace(KeyError):
+    """No area, district or LSOA has the name or code typed; `suggestions` are the nearest names ("did you mean")."""
+
+    def __init__(self, given: str, suggestions: list[str]) -> None:
+        super().__init__(given)
+        self.given = given
+        self.suggestions = suggestions
+
+
+def find_place(areas: pd.DataFrame, typed: str) -> Place | None:
+    """The place-based area, district or LSOA called (or coded) `typed`, by the hierarchy's one matching rule
+    (`Hierarchy.resolve`: case, "&"/"and" and spacing do not matter); an area before a district of the same name.
+    None for empty text; `UnknownPlace` with up to three suggestions when nothing matches."""
+    text = (typed or "").strip()
+    if not text:
+        return None
+    tree = hierarchy_of(areas)
+    try:
+        code = tree.resolve(text, PLACE_LEVELS)
+    except UnknownAreaName:
+        raise UnknownPlace(text, place_suggestions(areas, text)) from None
+    return Place(code=code, name=str(tree.name_of(code, code)), level=str(tree.level_of(code)))
+
+
+def place_suggestions(areas: pd.DataFrame, typed: str, limit: int = 3) -> list[str]:
+    """The names (or, for something typed like a code, the LSOA codes) nearest to `typed`: areas and districts
+    first, then LSOAs. "Burnly" -> ["Burnley"]; "E0102517" -> ["E01025174", ...]."""
+    wanted = normalise_name(typed)
+    places = areas[areas["level"].isin(PLACE_LEVELS)]
+    looks_like_code = wanted[:1].isalpha() and wanted[1:3].isdigit()
+    if looks_like_code:
+        codes = places["code"].astype(str).tolist()
+        given = typed.strip().upper()
+        begun = [c for c in codes if c.startswith(given)]  # a code typed short: the codes it begins
+        return begun[:limit] or difflib.get_close_matches(given, codes, n=limit, cutoff=0.6)
+    for levels in (("area", "district", "division", "force"), ("lsoa",)):  # LSOA names only failing the others
+        named: dict[str, str] = {}
+        for name in places.loc[places["level"].isin(levels), "name"].astype(str):
+            named.setdefault(normalise_name(name), name)
+        close = difflib.get_close_matches(wanted, list(named), n=limit, cutoff=0.6)
+        if not close:  # a part of a name: "pendle" in "Burnley & Pendle"
+            close = [k for k in named if wanted and wanted in k][:limit]
+        if close:
+            return [named[k] for k in close]
+    return []
+
+
+# -- the card view ------------------------------------------------------------------------------------------------
+
+CARD_LIMIT = 48  # cards drawn at once: past that a list is easier to scan as the table (or a narrower search)
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """One service as a directory card shows it, each field as recorded or None where nothing is recorded."""
+
+    key: str
+    name: str
+    provider: str | None
+    for_whom: str | None  # target groups, then eligibility
+    where: str | None  # the areas it covers (the first few, then how many more)
+    contact: str | None
+    last_reviewed: object  # a date or None
+    state: str  # what it is at the date (current, planned...)
+    funding: str  # `funding_text`
+
+
+def _first_of(names: str, limit: int = 4) -> str | None:
+    items = [n for n in (names or "").split("; ") if n]
+    if not items:
+        return None
+    more = len(items) - limit
+    return "; ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def service_cards(rows: pd.DataFrame, target_group_names: dict[str, str], limit: int = CARD_LIMIT) -> list[ServiceCard]:
+    """The first `limit` rows of a search (`directory_results(...).rows`) as cards: name, provider, who it is
+    for, where, contact, last reviewed, and its funding and state at the date."""
+    cards = []
+    for r in rows.head(limit).to_dict("records"):
+        groups = "; ".join(target_group_names.get(k, k) for k in recorded(r["target_group_keys"]) or ())
+        eligibility = recorded(r.get("eligibility"))
+        for_whom = "; ".join(x for x in (groups, f"eligibility: {eligibility}" if eligibility else "") if x)
+        cards.append(ServiceCard(
+            key=str(r["key"]), name=str(r["name"]), provider=recorded(r["provider"]), for_whom=for_whom or None,
+            where=_first_of(r["coverage"]), contact=recorded(r["contact"]),
+            last_reviewed=recorded(r["last_reviewed"]), state=str(r["state"]), funding=str(r["funding_text"])))
+    return cards
+
+
 @dataclass(frozen=True)
 class ServiceDetail:
     """One service as its detail view shows it: each field as recorded, or None where nothing is recorded (never
@@ -296,6 +494,8 @@ class ServiceDetail:
     tier: str | None
     annual_funding: float | None  # None when not recorded: unknown, never £0
     funding_is_estimate: bool
+    funding_text: str  # `funding_text`: the annual funding, money that starts later, or "not recorded"
+    funding_headline: tuple[str, str]  # `funding_parts`: the figure and the words that qualify it
     start_date: object
     end_date: object
     end_date_is_estimate: bool  # only ever True when an end date is recorded
@@ -332,7 +532,11 @@ def service_detail(data: ReviewData, frame: pd.DataFrame, key_or_id: str | int |
         provider=recorded(row["provider"]), provider_sector=recorded(row["provider_sector"]),
         tier=recorded(row["tier"]),
         annual_funding=float(row["annual_funding"]) if row["funding_recorded"] else None,
-        funding_is_estimate=bool(row["funding_is_estimate"]), start_date=recorded(row["start_date"]), end_date=end,
+        funding_is_estimate=bool(row["funding_is_estimate"]), funding_text=str(row["funding_text"]),
+        funding_headline=funding_parts(bool(row["funding_recorded"]), row["annual_funding"],
+                                       bool(row["funding_is_estimate"]), row["funding_from"],
+                                       row["funding_from_amount"]),
+        start_date=recorded(row["start_date"]), end_date=end,
         end_date_is_estimate=bool(row["end_date_is_estimate"]) and end is not None,
         facts={k: recorded(v) for k, v in facts.items()},
         funding_lines=service_funding_lines(data, sid), priorities=service_priorities(data, sid),

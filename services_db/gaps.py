@@ -11,9 +11,9 @@ Beside the gaps people raise, `gap_index` shapes the gaps the review finds (need
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -157,14 +157,22 @@ def gap_detail(db: Database, gap_id: int) -> GapDetail | None:
 
 @dataclass(frozen=True)
 class GapIndex:
-    """The review's gap index of every area and theme (`services_db.review.gaps`), shaped to be shown."""
+    """The review's gap index of every area and theme (`services_db.review.gaps`), shaped to be shown.
 
-    # area x theme; blank (NaN) where provision is zero (an infinite index) or there is no need figure, and
-    # capped at 5 so one extreme area does not wash out the colours
+    A cell of the area-by-theme picture is one of `CELL_STATES`. The worst gaps (need and no current service)
+    have no finite index, so they are a state of their own ("no provision"), never a blank or "Infinity"; a cell
+    whose services' funding is not recorded is unknown ("not recorded"), which is not the same as no provision.
+    """
+
+    # area x theme, the areas with a need figure: the index as a number (capped at INDEX_CAP so one extreme area
+    # does not wash out the colours), NaN where the cell is not a number (its state says what it is)
     matrix: pd.DataFrame
+    states: pd.DataFrame  # the same shape: each cell's state (`CELL_STATES`)
+    labels: pd.DataFrame  # the same shape: what each cell says ("1.85", "no provision", "not recorded"...)
     # the rows to act on: each flagged gap, and each area and theme whose services' funding is not recorded (no
-    # gap can be measured there); money_to_parity only for gaps and never below zero, significant as "yes", "no"
-    # or "not tested"
+    # gap can be measured there); gap_index as text (`index_label`), provision_share as text ("not recorded" where
+    # the funding is unknown, never "0.0%"), money_to_parity only for gaps and never below zero, significant as
+    # "yes", "no" or "not tested"
     flagged: pd.DataFrame
     no_need_figure: list[str]  # the areas with no need figure: no gap, share or parity is computed for them
     empty: bool  # no theme has need data, so no gap index can be computed
@@ -174,20 +182,67 @@ INDEX_CAP = 5.0
 FLAGGED_COLUMNS = ["rank", "area_name", "theme_name", "need_share", "provision_share", "gap_index", "reason",
                    "significant", "services", "unknown_funding", "money_to_parity", "need_is_estimate"]
 
+# What a cell of the gap picture is. "no provision" is the strongest state: need and no current service at all.
+CELL_INDEX, CELL_NO_PROVISION, CELL_NOT_RECORDED, CELL_NO_NEED, CELL_NO_FIGURE = (
+    "index", "no provision", "not recorded", "no need", "no figure")
+CELL_STATES = (CELL_NO_PROVISION, CELL_INDEX, CELL_NOT_RECORDED, CELL_NO_NEED, CELL_NO_FIGURE)
+
+
+def cell_state(gap_index: float, reason: str, has_need_figure: bool) -> str:
+    """What one (area, theme) cell is: a number, or the state that stands in for one. An infinite index is never
+    shown as a number: with no service it is "no provision", with services whose funding is not recorded it is
+    "not recorded" (unknown, not zero), and with services recorded at £0 it is "no provision" as well (there is
+    no money)."""
+    from services_db.review.gaps import NO_PROVISION, NOT_RECORDED
+
+    if not has_need_figure:
+        return CELL_NO_FIGURE
+    if reason == NO_PROVISION:
+        return CELL_NO_PROVISION
+    value = float(gap_index) if gap_index is not None else float("nan")
+    if math.isfinite(value):
+        return CELL_INDEX
+    if reason == NOT_RECORDED:
+        return CELL_NOT_RECORDED
+    return CELL_NO_PROVISION if value > 0 else CELL_NO_NEED  # +inf: need, £0 recorded; NaN: no need, no money
+
+
+def index_label(gap_index: float, state: str) -> str:
+    """A cell or table entry: the index to two decimals, or the state's words (never "Infinity" or "nan")."""
+    from services_db.review.shown import cell
+
+    return cell("number2", gap_index) if state == CELL_INDEX else state
+
 
 def gap_index(gaps: pd.DataFrame) -> GapIndex:
     """`gaps`: the force review's gap table (`Findings.tables["gaps"]`)."""
     from services_db.review.gaps import NOT_RECORDED
+    from services_db.review.shown import cell
 
     if gaps.empty:
-        return GapIndex(matrix=pd.DataFrame(), flagged=pd.DataFrame(columns=FLAGGED_COLUMNS), no_need_figure=[],
-                        empty=True)
-    shown = gaps.assign(shown=gaps["gap_index"].replace(np.inf, np.nan).clip(upper=INDEX_CAP))
-    matrix = shown.pivot_table(index="area_name", columns="theme_name", values="shown", aggfunc="first")
+        none = pd.DataFrame()
+        return GapIndex(matrix=none, states=none, labels=none, flagged=pd.DataFrame(columns=FLAGGED_COLUMNS),
+                        no_need_figure=[], empty=True)
+    states = [cell_state(g, r, bool(h)) for g, r, h in
+              zip(gaps["gap_index"].tolist(), gaps["reason"].tolist(), gaps["has_need_figure"].tolist(), strict=True)]
+    values = pd.to_numeric(gaps["gap_index"], errors="coerce")
+    cells = gaps.assign(
+        state=states, shown=values.where([s == CELL_INDEX for s in states]).clip(upper=INDEX_CAP),
+        label=[index_label(g, s) for g, s in zip(values.tolist(), states, strict=True)])
+    cells = cells[cells["has_need_figure"].astype(bool)]
+    shaped = {k: cells.pivot_table(index="area_name", columns="theme_name", values=k, aggfunc="first", dropna=False)
+              for k in ("shown", "state", "label")}
+    shaped["state"] = shaped["state"].fillna(CELL_NO_FIGURE)
+    shaped["label"] = shaped["label"].fillna(CELL_NO_FIGURE)
     kept = gaps[gaps["is_gap"] | (gaps["reason"] == NOT_RECORDED)]
     flagged = kept[FLAGGED_COLUMNS]
+    kept_states = [states[gaps.index.get_loc(i)] for i in kept.index]
     flagged = flagged.assign(
+        gap_index=[index_label(g, s) for g, s in zip(values[kept.index].tolist(), kept_states, strict=True)],
+        provision_share=[CELL_NOT_RECORDED if s == CELL_NOT_RECORDED else cell("percent", v)  # unknown, not 0%
+                         for v, s in zip(flagged["provision_share"].tolist(), kept_states, strict=True)],
         money_to_parity=flagged["money_to_parity"].clip(lower=0.0).where(kept["is_gap"]),
         significant=flagged["significant"].map({True: "yes", False: "no"}).fillna("not tested"))
     missing = gaps.loc[~gaps["has_need_figure"].astype(bool), "area_name"].unique().tolist()
-    return GapIndex(matrix=matrix, flagged=flagged, no_need_figure=missing, empty=False)
+    return GapIndex(matrix=shaped["shown"].astype(float), states=shaped["state"], labels=shaped["label"],
+                    flagged=flagged, no_need_figure=missing, empty=False)

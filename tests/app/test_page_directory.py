@@ -1,6 +1,5 @@
 """Service directory: keyword search, filters (including covers this LSOA), and the detail view by URL."""
 
-from components.format import money
 from services_db.counting import CURRENT, PLANNED
 from services_db.directory import DirectoryFilter, current_totals, directory_frame, search, service_extras
 from tests.app.conftest import texts
@@ -18,19 +17,18 @@ def test_search_and_filters_narrow_the_results(open_page, demo_data):
     frame = directory_frame(data, service_extras(db), as_at)
     at = open_page("directory")
     assert _count(at) == len(search(frame, DirectoryFilter(states=[CURRENT]))) < len(frame)  # current by default
-    at.text_input(key="dir_keyword").set_value("domestic abuse").run()
+    at.text_input(key="q").set_value("domestic abuse").run()
     expected = search(frame, DirectoryFilter(keyword="domestic abuse", states=[CURRENT]))
     assert _count(at) == len(expected) > 0
     assert set(at.dataframe[0].value["Service"]) == set(expected["name"])
 
-    at.text_input(key="dir_keyword").set_value("").run()
-    at.selectbox(key="dir_level").set_value("LSOA").run()
-    at.selectbox(key="dir_covers_lsoa").set_value("E01025174").run()  # Pendle 008A
+    at.text_input(key="q").set_value("").run()
+    at.text_input(key="place").set_value("E01025174").run()  # Pendle 008A
     covering = search(frame, DirectoryFilter(covers="E01025174", states=[CURRENT]), data.areas)
     assert _count(at) == len(covering) > 0
     assert "Mediation Services (Pendle)" in set(at.dataframe[0].value["Service"])
 
-    at.multiselect(key="dir_tiers").set_value(["primary"]).run()
+    at.multiselect(key="tier").set_value(["primary"]).run()
     both = search(frame, DirectoryFilter(covers="E01025174", tiers=["primary"], states=[CURRENT]), data.areas)
     assert _count(at) == len(both)
 
@@ -44,8 +42,8 @@ def test_the_current_filter_and_totals_follow_the_as_at_date(open_page, demo_dat
     current = search(frame, DirectoryFilter(states=[CURRENT]))
     assert set(at.dataframe[0].value["At this date"]) == {CURRENT}
     n, funding = current_totals(current)
-    assert f"{n} of them current at {as_at:%d %B %Y}, with annual funding {money(funding)}" in texts(at)
-    at.multiselect(key="dir_states").set_value([CURRENT, PLANNED]).run()
+    assert f"{n} of them current at {as_at:%d %B %Y}, with recorded annual funding £{funding:,.0f}" in texts(at)
+    at.multiselect(key="state").set_value([CURRENT, PLANNED]).run()
     table = at.dataframe[0].value.set_index("Service")
     assert table.loc["Early Action Response service", "At this date"] == PLANNED  # status planned: not current
     assert _count(at) == len(current) + int((frame["state"] == PLANNED).sum())
@@ -54,7 +52,7 @@ def test_the_current_filter_and_totals_follow_the_as_at_date(open_page, demo_dat
 
 def test_nothing_matches_says_what_to_change(open_page):
     at = open_page("directory")
-    at.text_input(key="dir_keyword").set_value("zzzz no such service").run()
+    at.text_input(key="q").set_value("zzzz no such service").run()
     assert "No services match. Remove a filter or shorten the search words." in texts(at)
 
 
@@ -63,7 +61,8 @@ def test_detail_view_by_url(open_page):
     assert at.header[0].value == "AVERT – women's diversion project"
     shown = texts(at)
     assert "Lancashire Women's Centre" in shown
-    assert {m.label: m.value for m in at.metric}["Ends"] == "31 Mar 2017 (estimate)"  # labelled: end_date_is_estimate
+    ends = next(m for m in at.metric if m.label == "Ends")
+    assert (ends.value, ends.delta) == ("31 Mar 2017", "estimate")  # labelled under the date: end_date_is_estimate
     at = open_page("directory", query={"service": "no-such-key"})
     assert "There is no service “no-such-key”" in texts(at)
 
@@ -74,5 +73,5 @@ def test_unknown_funding_is_shown_as_not_recorded(open_page):
     assert {m.label: m.value for m in at.metric}["Annual funding"] == "not recorded"
     at = open_page("directory")
     table = at.dataframe[0].value.set_index("Service")
-    assert table.loc["Police Early Action Teams", "Funding"] == "not recorded"
+    assert table.loc["Police Early Action Teams", "Annual funding"] == "not recorded"
     assert "not recorded" in texts(at)

@@ -42,7 +42,7 @@ def test_a_service_without_a_tier_opens_by_url(demo_url, open_page):
 def test_a_service_without_a_tier_opens_from_the_picker(demo_url, open_page):
     _edit(demo_url, tier=None)
     at = open_page("directory")
-    at.multiselect(key="dir_states").set_value([CURRENT, PLANNED, NOT_STARTED, ENDED, WITHDRAWN]).run()
+    at.multiselect(key="state").set_value([CURRENT, PLANNED, NOT_STARTED, ENDED, WITHDRAWN]).run()
     picker = at.selectbox(key="dir_open")
     picker.select_index(picker.options.index("AVERT – women's diversion project")).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -46,10 +46,13 @@ def test_gap_index_on_the_demo(demo_db):
     assert (flagged.loc[is_gap, "rank"] > 0).all()
     matrix = index.matrix
     finite = gaps[np.isfinite(gaps["gap_index"])]
-    assert set(matrix.index) == set(finite["area_name"]) and matrix.max().max() <= INDEX_CAP
+    with_figure = gaps[gaps["has_need_figure"].astype(bool)]
+    assert set(matrix.index) == set(with_figure["area_name"]) and matrix.max().max() <= INDEX_CAP
     assert matrix.max().max() == min(finite["gap_index"].max(), INDEX_CAP)
-    infinite = gaps[np.isinf(gaps["gap_index"])].iloc[0]  # no provision: blank, not a colour
+    # No provision has no number (an infinite index): its cell is a state of its own, never blank (issue 14).
+    infinite = gaps[np.isinf(gaps["gap_index"])].iloc[0]
     assert math.isnan(matrix.reindex(index=[infinite["area_name"]], columns=[infinite["theme_name"]]).iloc[0, 0])
+    assert index.states.loc[infinite["area_name"], infinite["theme_name"]] == "no provision"
 
 
 def test_gap_index_of_no_need_data():
