@@ -191,6 +191,26 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], key: str) -> None:
                  column_config={label: fmt(label) for label in columns.values() if fmt(label)})
 
 
+# (heading, ScenarioReview frame, what to say when nothing moved, column -> heading)
+_SECTIONS = [
+    ("**Gaps** (to parity: the money that would bring the area's share of provision up to its share of need; below "
+     "£0, the area already has more than its share)", "gaps", "No gap opens, closes or moves.",
+     {"area_name": "Area", "theme_name": "Theme", "change": "Change", "provision_before": "Provision (£, actual)",
+      "provision_after": "Provision (£, scenario)", "money_to_parity_before": "To parity (£, actual)",
+      "money_to_parity_after": "To parity (£, scenario)"}),
+    ("**Inequity** (Gini: 0 equal per head, 1 all in one district; ratio: highest to lowest per head)", "inequity",
+     "No fund's or theme's spread changes.",
+     {"label": "Fund or theme", "gini_before": "Gini (actual)", "gini_after": "Gini (scenario)",
+      "ratio_before": "Ratio (actual)", "ratio_after": "Ratio (scenario)",
+      "nothing_before": "Districts with nothing (actual)", "nothing_after": "Districts with nothing (scenario)"}),
+    ("**Duplication**", "duplication", "No duplication group forms or dissolves.",
+     {"change": "Change", "theme_name": "Theme", "target_group_name": "Who for", "services": "Services"}),
+    ("**Funding cliffs** (annual funding ending within the review's window)", "cliffs",
+     "No area's money at risk changes.",
+     {"area_name": "Area", "at_risk_before": "At risk (£, actual)", "at_risk_after": "At risk (£, scenario)"}),
+]
+
+
 def _effects(scenario: StoredScenario, when: dt.date) -> None:
     st.warning(f"**Scenario: {escape(scenario.name)}** — not actual allocations. The figures below are the force "
                f"review as at {when:%d %B %Y} with this scenario's changes, beside the actual review.")
@@ -203,35 +223,12 @@ def _effects(scenario: StoredScenario, when: dt.date) -> None:
         st.error(f"This scenario no longer applies to the data: {escape(str(exc))}")
         return
     st.subheader("What the changes do")
-    st.markdown("**Gaps** (to parity: the money that would bring the area's share of provision up to its share "
-                "of need; below £0, the area already has more than its share)")
-    if r.gaps.empty:
-        st.markdown("_No gap opens, closes or moves._")
-    else:
-        _table(r.gaps, {"area_name": "Area", "theme_name": "Theme", "change": "Change",
-                        "provision_before": "Provision (£, actual)", "provision_after": "Provision (£, scenario)",
-                        "money_to_parity_before": "To parity (£, actual)",
-                        "money_to_parity_after": "To parity (£, scenario)"}, "scenario_gaps")
-    st.markdown("**Inequity** (Gini: 0 equal per head, 1 all in one district; ratio: highest to lowest per head)")
-    if r.inequity.empty:
-        st.markdown("_No fund's or theme's spread changes._")
-    else:
-        _table(r.inequity, {"label": "Fund or theme", "gini_before": "Gini (actual)", "gini_after": "Gini (scenario)",
-                            "ratio_before": "Ratio (actual)", "ratio_after": "Ratio (scenario)",
-                            "nothing_before": "Districts with nothing (actual)",
-                            "nothing_after": "Districts with nothing (scenario)"}, "scenario_inequity")
-    st.markdown("**Duplication**")
-    if r.duplication.empty:
-        st.markdown("_No duplication group forms or dissolves._")
-    else:
-        _table(r.duplication, {"change": "Change", "theme_name": "Theme", "target_group_name": "Who for",
-                               "services": "Services"}, "scenario_duplication")
-    st.markdown("**Funding cliffs** (annual funding ending within the review's window)")
-    if r.cliffs.empty:
-        st.markdown("_No area's money at risk changes._")
-    else:
-        _table(r.cliffs, {"area_name": "Area", "at_risk_before": "At risk (£, actual)",
-                          "at_risk_after": "At risk (£, scenario)"}, "scenario_cliffs")
+    for heading, frame, nothing, columns in _SECTIONS:
+        st.markdown(heading)
+        if getattr(r, frame).empty:
+            st.markdown(f"_{nothing}_")
+        else:
+            _table(getattr(r, frame), columns, f"scenario_{frame}")
     st.subheader("Findings that change")
     for was, now in r.changed:
         st.markdown(f"- **Actual:** {escape(was)}  \n  **Scenario:** {escape(now)}")

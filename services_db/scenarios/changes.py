@@ -157,6 +157,10 @@ def _add_service(frames: dict[str, pd.DataFrame], sid: int, name: str, themes: t
                                    ignore_index=True)
 
 
+def _service_name(snap: Snapshot, service_id: int) -> str:
+    return str(snap.services.set_index("service_id")["name"].get(service_id, f"service {service_id}"))
+
+
 def _service_row(frames: dict[str, pd.DataFrame], service_id: int, what: str) -> int:
     hit = np.flatnonzero(frames["services"]["service_id"].to_numpy() == int(service_id))
     if not len(hit):
@@ -173,7 +177,7 @@ class EndService(Change):
     end_date: dt.date
 
     def describe(self, snap: Snapshot) -> str:
-        name = snap.services.set_index("service_id")["name"].get(self.service_id, self.service_id)
+        name = _service_name(snap, self.service_id)
         return f"End {name} on {pd.Timestamp(self.end_date):%d %B %Y}"
 
     def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
@@ -198,7 +202,7 @@ class ExtendFunding(Change):
     end_date: dt.date
 
     def describe(self, snap: Snapshot) -> str:
-        name = snap.services.set_index("service_id")["name"].get(self.service_id, self.service_id)
+        name = _service_name(snap, self.service_id)
         return f"Extend the funding of {name} to {pd.Timestamp(self.end_date):%d %B %Y}"
 
     def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
@@ -228,7 +232,7 @@ class ChangeCoverage(Change):
     remove: tuple[str, ...] = field(default_factory=tuple)
 
     def describe(self, snap: Snapshot) -> str:
-        name = snap.services.set_index("service_id")["name"].get(self.service_id, self.service_id)
+        name = _service_name(snap, self.service_id)
         parts = ([f"add {', '.join(self.add)}"] if self.add else []) + (
             [f"take away {', '.join(self.remove)}"] if self.remove else [])
         return f"Change where {name} works: " + "; ".join(parts)
