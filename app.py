@@ -32,6 +32,7 @@ PAGES = [
     ("pages/data.py", "Data in and out", ":material/sync_alt:", "data"),
     ("pages/history.py", "History of changes", ":material/history:", "history"),
     ("pages/users.py", "Users and roles", ":material/group:", "users"),
+    ("pages/groupings.py", "Place-based areas", ":material/map:", "groupings"),
 ]
 
 

@@ -396,3 +396,43 @@ class Scenario(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_by: Mapped[str] = mapped_column(String(80), nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class PlaceGrouping(Base):
+    """One grouping of a force's districts (and LSOA sets) into place-based areas, in force from `applies_from`
+    until the next grouping's date (issue 15, "The force's own areas"). The grouping the `area` table holds (loaded
+    from the grouping files) is not stored here: it applies from the beginning, so the first row here is the first
+    change to it. Its areas and members are `PlaceGroupingArea` and `PlaceGroupingMember`."""
+
+    __tablename__ = "place_grouping"
+    __table_args__ = (UniqueConstraint("force_code", "applies_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    force_code: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    applies_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class PlaceGroupingArea(Base):
+    """A place-based area of a grouping: its code (kept from the grouping it was edited from when the name is the
+    same, else new), name, division and place in the list."""
+
+    __tablename__ = "place_grouping_area"
+    grouping_id: Mapped[int] = mapped_column(ForeignKey("place_grouping.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    division_code: Mapped[str | None] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class PlaceGroupingMember(Base):
+    """A member of a grouping's area: a whole district, or an LSOA of an area smaller than a district. The key
+    makes a district (or an LSOA) a member of at most one area per grouping."""
+
+    __tablename__ = "place_grouping_member"
+    grouping_id: Mapped[int] = mapped_column(ForeignKey("place_grouping.id", ondelete="CASCADE"), primary_key=True)
+    member_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # "district" | "lsoa"

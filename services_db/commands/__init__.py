@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services_db.commands import briefing, database, review, scale, scenario, transfer, users
+from services_db.commands import briefing, database, grouping, review, scale, scenario, transfer, users
 from services_db.validation import ImportRefused
 
 # One module per command group, in the order `--help` lists them; each adds its sub-parsers with `add_parsers`.
-GROUPS = (database, review, scenario, briefing, transfer, users, scale)
+GROUPS = (database, review, scenario, grouping, briefing, transfer, users, scale)
 
 
 def build_parser() -> argparse.ArgumentParser:
