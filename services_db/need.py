@@ -426,8 +426,12 @@ def lsoa_need(data: ReviewData, area_code: str, indicator_key: str) -> pd.DataFr
         return float(pd.to_numeric(v, errors="coerce"))
 
     rows = []
+    tree = hierarchy_of(data)
     for lsoa in lsoas.itertuples(index=False):
-        d = by_district.loc[lsoa.parent_code] if lsoa.parent_code in by_district.index else None
+        # its district, not its parent: an LSOA of a place-based area carved out of a district (a grouping's LSOA
+        # set, services_db.groupings) has that small area as its parent and the district above it
+        district = tree.ancestor_at(lsoa.code, "district")
+        d = by_district.loc[district] if district in by_district.index else None
         if d is None:
             rows.append((lsoa.code, lsoa.name, math.nan, True))
         elif d["source_level"] == "lsoa":
@@ -442,7 +446,7 @@ def lsoa_need(data: ReviewData, area_code: str, indicator_key: str) -> pd.DataFr
                 rows.append((lsoa.code, lsoa.name, math.nan, True))
         else:  # the district's own figure, shared by population: an estimate for every LSOA
             rate = _shown_value(kind, unit, number(d["value"]), number(d["numerator"]), number(d["denominator"]),
-                                pop.get(lsoa.parent_code))
+                                pop.get(district))
             rows.append((lsoa.code, lsoa.name, rate, True))
     out = pd.DataFrame(rows, columns=LSOA_COLUMNS[:-1])
     out["unit"] = _shown_unit(kind, unit, ratio)

@@ -317,3 +317,19 @@ def test_the_command_line_lists_and_shows_the_grouping_in_force(sqlite_demo_url,
     assert "in force on 27 January 2014" in out and "PBA08\tBurnley & Pendle\tEast\t117 LSOAs\tBurnley, Pendle" in out
     assert main(["grouping", "show", "--format", "json", "--as-at", "2014-04-01"]) == 0
     assert '"code": "PBA08"' in capsys.readouterr().out
+
+
+def test_an_area_carved_out_of_a_district_maps_its_districts_need(demo):
+    """An LSOA of a carved area has that area as its parent and the district above it: its need map shares out
+    the district's figure (it showed no figure when need.lsoa_need read the parent as the district)."""
+    from services_db.need import lsoa_need
+
+    data, _ = demo
+    carve, town = _carve(data)
+    new = regroup(data, carve)
+    code = new.hierarchy.resolve("Burnley Town Centre", ("area",))
+    rows = lsoa_need(new, code, "early-action-incidents").set_index("code")
+    assert list(rows.index) == list(town)
+    assert rows["rate"].notna().all()
+    whole = lsoa_need(data, "PBA08", "early-action-incidents").set_index("code")
+    assert rows["rate"].tolist() == pytest.approx(whole.loc[list(town), "rate"].tolist())
