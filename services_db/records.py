@@ -5,7 +5,10 @@ saving an edit form (`services_db.editing`) used to read rows each in their own 
 meant "statutory" in one and "VCFS" in another, one checked lengths and the others let the database refuse them,
 one kept a confidential service's coordinates, one read coordinates and the review date and the others did not.
 A person who saw a row accepted in one place and refused in another could not know what the app stores. Each
-path now reads its rows through these functions and only decides how to write what they return.
+path now reads its rows through these functions and only decides how to write what they return. The Open Referral
+UK and 360Giving importers read theirs by two rule sets of their own (a name cut to fit, an organisation without
+an identifier made "VCFS", a stored address kept when a feed flagged the service confidential); they now map their
+format's fields onto these columns and read them here too, naming problems by the format's own paths (`FormatRow`).
 
 The rules, the same everywhere:
 
@@ -25,6 +28,7 @@ The rules, the same everywhere:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -47,7 +51,7 @@ from services_db.models import (
     Theme,
 )
 from services_db.references import AreaLookup, Lookup
-from services_db.validation import RowChecker
+from services_db.validation import RecordError, RowChecker
 
 # A service's text fields, and those that may be left empty ("" stored, never NULL).
 SERVICE_TEXTS = ("description", "eligibility", "referral_route", "contact", "capacity")
@@ -57,6 +61,24 @@ LOCATION = ("address", "latitude", "longitude")
 def limit(model: type, column: str) -> int | None:
     """The length the database column holds (None for unbounded text): the one length check."""
     return getattr(model.__table__.c[column].type, "length", None)
+
+
+class FormatRow(RowChecker):
+    """A row in the templates' columns, read from a file in another format (Open Referral UK, 360Giving).
+
+    Those importers map their format's fields onto the columns the `read_*` functions read, so a service or an
+    allocation gets the same record whichever way it arrives; a problem is still named as the person's file names
+    it (`service_at_locations[0].location.latitude`, `grantProgramme/0/code`), through `paths`."""
+
+    def __init__(self, file: str, row: int | None, values: dict, errors: list[RecordError],
+                 paths: Mapping[str, str], hints: Mapping[str, str] | None = None) -> None:
+        super().__init__(file, row, values, errors)
+        self.paths = paths
+        self.hints = hints or {}  # column -> what the format's reader should know, added to its problems
+
+    def fail(self, column: str | None, message: str) -> None:
+        hint = self.hints.get(column or "")
+        super().fail(self.paths.get(column, column) if column else column, f"{message} ({hint})" if hint else message)
 
 
 _LOOKUPS: dict[str, tuple[str, type, bool]] = {  # attribute -> (what a message calls it, model, loose names)
@@ -166,6 +188,11 @@ def _coordinate(c: RowChecker, column: str, lo: float, hi: float) -> float | Non
         c.fail(column, f"{value} is outside {lo} to {hi}")
         return None
     return value
+
+
+def read_point(c: RowChecker) -> tuple[float | None, float | None]:
+    """A latitude and a longitude, each range-checked: the coordinate rule, for a file with several locations."""
+    return _coordinate(c, "latitude", -90, 90), _coordinate(c, "longitude", -180, 180)
 
 
 def read_service(c: RowChecker, refs: Refs, *, new: bool = True, was_confidential: bool = False,

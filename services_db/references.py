@@ -86,6 +86,15 @@ class Lookup:
 
     def find(self, value: str) -> tuple[str | None, str | None]:
         """(key, None) for a value that names one record; (None, the problem in words) otherwise."""
+        key, problem = self.match(value)
+        if key is None and problem is None:
+            return None, f"unknown {self.what} '{value}'" + self.did_you_mean(value)
+        return key, problem
+
+    def match(self, value: str) -> tuple[str | None, str | None]:
+        """As `find`, but (None, None) for a value that names nothing: for a feed that may name records this
+        directory does not have (Open Referral UK terms and organisations), which is not a mistake there, so no
+        "did you mean" is worked out for it. An ambiguous name is still a problem."""
         if value in self.names:
             return value, None
         index = self._indexes()
@@ -100,7 +109,7 @@ class Lookup:
                 candidates = [self.label(k) for k in sorted(hits)]
                 return None, (f"'{value}' could be any of {len(hits)} {self.what}s: {'; '.join(candidates)}. "
                               f"Give the key of the one you mean")
-        return None, f"unknown {self.what} '{value}'" + self.did_you_mean(value)
+        return None, None
 
     def did_you_mean(self, value: str) -> str:
         """'; did you mean A (a) or B (b)?' from the closest keys and names, or '' when nothing is close."""
@@ -125,6 +134,7 @@ class AreaLookup:
         self._tree: Hierarchy | None = None
         self._shared: dict[str, dict[str, list[str]]] = {}  # level -> name used by 2+ areas there -> codes
         self._found: dict[str, tuple[str | None, str | None]] = {}  # a name typed on many rows is resolved once
+        self._matched: dict[str, tuple[str | None, str | None]] = {}  # the same, before "did you mean"
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple]) -> AreaLookup:
@@ -158,7 +168,22 @@ class AreaLookup:
             self._found[value] = self._find(value)
         return self._found[value]
 
+    def match(self, value: str) -> tuple[str | None, str | None]:
+        """As `find`, but (None, None) for a value that names no area here (a feed's area in another force is not
+        a mistake there, so no "did you mean" is worked out); an ambiguous name is still a problem."""
+        if value in self.codes:
+            return value, None
+        if value not in self._matched:
+            self._matched[value] = self._match(value)
+        return self._matched[value]
+
     def _find(self, value: str) -> tuple[str | None, str | None]:
+        key, problem = self.match(value)
+        if key is None and problem is None:
+            return None, f"unknown area '{value}'" + self.did_you_mean(value)
+        return key, problem
+
+    def _match(self, value: str) -> tuple[str | None, str | None]:
         tree = self.tree
         found: list[str] = []
         for level in AREA_LEVELS_WIDEST_FIRST:
@@ -174,7 +199,7 @@ class AreaLookup:
             candidates = [f"{tree.name_of(c)} ({tree.level_of(c)} {c})" for c in found]
             return None, (f"'{value}' could be any of {len(found)} areas: {'; '.join(candidates)}. "
                           "Give the GSS code of the one you mean")
-        return None, f"unknown area '{value}'" + self.did_you_mean(value)
+        return None, None
 
     def did_you_mean(self, value: str) -> str:
         """The closest names and codes above LSOA level (an LSOA's near-miss code is rarely what was meant)."""

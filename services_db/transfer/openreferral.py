@@ -15,6 +15,13 @@ Whatever a feed carries that we have no column for (url, email, schedules, langu
 contacts, unmatched areas and taxonomy terms) is kept in `Service.extra["openreferral"]` and exported again.
 
 Import rules:
+- One rule set: each item's fields are mapped onto the services template's columns and read by `services_db.records`
+  (`read_service`, `read_organisation`, `read_funding_line`), as a template row or an edit form is, so the same
+  service gets the same record, or the same refusal, however it arrives (lengths, an empty status, review dates,
+  periods, choices in any case, a theme required, a confidential location never stored). Themes, target groups,
+  priorities, commissioners, organisations and areas are matched by key or name (`services_db.references`). What
+  stays here is the format's own: its shapes and identifiers, our vocabulary's terms, which areas are this force's,
+  and naming each problem by the item's own path (`records.FormatRow`).
 - Merge, never wipe: a field the item does not carry (the summary list form carries no areas, attributes, contacts,
   schedules...) keeps its stored value. An item in our own vocabulary carries all of its coded facts, so there an
   absent term means "none".
@@ -22,8 +29,10 @@ Import rules:
   version, updated_at, updated_by). Unchanged items are counted as skipped "unchanged".
 - Place: a service whose service areas are all outside this force (or a location outside it) is skipped and named in
   the preview, not refused; a location without service areas is placed in its LSOA by point in polygon.
-- Confidential: a service flagged confidential (stored, or by the feed) never gets an address or coordinates from an
-  import, and is exported without them: only the areas it covers.
+- Confidential: a service flagged confidential (stored, or by the feed) never has an address or coordinates stored
+  (one it held is cleared, and the preview says so), and is exported without them: only the areas it covers.
+- Organisations: matched by our UUID, org-id identifier, then name; a new one takes the sector our export wrote
+  ("<sector> organisation") or its identifier scheme says, and is refused when nothing says (no silent default).
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services_db.db import Database
 from services_db.models import (
-    TIERS,
+    SECTORS,
     Area,
     Coverage,
     Fund,
@@ -50,6 +59,15 @@ from services_db.models import (
     service_priority,
     utcnow,
 )
+from services_db.records import (
+    FormatRow,
+    Refs,
+    read_funding_line,
+    read_organisation,
+    read_point,
+    read_service,
+)
+from services_db.references import AreaLookup, Lookup
 from services_db.transfer.giving import publisher_settings
 from services_db.transfer.plan import ImportPlan
 from services_db.validation import RecordError
@@ -284,27 +302,22 @@ def services_in(document, label: str) -> tuple[list[tuple[str, dict, dict | None
 
 
 class _Lookups:
-    """What the plan matches incoming values against, read once."""
+    """What the plan matches incoming values against, read once: the references every import resolves keys and
+    names through (`records.Refs`, `services_db.references`), and the identifiers only this format uses."""
 
     def __init__(self, s: Session) -> None:
-        areas = s.execute(select(Area.code, Area.name, Area.level)).all()
-        self.area_codes = {a.code for a in areas}
-        self.lsoa_codes = {a.code for a in areas if a.level == "lsoa"}
-        self.area_by_name = {a.name.lower(): a.code for a in areas if a.level != "lsoa"}
-        themes = list(s.scalars(select(Theme)))
-        self.themes = {t.key: t.key for t in themes}
-        self.themes.update({t.name.lower(): t.key for t in themes})
-        self.theme_keys = {t.key for t in themes}
-        self.groups = set(s.scalars(select(TargetGroup.key)))
-        self.priorities = set(s.scalars(select(Priority.key)))
-        self.funds = set(s.scalars(select(Fund.key)))
-        self.org_keys = set(s.scalars(select(Organisation.key)))
-        self.orgs_by_uid = {uid("organisation", k): k for k in self.org_keys}
+        self.refs = Refs.from_session(s)
+        self.lsoa_codes = set(s.scalars(select(Area.code).where(Area.level == "lsoa")))
+        org_keys = set(s.scalars(select(Organisation.key)))
+        self.orgs_by_uid = {uid("organisation", k): k for k in org_keys}
         self.orgs_by_ident = {i: k for k, i in s.execute(select(Organisation.key, Organisation.org_identifier)) if i}
         self.service_by_uid = {uid("service", k): k for k in s.scalars(select(Service.key))}
+        self.new_orgs: dict[str, dict] = {}  # organisations this feed adds: key -> values read_organisation gave
 
 
 def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: list[str]) -> ImportPlan:
+    """Check every item in the format (`_read_item`), place and skip what is outside this force, then read each
+    service that would be stored with the record rules (`_record`) and compare it with what is stored."""
     plan = ImportPlan("openreferral", files)
     look = _Lookups(s)
     pending: list[dict] = []
@@ -314,39 +327,46 @@ def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: li
         plan.refused.extend(errs)
         for where, item, org in items:
             plan.rows_read += 1
-            rec = _read_item(where, item, org, look, seen, plan.refused)
-            if rec is not None:
-                pending.append(rec)
+            read = _read_item(where, item, org, look, seen, plan.refused)
+            if read is not None:
+                pending.append(read)
 
     stored = _stored_services(s, [r["key"] for r in pending])
-    to_place = [r for r in pending if "coverage" not in r["inc"] and not r["areas_given"]
+    to_place = [r for r in pending if "coverage" not in r["row"] and not r["areas_given"]
                 and r["key"] not in stored and r["point"] is not None]
     for r, code in zip(to_place, lsoas_at([r["point"] for r in to_place], look.lsoa_codes), strict=True):
         if code:
-            r["inc"]["coverage"] = [code]
+            r["row"]["coverage"] = code
     skipped: dict[str, list[str]] = {}
     records: list[dict] = []
+    hidden: list[str] = []
+    more: list[str] = []  # services with several locations: one address and point is stored
     for r in pending:
         cur = stored.get(r["key"])
-        if cur is None and "coverage" not in r["inc"]:
+        if cur is None and "coverage" not in r["row"]:
             reason = OUTSIDE if r["areas_given"] or r["point"] is not None else NOWHERE
             skipped.setdefault(reason, []).append(r["name"])
             continue
-        if cur is not None and r["areas_given"] and "coverage" not in r["inc"]:
+        if cur is not None and r["areas_given"] and "coverage" not in r["row"]:
             skipped.setdefault(OUTSIDE, []).append(r["name"])
             continue
+        read = _record(r, cur, look, plan.refused)
+        if read is None:
+            continue
+        inc, hidden_location = read
+        if hidden_location:
+            hidden.append(r["name"])
+        if r["locations"] > 1:
+            more.append(r["name"])
         before = cur or BLANK
-        after = {**before, **r["inc"]}
+        after = {**before, **inc}
         extra = {**before["extra"], **r["kept_set"]}
         for k in r["kept_del"]:
             extra.pop(k, None)
         after["extra"] = extra
-        if after["confidential_location"]:  # never take an address or coordinates for a confidential service
-            for k in ("address", "latitude", "longitude"):
-                after[k] = before[k]
         diff = {k: v for k, v in after.items() if v != before[k]}
         if cur is None:
-            if "known_from" not in r["inc"]:
+            if "known_from" not in inc:
                 diff.pop("known_from", None)  # the column's default: the day it was entered
             records.append(dict(r, action="add", diff=diff))
             plan.count("added", "service")
@@ -356,10 +376,14 @@ def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: li
         else:
             plan.count("skipped", UNCHANGED)
     for reason, names in skipped.items():
-        shown = "; ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES
-                                                else "")
-        plan.count("skipped", f"{reason}: {shown}", len(names))
-    new_orgs = {r["org_key"] for r in records if r["org_key"] and "provider" in r["diff"]} - look.org_keys
+        plan.count("skipped", f"{reason}: {_some(names)}", len(names))
+    if hidden:
+        plan.notes.append(f"{len(hidden):,} service(s) flagged confidential: their address and coordinates are not "
+                          f"stored ({_some(hidden)})")
+    if more:
+        plan.notes.append(f"{len(more):,} service(s) have more than one location: only the first address and "
+                          f"coordinates are stored, the other locations are not ({_some(more)})")
+    new_orgs = {r["diff"]["provider"] for r in records if r["diff"].get("provider")} & set(look.new_orgs)
     if new_orgs:
         plan.count("added", "organisation", len(new_orgs))
 
@@ -371,12 +395,11 @@ def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: li
                 "priorities": dict(session.execute(select(Priority.key, Priority.id)).all()),
                 "funds": {f.key: f for f in session.scalars(select(Fund))}, "orgs": orgs}
         for r in records:
-            if r["org_key"] and r["org_key"] not in orgs and "provider" in r["diff"]:
-                ident = _org_identifier(r["org"])
-                orgs[r["org_key"]] = Organisation(key=r["org_key"], name=str(r["org"]["name"])[:200],
-                                                  sector=_sector(ident), org_identifier=ident or None,
-                                                  source=source, updated_by=username)
-                session.add(orgs[r["org_key"]])
+            provider = r["diff"].get("provider")
+            if provider and provider not in orgs:  # an organisation this feed adds, read by the organisation rules
+                orgs[provider] = Organisation(key=provider, source=source, updated_by=username,
+                                              **look.new_orgs[provider])
+                session.add(orgs[provider])
             if r["action"] == "add":
                 svc = Service(key=r["key"], source=source, updated_by=username)
                 session.add(svc)
@@ -389,6 +412,10 @@ def plan_openreferral(s: Session, documents: list[tuple[str, object]], files: li
         session.flush()
     plan.writer = writer
     return plan
+
+
+def _some(names: list[str]) -> str:
+    return "; ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
 
 
 def _set(session: Session, svc: Service, field: str, value, objs: dict, source: str) -> None:
@@ -454,9 +481,28 @@ def _stored_services(s: Session, keys: list[str]) -> dict[str, dict]:
     return out
 
 
+# How a service object's fields map onto the services template's columns (`records.read_service`): the place in the
+# item a problem with each column is named by. Columns read from a term of our vocabulary are named by that term.
+PATHS = {"name": "name", "description": "description", "status": "status", "last_reviewed": "assured_date",
+         "eligibility": "eligibility_description", "referral_route": f"{EXTENSION}.referral_route",
+         "capacity": f"{EXTENSION}.capacity", "known_from": f"{EXTENSION}.known_from", "contact": "contacts",
+         "coverage": "service_areas", "themes": "attributes", "target_groups": "attributes",
+         "provider_key": "organization"}
+HINTS = {"themes": "no taxonomy term names one of this directory's themes, by its key or its name; a service is "
+                   "counted under its themes, so it needs one"}
+# The org-id schemes that say which sector an organisation is in (Open Referral has no sector field).
+SECTOR_SCHEMES = (("statutory", ("GB-LAE", "GB-LAS", "GB-GOV", "GB-PLA")), ("health", ("GB-NHS",)),
+                  ("private", ("GB-COH",)), ("VCFS", ("GB-CHC", "GB-SC", "GB-NIC")))
+SECTOR_HINT = ("Open Referral has no sector, and none can be told from this organisation's description or "
+               "identifiers: give it an org-id identifier (GB-CHC, GB-LAE, GB-NHS, GB-COH...), or add it first "
+               "with its sector through the organisations template")
+FUNDING_COLUMNS = ("commissioner_key", "fund_key", "annual_amount", "start_date", "end_date", "is_estimate")
+
+
 def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
                errors: list[RecordError]) -> dict | None:
-    """Check one service object and read what it carries; None if it was refused."""
+    """The format's own checks on one service object, and its fields as the services template's columns (`row`,
+    only those the item carries: a field it leaves out keeps what is stored); None if it was refused."""
     n = len(errors)
 
     def fail(column: str, message: str) -> None:
@@ -472,8 +518,8 @@ def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
             fail(col, "is required but empty")
     if sid and sid in seen:
         fail("id", f"duplicate identifier '{sid}' (first at {seen[sid]})")
-    status = str(item.get("status") or "active")
-    if status not in STATUS_IN:
+    status = str(item.get("status") or "")
+    if status and status not in STATUS_IN:
         fail("status", f"'{status}' is not one of {', '.join(STATUS_IN)}")
     ext = item.get(EXTENSION)
     if ext is not None and not isinstance(ext, dict):
@@ -482,15 +528,19 @@ def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
     ext_key = str((ext or {}).get("key") or "")
     key = ext_key if ext_key and uid("service", ext_key) == sid else (look.service_by_uid.get(sid)
                                                                       or f"oruk-{sid}"[:120])
-    point, address = _location(item, fail)
+    row: dict = {"name": name}
+    paths = dict(PATHS)
+    point = _location(item, where, row, paths, errors)
 
     area_messages, coverage, unmatched = [], [], []
     areas_given = [sa for sa in item.get("service_areas") or [] if sa]
     for j, sa in enumerate(item.get("service_areas") or []):
         if not sa:
             continue
-        found = _area_of(sa, look.area_codes, look.area_by_name)
-        if found:
+        found, problem, field = _area_of(sa, look.refs.areas)
+        if problem:
+            fail(f"service_areas[{j}].{field}", problem)
+        elif found:
             coverage.append(found)
             continue
         unmatched.append(sa)
@@ -498,58 +548,48 @@ def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
         if code[:3] in GSS_AREA_PREFIXES:
             area_messages.append((f"service_areas[{j}].extent", f"unknown area code '{code}'"))
 
-    got = _read_attributes(item, key, look, fail)
-    dates = {}
-    for col, val in (("assured_date", item.get("assured_date")), (f"{EXTENSION}.known_from",
-                                                                    (ext or {}).get("known_from"))):
-        if val:
-            try:
-                dates[col] = dt.date.fromisoformat(str(val)[:10])
-            except ValueError:
-                fail(col, f"'{val}' is not a date (use YYYY-MM-DD)")
+    got = _read_attributes(item, look, fail)
     if len(errors) > n:  # a broken row is refused, whatever its area; name its unknown codes too
         for col, msg in area_messages:
             fail(col, msg)
         return None
     seen[sid] = where
 
-    inc: dict = {"name": name[:300]}
     if "description" in item:
-        inc["description"] = str(item.get("description") or "")
+        row["description"] = str(item.get("description") or "")
     if "status" in item:
-        inc["status"] = STATUS_IN[status]
-    if dates.get("assured_date"):
-        inc["last_reviewed"] = dates["assured_date"]
+        row["status"] = STATUS_IN[status] if status else ""  # empty: a new service is active, a stored one keeps its
+    if item.get("assured_date"):
+        row["last_reviewed"] = str(item["assured_date"])
     if "eligibility_description" in item:
-        inc["eligibility"] = str(item.get("eligibility_description") or "")
+        row["eligibility"] = str(item.get("eligibility_description") or "")
     elif ext is not None:
-        inc["eligibility"] = ""
+        row["eligibility"] = ""
     if ext is not None:
-        inc["referral_route"] = str(ext.get("referral_route") or "")
-        inc["capacity"] = str(ext.get("capacity") or "")[:200]
-        inc["known_from"] = dates.get(f"{EXTENSION}.known_from")
+        for col in ("referral_route", "capacity", "known_from"):
+            row[col] = str(ext.get(col) or "")
     if ext is not None and "contact" in ext:
-        inc["contact"] = str(ext.get("contact") or "")
+        row["contact"], paths["contact"] = str(ext.get("contact") or ""), f"{EXTENSION}.contact"
     elif "contacts" in item:
-        inc["contact"] = _contact(item)
+        row["contact"] = _contact(item)
     if coverage:
-        inc["coverage"] = sorted(set(coverage))
-    if address is not None:
-        inc["address"] = address
-    if point is not None:
-        inc["latitude"], inc["longitude"] = point
+        row["coverage"] = ";".join(dict.fromkeys(coverage))
     whole = ext is not None or got["ours"]  # our own export carries every coded fact: absent means none
+    priorities = funding = None
     if "attributes" in item:
-        for field in ("themes", "target_groups", "priorities", "funding"):
+        for field in ("themes", "target_groups"):
             if got[field] or whole:
-                inc[field] = sorted(set(got[field]), key=lambda t: [str(x) for x in t]) \
-                    if field == "funding" else sorted(set(got[field]))
-        for field, empty in (("tier", None), ("start_date", None), ("end_date", None),
-                             ("end_date_is_estimate", False)):
+                row[field] = ";".join(dict.fromkeys(got[field]))
+        for field, empty in (("tier", ""), ("start_date", ""), ("end_date", ""), ("end_date_is_estimate", "no")):
             if got[field] is not None or whole:
-                inc[field] = got[field] if got[field] is not None else empty
+                row[field] = got[field] if got[field] is not None else empty
         if got["confidential_location"] is not None:
-            inc["confidential_location"] = got["confidential_location"]
+            row["confidential_location"] = got["confidential_location"]
+        paths.update(got["paths"])
+        if got["priorities"] or whole:
+            priorities = sorted(set(got["priorities"]))
+        if got["funding"] or whole:
+            funding = got["funding"]
 
     kept_set, kept_del = {}, set()
     for k in KEPT:
@@ -571,29 +611,116 @@ def _read_item(where: str, item, org, look: _Lookups, seen: dict[str, str],
             kept_set[k] = value
         elif carried:
             kept_del.add(k)
-    if "status" in item:
+    if status:
         if STATUS_OUT.get(STATUS_IN[status]) != status:
             kept_set["status"] = status
         else:
             kept_del.add("status")
     if sid != uid("service", key):
         kept_set["id"] = sid
-
     org = item.get("organization") or org
-    org_key = None
-    if isinstance(org, dict) and org.get("name"):
-        org_key = (look.orgs_by_uid.get(str(org.get("id"))) or look.orgs_by_ident.get(_org_identifier(org))
-                   or f"oruk-{org.get('id') or org['name']}"[:80])
-        inc["provider"] = org_key
-    return dict(where=where, key=key, name=name, inc=inc, kept_set=kept_set, kept_del=kept_del, org=org,
-                org_key=org_key, point=point, areas_given=bool(areas_given))
+    locations = sum(1 for sal in item.get("service_at_locations") or [] if isinstance(sal, dict) and sal)
+    return dict(where=where, key=key, name=name, row=row, paths=paths, kept_set=kept_set, kept_del=kept_del,
+                org=org if isinstance(org, dict) and org.get("name") else None, point=point,
+                areas_given=bool(areas_given), priorities=priorities, funding=funding, locations=locations)
 
 
-def _read_attributes(item: dict, key: str, look: _Lookups, fail) -> dict:
-    """Themes and the facts in our vocabulary; any other term is kept as it came."""
+def _record(r: dict, cur: dict | None, look: _Lookups,
+            errors: list[RecordError]) -> tuple[dict, bool] | None:
+    """The service as the record rules read it (`records.read_service`, as the directory import and the edit form
+    read theirs), its provider (`_provider`) and its funding lines (`records.read_funding_line`), in the form the
+    plan compares: (values, whether a location given or held was not kept as the service is confidential); None
+    if refused."""
+    n = len(errors)
+    row = dict(r["row"])
+    if r["org"] is not None:
+        row["provider_key"] = _provider(r["where"], r["org"], look, errors)
+    c = FormatRow(r["where"], None, row, errors, r["paths"], HINTS)
+    held = bool(cur and (cur["address"] or cur["latitude"] is not None or cur["longitude"] is not None))
+    rec = read_service(c, look.refs, new=cur is None, was_confidential=bool(cur and cur["confidential_location"]),
+                       had_location=held)
+    inc = dict(rec.values)
+    if "provider" in rec.refs:
+        inc["provider"] = rec.refs["provider"]
+    inc.update((name, sorted(keys)) for name, keys in rec.links.items())
+    if "known_from" in row:  # ours only (x_services_db): when the service became known, not a template column
+        inc["known_from"] = c.date("known_from")
+    if r["priorities"] is not None:
+        inc["priorities"] = r["priorities"]
+    if r["funding"] is not None:
+        look.refs.services.add(r["key"], r["name"])  # a line names its service, which may be new in this feed
+        lines = []
+        for col, line in r["funding"]:
+            fc = FormatRow(r["where"], None, {"service_key": r["key"], **line}, errors,
+                           dict.fromkeys(FUNDING_COLUMNS, col))
+            fl = read_funding_line(fc, look.refs)
+            v = fl.values
+            if v["annual_amount"] is not None:
+                lines.append((fl.refs["commissioner"], fl.refs["fund"], f"{v['annual_amount']:.2f}",
+                              v["start_date"], v["end_date"], v["is_estimate"]))
+        inc["funding"] = sorted(set(lines), key=lambda t: [str(x) for x in t])
+    if len(errors) > n:
+        return None
+    return inc, rec.hidden_location
+
+
+def _provider(where: str, org: dict, look: _Lookups, errors: list[RecordError]) -> str:
+    """The key of the organisation that provides the service: ours by its UUID or org-id identifier, else the one
+    this directory has by that name (`services_db.references`, punctuation and "NHS"/"Ltd" ignored, as every import
+    matches names), else a new one read by the organisation rules (`records.read_organisation`); "" if refused."""
+    ident = _org_identifier(org)
+    key = look.orgs_by_uid.get(str(org.get("id"))) or look.orgs_by_ident.get(ident)
+    if key:
+        return key
+    name = str(org.get("name") or "").strip()
+    key, problem = look.refs.organisations.match(name)
+    if problem:
+        errors.append(RecordError(where, None, "organization.name", problem))
+        return ""
+    if key:
+        return key
+    key = f"oruk-{org.get('id') or name}"[:80]
+    n = len(errors)
+    c = FormatRow(where, None, {"name": name, "sector": _sector(org, ident), "org_identifier": ident}, errors,
+                  {"name": "organization.name", "sector": "organization",
+                   "org_identifier": "organization.organization_identifiers"}, {"sector": SECTOR_HINT})
+    values = read_organisation(c).values
+    if len(errors) > n:
+        return ""
+    look.new_orgs[key] = values
+    look.refs.organisations.add(key, name)  # the feed's next service from this organisation finds it by name
+    if ident:
+        look.orgs_by_ident.setdefault(ident, key)
+    return key
+
+
+def _matched(lookup: Lookup, values: tuple[str, ...], col: str, fail) -> str | None:
+    """The key the first of `values` that names a record names (`Lookup.match`: key or name); an ambiguous name is
+    refused with its candidates, one that names nothing here is None (kept as it came by the caller)."""
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        key, problem = lookup.match(value)
+        if problem:
+            fail(col, problem)
+            return None
+        if key:
+            return key
+    return None
+
+
+def _read_attributes(item: dict, look: _Lookups, fail) -> dict:
+    """Themes and the facts in our vocabulary, as the template's values (`paths`: the term each came from); any
+    other term, and a term naming a record this directory does not have, is kept as it came."""
+    refs = look.refs
     got: dict = {"themes": [], "target_groups": [], "priorities": [], "funding": [], "tier": None,
                  "start_date": None, "end_date": None, "end_date_is_estimate": None, "confidential_location": None,
-                 "unmatched": [], "ours": False}
+                 "unmatched": [], "ours": False, "paths": {}}
+    linked = {"theme": ("themes", refs.themes), "target-group": ("target_groups", refs.target_groups),
+              "priority": ("priorities", refs.priorities)}
+    facts = {"tier": "tier", "start-date": "start_date", "end-date": "end_date"}
+    yes_no = {"confidential-location": "confidential_location", "end-date-is-estimate": "end_date_is_estimate"}
     for j, a in enumerate(item.get("attributes") or []):
         term = a.get("taxonomy_term") if isinstance(a, dict) else None
         if not isinstance(term, dict) or not term:
@@ -601,7 +728,7 @@ def _read_attributes(item: dict, key: str, look: _Lookups, fail) -> dict:
         code = str(term.get("term") or "")
         col = f"attributes[{j}].taxonomy_term.term"
         if term.get("taxonomy") != TAXONOMY or ":" not in code:
-            theme = look.themes.get(code) or look.themes.get(str(term.get("name") or "").lower())
+            theme = _matched(refs.themes, (code, str(term.get("name") or "")), col, fail)
             if theme:
                 got["themes"].append(theme)
             else:
@@ -609,34 +736,27 @@ def _read_attributes(item: dict, key: str, look: _Lookups, fail) -> dict:
             continue
         got["ours"] = True
         kind, _, value = code.partition(":")
-        if kind == "theme" and value in look.theme_keys:
-            got["themes"].append(value)
-        elif kind == "target-group" and value in look.groups:
-            got["target_groups"].append(value)
-        elif kind == "priority" and value in look.priorities:
-            got["priorities"].append(value)
-        elif kind == "tier":
-            if value in TIERS:
-                got["tier"] = value
+        if kind in linked:
+            field, lookup = linked[kind]
+            found = _matched(lookup, (value,), col, fail)
+            if found:
+                got[field].append(found)
             else:
-                fail(col, f"'{value}' is not a prevention tier ({', '.join(TIERS)})")
-        elif kind == "confidential-location":
+                got["unmatched"].append(term)
+        elif kind in facts:
+            got[facts[kind]] = value
+            got["paths"][facts[kind]] = col
+        elif kind in yes_no:
             if value in YES_NO:
-                got["confidential_location"] = YES_NO[value]
+                got[yes_no[kind]] = value
+                got["paths"][yes_no[kind]] = col
             else:
                 fail(col, f"'{code}' must end in yes or no")
-        elif kind == "end-date-is-estimate":
-            got["end_date_is_estimate"] = YES_NO.get(value, True)
-        elif kind in ("start-date", "end-date"):
-            try:
-                got[kind.replace("-", "_")] = dt.date.fromisoformat(value)
-            except ValueError:
-                fail(col, f"'{value}' is not a date (use YYYY-MM-DD)")
         elif kind == "funding":
-            line = _funding_line(code, look, lambda msg, col=col: fail(col, msg))
+            line = _funding_row(code, refs.organisations, lambda msg, col=col: fail(col, msg))
             if line is not None:
-                got["funding"].append(line)
-            elif line is None and not _funding_malformed(code):
+                got["funding"].append((col, line))
+            elif not _funding_malformed(code):
                 got["unmatched"].append(term)  # a commissioner this directory does not have: kept as it came
         else:
             got["unmatched"].append(term)
@@ -669,71 +789,65 @@ def _funding_malformed(code: str) -> bool:
     return not ok
 
 
-def _funding_line(code: str, look: _Lookups, fail) -> tuple | None:
-    """`funding:<commissioner>:<fund or ->:<amount>:<start>/<end>[:estimate]` as a comparable funding line."""
+def _funding_row(code: str, organisations: Lookup, fail) -> dict | None:
+    """`funding:<commissioner>:<fund or ->:<amount>:<start>/<end>[:estimate]` as a funding_lines template row (its
+    values are read by `records.read_funding_line`); None if malformed (refused) or if this directory does not have
+    the commissioner (the term is kept as it came)."""
     if _funding_malformed(code):
         fail(f"'{code}' is not funding:<commissioner>:<fund or ->:<annual amount>:<start or ..>/<end or ..>"
              "[:estimate]")
         return None
     commissioner, fund, amount, period, estimate = _funding_parts(code)
-    if commissioner not in look.org_keys:
+    key, problem = organisations.match(commissioner)
+    if problem:
+        fail(problem)
+    if key is None:
         return None
     start, _, end = period.partition("/")
-    return (commissioner, fund if fund in look.funds else None, f"{Decimal(amount):.2f}",
-            None if start == ".." else dt.date.fromisoformat(start), None if end == ".." else dt.date.fromisoformat(end),
-            estimate)
+    return {"commissioner_key": key, "fund_key": "" if fund == "-" else fund, "annual_amount": amount,
+            "start_date": "" if start == ".." else start, "end_date": "" if end == ".." else end,
+            "is_estimate": "yes" if estimate else "no"}
 
 
-def _area_of(sa, codes: set[str], by_name: dict[str, str]) -> str | None:
+def _area_of(sa, areas: AreaLookup) -> tuple[str | None, str | None, str]:
+    """(code, None, field) for a service area naming one of our areas by GSS code (also at the end of a `uri`) or by
+    name at any level (`AreaLookup.match`, as every import resolves areas); (None, problem, field) for a name that
+    fits several; (None, None, "") for an area this directory does not have (kept as it came)."""
     if not isinstance(sa, dict):
-        return None
+        return None, None, ""
     for field in ("extent", "uri", "name", "service_area"):
         val = str(sa.get(field) or "").strip()
         if not val:
             continue
         tail = val.rstrip("/").rsplit("/", 1)[-1]
-        if tail in codes:
-            return tail
-        if val.lower() in by_name:
-            return by_name[val.lower()]
-    return None
+        if tail in areas:
+            return tail, None, field
+        code, problem = areas.match(val)
+        if code or problem:
+            return code, problem, field
+    return None, None, ""
 
 
-def _number(value) -> float | None:
-    if isinstance(value, bool):
-        raise ValueError
-    return float(value)
-
-
-def _location(item: dict, fail) -> tuple[tuple[float, float] | None, str | None]:
-    """The first location's point and address; every location's coordinates are range-checked."""
-    point, address = None, None
+def _location(item: dict, where: str, row: dict, paths: dict, errors: list[RecordError]) -> tuple[float, float] | None:
+    """The first location's point and address into `row`; every location's coordinates are checked by the one
+    coordinate rule (`records.read_point`), named by the location they are in. The point, for placing the service."""
+    point = None
     for j, sal in enumerate(item.get("service_at_locations") or []):
         loc = (sal or {}).get("location") if isinstance(sal, dict) else None
         if not isinstance(loc, dict):
             continue
-        coords = {}
-        for field, limit in (("latitude", 90), ("longitude", 180)):
-            raw = loc.get(field)
-            if raw is None:
-                continue
-            col = f"service_at_locations[{j}].location.{field}"
-            try:
-                value = _number(raw)
-            except (TypeError, ValueError):
-                fail(col, f"'{raw}' is not a number")
-                continue
-            if not -limit <= value <= limit:
-                fail(col, f"{raw} is not a {field} (between -{limit} and {limit})")
-                continue
-            coords[field] = value
-        if point is None and len(coords) == 2:
-            point = (coords["latitude"], coords["longitude"])
+        at = {f: f"service_at_locations[{j}].location.{f}" for f in ("latitude", "longitude")}
+        lat, lon = read_point(FormatRow(where, None, {f: loc.get(f) for f in at}, errors, at))
+        if point is None and lat is not None and lon is not None:
+            point = (lat, lon)
+            row["latitude"], row["longitude"] = lat, lon
+            paths.update(at)
         for addr in loc.get("addresses") or []:
-            if address is None and isinstance(addr, dict):
-                address = ", ".join(str(addr[k]).strip() for k in ("address_1", "city", "postal_code")
-                                    if addr.get(k) not in (None, ""))
-    return point, address
+            if "address" not in row and isinstance(addr, dict):
+                row["address"] = ", ".join(str(addr[k]).strip() for k in ("address_1", "city", "postal_code")
+                                           if addr.get(k) not in (None, ""))
+                paths["address"] = f"service_at_locations[{j}].location.addresses"
+    return point
 
 
 def lsoas_at(points: list[tuple[float, float]], known: set[str]) -> list[str | None]:
@@ -788,11 +902,14 @@ def _org_identifier(org: dict) -> str:
     return ""
 
 
-def _sector(identifier: str) -> str:
-    if identifier.startswith(("GB-LAE", "GB-LAS", "GB-GOV", "GB-PLA")):
-        return "statutory"
-    if identifier.startswith("GB-NHS"):
-        return "health"
-    if identifier.startswith("GB-COH"):
-        return "private"
-    return "VCFS"
+def _sector(org: dict, identifier: str) -> str:
+    """The sector an organisation in a feed is in: as our export writes it ("<sector> organisation"), else as its
+    org-id scheme says; "" when neither says (refused by the organisation rules: no silent default)."""
+    described = str(org.get("description") or "")
+    for sector in SECTORS:
+        if described == f"{sector} organisation":
+            return sector
+    for sector, schemes in SECTOR_SCHEMES:
+        if identifier.startswith(schemes):
+            return sector
+    return ""

@@ -216,23 +216,24 @@ def test_coordinates_are_range_checked(demo_db):
     loc = item["service_at_locations"][0]["location"]
     loc["latitude"], loc["longitude"] = 100, 101
     plan = _plan(demo_db, {"contents": [item]}, "bad.json")
-    assert [str(e) for e in plan.refused] == [
-        "bad.json contents[0], column 'service_at_locations[0].location.latitude': 100 is not a latitude "
-        "(between -90 and 90)"]
+    assert [str(e) for e in plan.refused] == [  # the one coordinate rule's words (records.read_point)
+        "bad.json contents[0], column 'service_at_locations[0].location.latitude': 100.0 is outside -90 to 90"]
     loc["latitude"], loc["longitude"] = 53.79, -200
     plan = _plan(demo_db, {"contents": [item]}, "bad.json")
     assert [str(e) for e in plan.refused] == [
-        "bad.json contents[0], column 'service_at_locations[0].location.longitude': -200 is not a longitude "
-        "(between -180 and 180)"]
+        "bad.json contents[0], column 'service_at_locations[0].location.longitude': -200.0 is outside -180 to 180"]
     loc["latitude"] = "north"
     plan = _plan(demo_db, {"contents": [item]}, "bad.json")
     assert "column 'service_at_locations[0].location.latitude': 'north' is not a number" in str(plan.refused[0])
 
 
 def _located(name: str, lat: float, lon: float, sid: str) -> dict:
+    """A service with a location and a theme (a service needs one, however it arrives: records.read_service)."""
     return {"id": sid, "name": name, "status": "active", "service_at_locations": [{
         "id": openreferral.uid("x", sid + "sal"), "location": {
-            "id": openreferral.uid("x", sid + "loc"), "location_type": "physical", "latitude": lat, "longitude": lon}}]}
+            "id": openreferral.uid("x", sid + "loc"), "location_type": "physical", "latitude": lat, "longitude": lon}}],
+        "attributes": [{"id": openreferral.uid("x", sid + "att"), "link_type": "service", "taxonomy_term": {
+            "id": openreferral.uid("x", sid + "term"), "name": "Domestic abuse"}}]}
 
 
 def test_a_location_without_service_areas_is_placed_in_its_lsoa(fresh_demo_db):
