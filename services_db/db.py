@@ -24,6 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SERVICES_DB_DATA_DIR", PROJECT_ROOT / "data"))
 DEFAULT_SQLITE = DATA_DIR / "services.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FORCE_ENV = "SERVICES_DB_FORCE"  # a force's code, or "all": which force the app reads (`Database.force_setting`)
+FORCE_SETTING = "force"  # the same, kept in the database's settings table
+ALL_FORCES = "all"
 
 
 def _psycopg(url: str) -> str:
@@ -114,6 +117,14 @@ class Database:
         with self.sessions() as s:
             row = s.get(Setting, key)
             return row.value if row else default
+
+    def force_setting(self) -> str | None:
+        """Which force this app is for: `SERVICES_DB_FORCE` if set, else the database's `force` setting, else None
+        (the default: the database's only force, or the demo's force in a database of many; `services_db.queries.
+        review_scope` resolves it). `ALL_FORCES` ("all") asks for the national view. Read on every snapshot, so an
+        operator can change it without a restart of anything but the cache."""
+        value = os.environ.get(FORCE_ENV, "").strip() or (self.setting(FORCE_SETTING) or "").strip()
+        return value or None
 
     def data_version(self) -> str:
         """Changes whenever any write path commits; the key for caching reads."""

@@ -29,6 +29,10 @@ services
     "tertiary" | None), status, start_date, end_date (datetime64[ns], NaT when open), end_date_is_estimate (bool),
     themes (tuple[str] of theme keys), target_groups (tuple[str] of target-group keys),
     commissioners (tuple[str] of organisation names, from its funding lines).
+    Optional: known_from; outside_population (float, default 0): residents the service covers outside `areas`.
+    A snapshot of one force (`services_db.queries.review_data`) holds only that force's areas, but a national or
+    regional service keeps its whole funding; the review splits it over the force's LSOAs and these residents
+    together, so the force gets the share of the money the national review gives it, not all of it.
 funding_lines
     service_id (int), commissioner (str), fund_key (str | None), annual_amount (float, £ a year),
     start_date, end_date (datetime64[ns], NaT when open), is_estimate (bool).
@@ -98,7 +102,7 @@ COLUMNS: dict[str, list[str]] = {
 # Columns added after the first version of the contract: a frame without them gets the default, so hand-built
 # cases (and older callers) keep working. A callable default is called with the frame's length.
 OPTIONAL: dict[str, dict[str, object]] = {
-    "services": {"known_from": pd.NaT},
+    "services": {"known_from": pd.NaT, "outside_population": 0.0},
     "allocations": {"status": "awarded", "areas_are_estimate": False},
     "funds": {"start_date": pd.NaT, "end_date": pd.NaT, "eligible_area_codes": ()},
 }

@@ -1,4 +1,5 @@
-"""`components.format.escape` in one `str.translate` pass gives exactly what the per-character generator gave.
+"""`components.format.escape` by one C-level `str.replace` per special gives exactly what the per-character
+generator gave.
 
 The old body is kept here as the reference: escaping is a security boundary (a service name must never become a
 link, LaTeX or HTML), so a faster version has to be the same function, not a similar one."""

@@ -65,9 +65,13 @@ def test_the_per_version_memo_keeps_the_last_versions_read(monkeypatch):
         def data_version(self) -> str:
             return self.version
 
+        def force_setting(self) -> str:
+            return "all"  # the national view: no force to look up
+
     reads: list[str] = []
 
-    def read(db, version=""):
+    def read(db, version="", force=None):
+        assert force is None
         reads.append(version)
         return _empty(version=version)
 

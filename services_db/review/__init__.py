@@ -10,7 +10,7 @@ Entry points:
   (sentences ordered by importance, and the tables behind them);
 - the measures one by one: `apportion`, `service_funding`, `provision_shares`, `need_shares`,
   `need_by_indicator`, `gaps`, `duplication`, `inequity`, `funding_cliffs`, `plan_coverage`, `fair_share`;
-- `geography_of(areas)` for the LSOA / district / area lookups.
+- `geography_of(snapshot)` (or its areas frame) for the LSOA / district / area lookups.
 """
 
 from services_db.review.apportion import apportion, service_funding, split_pence

@@ -28,7 +28,7 @@ from services_db.review.apportion import split_pence
 from services_db.review.context import Context, csr, gather, objects, unique_inverse
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.geography import blocks, check_level
+from services_db.review.geography import check_level
 
 MONTHS = 12
 NO_THEME = "no theme recorded"
@@ -173,12 +173,9 @@ def area_funding_pence(ctx: Context, level: str) -> np.ndarray:
     service once, whatever its themes): the provision a unit's cliff can never exceed."""
     def compute() -> np.ndarray:
         units = ctx.geo.units(level)
-        svc, lsoa, pence = ctx.apportioned
-        out = np.zeros(len(units) + 1)
-        for block in blocks(len(svc)):
-            unit = units.of_lsoa[lsoa[block]]
-            keep = ctx.current[svc[block]] & (unit >= 0)
-            out += np.bincount(unit[keep], weights=pence[block][keep], minlength=len(units) + 1)
+        svc, unit, pence, _ = ctx.money_rows(level)
+        keep = ctx.current[svc] & (unit >= 0)
+        out = np.bincount(unit[keep], weights=pence[keep], minlength=len(units) + 1)
         return np.round(out[:len(units)]).astype(np.int64)  # whole pence: exact in float64
 
     return ctx.shared(("area_funding", level), compute)
@@ -229,9 +226,9 @@ def _compute(ctx: Context, months: int, level: str) -> Cliffs:
     # Each service's money at risk shared over the units it reaches, weighted by its apportioned funding there.
     units = ctx.geo.units(level)
     n_u = len(units) + 1  # the last: LSOAs under no unit of the level (shared to, then left out)
-    a_svc, a_lsoa, a_pence = ctx.apportioned
-    which, rows = gather(prep.coverage_ptr, svc)
-    unit = units.of_lsoa[a_lsoa[rows]]
+    _, a_unit, a_pence, a_ptr = ctx.money_rows(level)
+    which, rows = gather(a_ptr, svc)
+    unit = a_unit[rows]
     unit = np.where(unit >= 0, unit, n_u - 1)
     pair, inv = unique_inverse(which * n_u + unit)
     weight = np.bincount(inv, weights=a_pence[rows], minlength=len(pair))

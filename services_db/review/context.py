@@ -5,7 +5,12 @@ cliffs, plans). Pandas calls cost a few hundred microseconds each, so the frames
 arrays and integer positions (`Prepared`, kept on the snapshot as `data.prepared`: `services_db.queries.review_data`
 hands out the same snapshot until the data change), and every measure then works with `searchsorted`, `bincount`
 and fancy indexing. `Context` adds the "as at" date: which services and funding lines are current, each
-service's annual funding and its apportionment to LSOAs, computed once and shared by every measure.
+service's annual funding and its apportionment, computed once and shared by every measure.
+
+Coverage is held as atoms (`Atoms`: a district, or the part of one that LSOA-level coverage splits off), not
+LSOAs: every coverage code is a union of atoms, so provision, overlaps and cliffs come out the same, from a
+fraction of the rows; the pence per atom are exactly the LSOAs' pence added up (`apportioned_atoms`), and per
+district-or-coarser "cell" (`apportioned_cells`) for the measures that add up to units.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from services_db.counting import services_current
-from services_db.review.data import ReviewData
+from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike, as_datetimes, as_timestamp
-from services_db.review.geography import Geography, geography_of, group_blocks
+from services_db.review.geography import Geography, frame_geography
+
+_LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 
 
 def tuples(values: pd.Series | list) -> list[tuple]:
@@ -151,6 +158,45 @@ class Themes:
         return str(self.names[pos]) if pos >= 0 else str(key).replace("_", " ")
 
 
+@dataclass(frozen=True, eq=False)
+class Atoms:
+    """LSOAs grouped so that every coverage code is a union of groups ("atoms"): what the review apportions to.
+
+    A service's money, its provision per unit, overlaps and cliffs only ever need to know how much falls in each
+    atom (review.md, "Apportioning provision to areas"): 14 atoms for the demo's 941 LSOAs, 7,137 for the national
+    data's 34,753 LSOAs (its 14,869 LSOA-level coverage rows split many districts), so 6.5 million (service, atom)
+    rows instead of 31.7 million (service, LSOA) rows. Atoms never straddle a district, so each has one unit at
+    every level, and the atoms of a district (a "cell") are numbered in a run.
+    """
+
+    of_lsoa: np.ndarray  # the atom of each LSOA
+    ptr: np.ndarray  # the LSOAs of atom a are members[ptr[a]:ptr[a + 1]]
+    members: np.ndarray  # LSOA numbers sorted by atom, then LSOA
+    first: np.ndarray  # the first LSOA of each atom (its units are that LSOA's)
+    size: np.ndarray  # how many LSOAs each atom has
+    population: np.ndarray  # residents of each atom: its LSOAs' effective populations added up
+    cell: np.ndarray  # the cell of each atom (its district, or what stands for one), never decreasing with the atom
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+    @cached_property
+    def cell_first(self) -> np.ndarray:
+        """The first atom of each cell (cells are runs of atoms)."""
+        n = int(self.cell.max()) + 1 if len(self.cell) else 0
+        return np.searchsorted(self.cell, np.arange(n, dtype=np.int64))
+
+    @classmethod
+    def from_labels(cls, of_lsoa: np.ndarray, population: np.ndarray, cell_of_lsoa: np.ndarray) -> Atoms:
+        of_lsoa = np.asarray(of_lsoa, dtype=np.int64)
+        n = int(of_lsoa.max()) + 1 if len(of_lsoa) else 0
+        members = np.argsort(of_lsoa, kind="stable").astype(np.int64)
+        ptr = csr(of_lsoa, n)
+        first = members[ptr[:-1]]
+        return cls(of_lsoa, ptr, members, first, np.diff(ptr), np.bincount(of_lsoa, weights=population, minlength=n),
+                   np.asarray(cell_of_lsoa, dtype=np.int64)[first])
+
+
 class Prepared:
     """A ReviewData as arrays; every property is computed on first use and kept."""
 
@@ -158,7 +204,7 @@ class Prepared:
         # weak: the snapshot holds its Prepared (`data.prepared`); a strong reference back would be a cycle that
         # only the garbage collector frees, keeping an old version's arrays alive after the snapshot is dropped
         self._data = weakref.ref(data)
-        self.geo: Geography = geography_of(data.areas)
+        self.geo: Geography = frame_geography(data.areas)  # shared with `geography_of(data.areas)`
         self.cache: dict = {}  # results that do not depend on the date (need, fund placements)
         self.money_cache: dict[tuple, dict] = {}  # results that depend on the funding at a date (Context.shared)
 
@@ -280,7 +326,10 @@ class Prepared:
 
     @cached_property
     def coverage(self) -> tuple[np.ndarray, np.ndarray]:
-        """Unique (service position, LSOA) pairs, sorted: every service's coverage expanded to LSOAs."""
+        """Unique (service position, LSOA) pairs, sorted: every service's coverage expanded to LSOAs.
+
+        Tens of millions of rows at national size: the measures work on `coverage_atoms` instead; this is for
+        what must be told LSOA by LSOA (`services_db.review.apportion.apportion`)."""
         cov = self.data.coverage
         return self.geo.expand(self.service_pos(cov["service_id"]), self.geo.positions(cov["area_code"]))
 
@@ -288,10 +337,90 @@ class Prepared:
     def coverage_ptr(self) -> np.ndarray:
         return csr(self.coverage[0], len(self.service_ids))
 
+    # -- atoms: LSOAs every coverage code treats alike ----------------------------------------------------------
+
+    @cached_property
+    def atoms(self) -> Atoms:
+        """The LSOAs grouped into atoms (see `Atoms`): a district, or a district's LSOAs named one by one by some
+        coverage row split off as atoms of their own."""
+        geo = self.geo
+        cov = self.data.coverage
+        svc, pos = self.service_pos(cov["service_id"]), geo.positions(cov["area_code"])
+        ok = (svc >= 0) & (pos >= 0)
+        # A code at district level or above is a union of whole districts. Any other (an LSOA, or an area with no
+        # level) splits its district: the district's LSOAs are then told apart by which services cover them that
+        # way (two 64-bit sums of a random key per service: LSOAs with the same services share an atom).
+        ok &= ~np.isin(geo.level_id[np.maximum(pos, 0)], [_LEVEL_ID[v] for v in LEVELS if v != "lsoa"])
+        key, lsoa = geo.expand(svc[ok], pos[ok])  # unique (service, LSOA) rows of the splitting codes only
+        rng = np.random.default_rng(20261204)
+        sums = []
+        for _ in range(2):
+            draw = rng.integers(0, 2**63, size=max(len(self.service_ids), 1), dtype=np.uint64)
+            acc = np.zeros(geo.n_lsoa, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                np.add.at(acc, lsoa, draw[key])
+            sums.append(acc.view(np.int64))
+        # Atoms are numbered in the order of (district, area, division, force, the services' sums), so the atoms
+        # of one district (one "cell": LSOAs with the same ancestors) are a run, and runs follow the cells' order.
+        ancestors = geo.lsoa_ancestor[1:].T
+        none = np.empty(0, dtype=np.int64)
+        return Atoms.from_labels(unique_rows(np.column_stack([ancestors, *sums]))[1] if geo.n_lsoa else none,
+                                 geo.population, unique_rows(ancestors)[1] if geo.n_lsoa else none)
+
+    @cached_property
+    def coverage_atoms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unique (service position, atom) pairs, sorted: every service's coverage as atoms (a fifth of
+        `coverage`'s rows at national size, and the same LSOAs: each coverage code is a union of atoms)."""
+        geo, atoms = self.geo, self.atoms
+        cov = self.data.coverage
+        svc, pos = self.service_pos(cov["service_id"]), geo.positions(cov["area_code"])
+        ok = (svc >= 0) & (pos >= 0)
+        svc, pos = svc[ok], pos[ok]
+        codes, code_of_row = unique_inverse(pos)
+        key, lsoa = geo.expand(np.arange(len(codes), dtype=np.int64), codes)  # each code's LSOAs, once per code
+        n = max(len(atoms), 1)
+        code_atom = unique(key * n + atoms.of_lsoa[lsoa])
+        which, at = gather(csr(code_atom // n, len(codes)), code_of_row)
+        pairs = unique(svc[which] * n + code_atom[at] % n)
+        return pairs // n, pairs % n
+
+    @cached_property
+    def lsoa_count(self) -> np.ndarray:
+        """Per service position: how many LSOAs it covers (its atoms' LSOAs)."""
+        svc, atom = self.coverage_atoms
+        return np.bincount(svc, weights=self.atoms.size[atom], minlength=len(self.service_ids)).round().astype(
+            np.int64)
+
+    @cached_property
+    def service_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(service position, cell, first row in `coverage_atoms`) of each run of a service's atoms in one cell:
+        what adding up to districts or coarser needs, a twentieth of the atom rows at national size (a force-wide
+        service has a few hundred atoms but a dozen districts)."""
+        svc, atom = self.coverage_atoms
+        cell = self.atoms.cell[atom]
+        starts = np.flatnonzero(np.r_[True, (svc[1:] != svc[:-1]) | (cell[1:] != cell[:-1])]) if len(svc) else svc
+        return svc[starts], cell[starts], starts
+
+    @cached_property
+    def cell_ptr(self) -> np.ndarray:
+        """Pointer array of `service_cells` by service position."""
+        return csr(self.service_cells[0], len(self.service_ids))
+
+    def cell_units(self, level: str) -> np.ndarray:
+        """The unit (at `level`, district or coarser) of each cell, -1 where its LSOAs have none."""
+        return self.atom_units(level)[self.atoms.cell_first]
+
+    def atom_units(self, level: str) -> np.ndarray:
+        """The unit (at `level`, district or coarser) of each atom, -1 where its LSOAs have none: an atom never
+        straddles a district. LSOA-level units split atoms: they are worked out from `coverage`."""
+        if level == "lsoa":
+            raise ValueError("atoms hold several LSOAs: LSOA-level units come from the LSOA rows")
+        return self.geo.units(level).of_lsoa[self.atoms.first]
+
     @cached_property
     def covered(self) -> np.ndarray:
         """Whether each service position covers at least one LSOA."""
-        return np.diff(self.coverage_ptr) > 0
+        return self.lsoa_count > 0
 
     def service_units(self, level: str) -> tuple[np.ndarray, np.ndarray]:
         """Unique (service position, unit) pairs sorted by service: the units each service covers any part of."""
@@ -302,22 +431,38 @@ class Prepared:
         """(service position, unit, residents of the service's LSOAs in that unit), sorted by service: enough to
         share a service's money between units by population without going through its LSOAs again."""
         key = ("service_units", level)
+        if key not in self.cache and level == "lsoa":
+            self.cache[key] = self._service_lsoas()
         if key not in self.cache:
-            units = self.geo.units(level)
-            svc_all, lsoa_all = self.coverage
-            n = max(len(units), 1)
-            parts = []
-            for block in group_blocks(svc_all):  # pairs of different blocks never coincide: blocks cut no service
-                svc, lsoa = svc_all[block], lsoa_all[block]
-                unit = units.of_lsoa[lsoa]
-                ok = unit >= 0
-                pairs, inverse = unique_inverse(svc[ok] * n + unit[ok])
-                parts.append((pairs, np.bincount(inverse, weights=self.geo.population[lsoa[ok]],
-                                                 minlength=len(pairs))))
-            pairs = np.concatenate([p for p, _ in parts])
-            weight = np.concatenate([w for _, w in parts])
+            n = max(len(self.geo.units(level)), 1)
+            svc, cell, starts = self.service_cells
+            population = np.add.reduceat(self.atoms.population[self.coverage_atoms[1]], starts) if len(starts) \
+                else np.empty(0)
+            unit = self.cell_units(level)[cell]
+            ok = unit >= 0
+            pairs, inverse = unique_inverse(svc[ok] * n + unit[ok])
+            weight = np.bincount(inverse, weights=population[ok], minlength=len(pairs))
             self.cache[key] = (pairs // n, pairs % n, weight)
         return self.cache[key]
+
+    def _service_lsoas(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`service_unit_weights("lsoa")`: the coverage rows themselves, each with its LSOA's residents."""
+        svc, lsoa = self.coverage
+        units = self.geo.units("lsoa")
+        unit = units.of_lsoa[lsoa]
+        ok = unit >= 0
+        return svc[ok], unit[ok], self.geo.population[lsoa[ok]]
+
+    @cached_property
+    def outside_population(self) -> np.ndarray:
+        """Per service position: the residents it covers beyond the snapshot's areas (`services.outside_population`
+        of a one-force snapshot; 0 when the column is absent), split with its LSOAs and then dropped."""
+        services = self.data.services
+        outside = np.zeros(len(self.service_ids))
+        if "outside_population" in services:
+            pos = self.service_pos(services["service_id"])
+            outside[pos[pos >= 0]] = services["outside_population"].to_numpy(dtype=float)[pos >= 0]
+        return outside
 
     # -- funding lines ---------------------------------------------------------------------------------------------
 
@@ -465,4 +610,51 @@ class Context:
         from services_db.review.apportion import split_pence
 
         svc, lsoa = self.coverage  # the coverage arrays themselves, not filtered copies: 400 MB at national size
-        return svc, lsoa, split_pence(svc, self.geo.population[lsoa], self.funding_pence)
+        services = self.prep.data.services
+        outside = np.zeros(len(self.service_ids))
+        if "outside_population" in services:  # a one-force snapshot: residents a service covers beyond the force
+            pos = self.prep.service_pos(services["service_id"])
+            outside[pos[pos >= 0]] = services["outside_population"].to_numpy(dtype=float)[pos >= 0]
+        if not (outside > 0).any():
+            return svc, lsoa, split_pence(svc, self.geo.population[lsoa], self.funding_pence)
+        # One more row per such service (its residents outside, last in its group), split with the rest and then
+        # dropped: the force keeps the share of the money the national review gives it, not all of it.
+        extra = np.flatnonzero(outside > 0)
+        order = np.argsort(np.concatenate([svc, extra]), kind="stable")
+        weights = np.concatenate([self.geo.population[lsoa], outside[extra]])[order]
+        pence = split_pence(np.concatenate([svc, extra])[order], weights, self.funding_pence)
+        return svc, lsoa, pence[order < len(svc)]
+
+    def money_rows(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(service position, unit at `level` or -1, pence) rows sorted by service, and their pointer array by
+        service: the apportioned money as the measures add it up to units. Per cell (`apportioned_cells`) for a
+        district or coarser; per LSOA (`apportioned`) for an LSOA-level review, whose units split atoms."""
+        if level == "lsoa":
+            svc, lsoa, pence = self.apportioned
+            return svc, self.geo.units(level).of_lsoa[lsoa], pence, self.prep.coverage_ptr
+        svc, cell, pence = self.apportioned_cells
+        return svc, self.prep.cell_units(level)[cell], pence, self.prep.cell_ptr
+
+    @cached_property
+    def apportioned_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(service position, cell, pence) rows, row for row with `prep.service_cells`: the atoms' pence added up
+        per cell (whole pence, exact), for provision and cliffs at district level or coarser."""
+        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            svc, cell, starts = self.prep.service_cells
+            pence = self.apportioned_atoms[2]
+            return svc, cell, np.add.reduceat(pence, starts) if len(starts) else pence[:0]
+
+        return self.shared("apportioned_cells", compute)
+
+    @cached_property
+    def apportioned_atoms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(service position, atom, pence) rows, row for row with `coverage_atoms`: for each atom, the sum of the
+        pence `apportioned` puts on its LSOAs (the same split to the penny, without the LSOA rows)."""
+        return self.shared("apportioned_atoms", self._apportion_atoms)
+
+    def _apportion_atoms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from services_db.review.apportion import split_pence_atoms
+
+        svc, atom = self.prep.coverage_atoms
+        return svc, atom, split_pence_atoms(svc, atom, self.prep.atoms, self.geo.population, self.funding_pence,
+                                            self.prep.outside_population)

@@ -214,7 +214,8 @@ def _empty() -> tuple[dict, dict]:
 def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) -> tuple[dict, dict]:
     prep = ctx.prep
     n_svc = len(ctx.service_ids)
-    cov_s, cov_l = ctx.coverage
+    cov_s, cov_a = prep.coverage_atoms  # (service, atom): every sum below over a service's LSOAs is one over atoms
+    fine = prep.atoms
     pop = ctx.geo.population
     n_lsoa = max(ctx.geo.n_lsoa, 1)
 
@@ -230,39 +231,46 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
 
     # Coverage sets: services with the same LSOAs share one set (hash of the LSOA list, two 64-bit halves).
     keep = candidate[cov_s]
-    cs, cl = cov_s[keep], cov_l[keep]
+    cs, ca = cov_s[keep], cov_a[keep]
     if len(cs) == 0:
         return _empty()
     rng = np.random.default_rng(20160721)
     r1, r2 = (rng.integers(0, 2**63, size=n_lsoa, dtype=np.uint64) for _ in range(2))
     starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
     owners = cs[starts]
-    with np.errstate(over="ignore"):
-        sig = np.stack([np.add.reduceat(r1[cl], starts), np.add.reduceat(r2[cl], starts),
-                        np.diff(np.r_[starts, len(cs)]).astype(np.uint64)], axis=1)
+    with np.errstate(over="ignore"):  # sums modulo 2**64: the same whether added LSOA by LSOA or atom by atom
+        atom_r1, atom_r2 = (np.add.reduceat(r[fine.members], fine.ptr[:-1]) for r in (r1[:ctx.geo.n_lsoa],
+                                                                                       r2[:ctx.geo.n_lsoa]))
+        sig = np.stack([np.add.reduceat(atom_r1[ca], starts), np.add.reduceat(atom_r2[ca], starts),
+                        np.add.reduceat(fine.size[ca], starts).astype(np.uint64)], axis=1)
     first, set_of = unique_rows(sig)
     svc_set = np.full(n_svc, -1, dtype=np.int64)
     svc_set[owners] = set_of.ravel()
     n_sets = len(first)
     is_rep = np.zeros(n_svc, dtype=bool)
     is_rep[owners[first]] = True
-    rep_rows = is_rep[cs]  # one service's LSOAs stand for each set
-    set_of_row, lsoa_of_row = svc_set[cs[rep_rows]], cl[rep_rows]
+    rep_rows = is_rep[cs]  # one service's atoms stand for each set
+    set_of_row, fine_of_row = svc_set[cs[rep_rows]], ca[rep_rows]
 
     # Atoms: LSOAs covered by exactly the same sets are one unit (a district covered only as a whole is one
-    # atom), so overlaps are added up over atoms rather than LSOAs: far fewer pairs at national scale.
+    # atom), so overlaps are added up over atoms rather than LSOAs: far fewer pairs at national scale. The
+    # coverage atoms (`prep.atoms`) are covered alike by every service, so each lies inside one of these.
     s1, s2 = (rng.integers(0, 2**63, size=n_sets, dtype=np.uint64) for _ in range(2))
-    a1 = np.zeros(n_lsoa, dtype=np.uint64)
-    a2 = np.zeros(n_lsoa, dtype=np.uint64)
+    a1 = np.zeros(max(len(fine), 1), dtype=np.uint64)
+    a2 = np.zeros(max(len(fine), 1), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        np.add.at(a1, lsoa_of_row, s1[set_of_row])
-        np.add.at(a2, lsoa_of_row, s2[set_of_row])
+        np.add.at(a1, fine_of_row, s1[set_of_row])
+        np.add.at(a2, fine_of_row, s2[set_of_row])
+    if ctx.geo.n_lsoa:
+        a1, a2 = a1[fine.of_lsoa], a2[fine.of_lsoa]
+    else:
+        a1, a2 = np.zeros(n_lsoa, dtype=np.uint64), np.zeros(n_lsoa, dtype=np.uint64)
     _, atom = unique_rows(np.stack([a1, a2], axis=1))
     atom = atom.ravel()[:ctx.geo.n_lsoa]
     n_atoms = int(atom.max()) + 1 if len(atom) else 1
     atom_weight = np.bincount(atom, weights=pop, minlength=n_atoms)
     atom_count = np.bincount(atom, minlength=n_atoms).astype(float)
-    pairs_sa = unique(set_of_row * n_atoms + atom[lsoa_of_row])
+    pairs_sa = unique(set_of_row * n_atoms + atom[fine.first[fine_of_row]])
     sa_set, sa_atom = pairs_sa // n_atoms, pairs_sa % n_atoms  # sorted by set
     set_ptr = csr(sa_set, n_sets)
     set_weight = np.bincount(sa_set, weights=atom_weight[sa_atom], minlength=n_sets)

@@ -70,27 +70,111 @@ class ReviewParams:
         return out
 
 
+class _NoDefault:
+    """Marks a deferred field without a default (`_Deferred` then raises AttributeError on class access, which
+    tells `dataclasses` the field is required)."""
+
+
+class _Empty(Mapping):
+    """An empty, immutable and hashable mapping: the default of a deferred mapping field (a dataclass default must
+    be hashable; a finding's figures and texts are only ever read)."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+class _Deferred:
+    """A dataclass field whose value may be given as a `Later` and is then worked out on first read, once.
+
+    A national review has tens of thousands of findings and a page shows tens: their questions (and the sentences,
+    figures and names of duplication groups, most of them) are built when read, not with the review. The field
+    behaves as a plain value everywhere else (constructor keyword, `replace`, equality, `asdict`, pickling through
+    `Finding.__getstate__`, which works every deferred value out first).
+    """
+
+    def __init__(self, default: Any = _NoDefault) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_value"
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            if self.default is _NoDefault:
+                raise AttributeError(self.slot)  # a required field
+            return self.default
+        value = obj.__dict__[self.slot]
+        if isinstance(value, Later):
+            value = value()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: object, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
+class Later:
+    """A value worked out when first read: `Later(fn, *args)` is `fn(*args)`."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def __call__(self) -> Any:
+        return self.fn(*self.args)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One sentence and the figures (as shown) and names it contains."""
 
     kind: str
-    sentence: str
+    sentence: str = _Deferred()  # type: ignore[assignment]  # a str (built when first read for duplication groups)
     importance: float
     area_code: str | None = None
     area_name: str | None = None
     theme_key: str | None = None
-    figures: Mapping[str, float] = field(default_factory=dict)
-    texts: Mapping[str, str] = field(default_factory=dict)
+    figures: Mapping[str, float] = _Deferred(_Empty())  # type: ignore[assignment]
+    texts: Mapping[str, str] = _Deferred(_Empty())  # type: ignore[assignment]
     is_estimate: bool = False
     # Filled in once all findings are built (`services_db.review.questions.attach`): the question for the partners
     # who can act on it (review.md v2), and what it is about: "area" (named areas) or "force" (the whole force:
     # a force-wide duplication group, a fund or theme across the districts, data to check).
-    question: str = ""
+    question: str = _Deferred("")  # type: ignore[assignment]  # a str; built when first read (`questions.attach`)
     scope: str = "area"
     # Which table row the finding was built from (a duplication group's `group_id`), so its question and scope are
     # found by identity, never by matching figures. Not part of the record.
     row_key: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (Streamlit's cache, copies) with every deferred value worked out: a `Later` holds the review."""
+        for f in fields(self):
+            getattr(self, f.name)
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def but(self, **changes: Any) -> Finding:
+        """A copy with `changes`, like `dataclasses.replace` but leaving deferred values unread."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for name, value in changes.items():
+            object.__setattr__(new, name, value)
+        return new
 
     def row(self) -> dict[str, Any]:
         base = {"kind": self.kind, "area_code": self.area_code, "area_name": self.area_name,
@@ -104,6 +188,29 @@ class Finding:
                 "is_estimate": self.is_estimate, "sentence": self.sentence, "scope": self.scope,
                 "question": self.question,
                 "figures": {k: _plain(v) for k, v in self.figures.items()}, "texts": dict(self.texts)}
+
+
+class _Built:
+    """One sentence built once, when any of its parts (text, figures, names) is first read."""
+
+    __slots__ = ("args", "build", "sentence")
+
+    def __init__(self, build: Any, *args: Any) -> None:
+        self.build, self.args, self.sentence = build, args, None
+
+    def get(self) -> wording.Sentence:
+        if self.sentence is None:
+            self.sentence = self.build(*self.args)
+        return self.sentence
+
+    def text(self) -> str:
+        return self.get().text()
+
+    def figures(self) -> dict:
+        return dict(self.get().figures)
+
+    def texts(self) -> dict:
+        return dict(self.get().texts)
 
 
 def _plain(v: Any) -> Any:
@@ -195,10 +302,27 @@ class Findings:
         }, indent=2, default=str)
 
 
+class _SentenceKey:
+    """A finding's sentence as the last part of its sort key, read only when the parts before it tie."""
+
+    __slots__ = ("finding",)
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SentenceKey) and self.finding.sentence == other.finding.sentence
+
+    def __lt__(self, other: _SentenceKey) -> bool:
+        return self.finding.sentence < other.finding.sentence
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def _order(findings: list[Finding]) -> list[Finding]:
     def key(f: Finding) -> tuple:
         imp = f.importance if math.isfinite(f.importance) else -1.0
-        return (-imp, KINDS.index(f.kind), f.area_name or "", f.sentence)
+        return (-imp, KINDS.index(f.kind), f.area_name or "", _SentenceKey(f))
 
     return sorted(findings, key=key)
 
@@ -288,12 +412,15 @@ def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bo
     wide groups (force-wide, or over most of the force's areas: reported once, in the force review and each
     briefing's force section), though its table keeps them, flagged `wide`."""
     out = []
+    noun = wording.LEVEL_NOUN[level]
     for row in records(groups):
         if area and row["wide"]:
             continue
-        s = wording.duplication_sentence(row, wording.LEVEL_NOUN[level], force_name)
-        out.append(_make("duplication", s, row["money_duplicated"], theme_key=row["theme_key"],
-                         row_key={"group_id": int(row["group_id"])}))
+        built = _Built(wording.duplication_sentence, row, noun, force_name)  # built when first read
+        money = row["money_duplicated"]
+        out.append(Finding("duplication", Later(built.text), float(money) if money is not None else float("nan"),
+                           theme_key=row["theme_key"], figures=Later(built.figures), texts=Later(built.texts),
+                           row_key={"group_id": int(row["group_id"])}))
     return out
 
 

@@ -5,21 +5,27 @@ service covering "Preston" and one covering three Preston LSOAs are compared on 
 is turned once into integer arrays (a compressed "area -> LSOAs under it" table and an "LSOA -> ancestor at each
 level" table) so that expanding coverage is a gather, not a loop, at 941 LSOAs or at 34,753.
 
-A `Geography` is cached per `areas` frame (by identity, as `services_db.queries.review_data` hands out the same
-frames until the data change), so a page redraw or a second measure does not rebuild it.
+A `Geography` is kept once per snapshot (`geography_of`: on the snapshot's prepared arrays, which
+`services_db.queries.review_data` hands out until the data change), so a page redraw or a second measure does not
+rebuild it.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from services_db.hierarchy import normalise_name
 from services_db.review.data import LEVELS
+
+if TYPE_CHECKING:
+    from services_db.snapshot import Snapshot
 
 
 def unique(x: np.ndarray) -> np.ndarray:
@@ -287,21 +293,36 @@ class Geography:
         return list(dict.fromkeys(str(n) for level in levels for n in self.units(level).names))
 
 
-_CACHE: dict[int, tuple[weakref.ref, Geography]] = {}
-_CACHE_SIZE = 8
+_FRAMES: list[tuple[weakref.ref, Geography]] = []  # (areas frame, its Geography), most recent last
+_FRAMES_SIZE = 8
+_FRAMES_LOCK = threading.Lock()
 
 
-def geography_of(areas: pd.DataFrame) -> Geography:
-    """The Geography of an areas frame, built once per frame object (frames are treated as immutable)."""
-    key = id(areas)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is areas:
-        return hit[1]
+def geography_of(data: Snapshot | pd.DataFrame) -> Geography:
+    """The Geography of a snapshot, or of a bare `areas` frame, built once.
+
+    A snapshot keeps its Geography on itself (`snapshot.prepared.geo`: one per data version, gone with the
+    snapshot). A bare frame (`services_db.need` passes one) is looked up by identity through a weak reference
+    among the last few frames seen, which include every snapshot's own areas frame, so the two share one.
+    """
+    if not isinstance(data, pd.DataFrame):
+        return data.prepared.geo
+    return frame_geography(data)
+
+
+def frame_geography(areas: pd.DataFrame) -> Geography:
+    """The Geography of an areas frame (treated as immutable), from the small identity memo or built and kept."""
+    with _FRAMES_LOCK:
+        for ref, geo in _FRAMES:
+            if ref() is areas:
+                return geo
     geo = Geography(areas)
-    if len(_CACHE) >= _CACHE_SIZE:
-        for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None] or list(_CACHE)[:1]:
-            _CACHE.pop(stale, None)
-    _CACHE[key] = (weakref.ref(areas), geo)
+    with _FRAMES_LOCK:
+        for ref, kept in _FRAMES:  # a race built two: keep the first
+            if ref() is areas:
+                return kept
+        live = [(ref, g) for ref, g in _FRAMES if ref() is not None]
+        _FRAMES[:] = [*live[-(_FRAMES_SIZE - 1):], (weakref.ref(areas), geo)]
     return geo
 
 

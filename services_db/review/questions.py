@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +49,14 @@ UNRECORDED = re.compile(r"funding of .{0,120}?is not recorded|funding is not rec
 
 def attach(ctx: Context, findings: list[Finding], tables: Mapping | None = None,
            area_code: str | None = None) -> list[Finding]:
-    """The findings with their question and scope filled in (`area_code`: the reviewed area, None for the force)."""
+    """The findings with their question and scope filled in (`area_code`: the reviewed area, None for the force).
+
+    The scope is set now; the question is built when first read (`findings.Later`), from the finding as it is here:
+    a national review has tens of thousands of findings, and a page or a briefing reads the questions of a few."""
+    from services_db.review.findings import Later
+
     asker = Asker(ctx, tables, area_code)
-    return [replace(f, question=asker.question(f), scope=asker.scope(f)) for f in findings]
+    return [f.but(question=Later(asker.question, f), scope=asker.scope(f)) for f in findings]
 
 
 def question_for(ctx: Context, finding: Finding, tables: Mapping | None = None, area_code: str | None = None) -> str:
@@ -292,7 +296,7 @@ class Asker:
     @cached_property
     def _whole_force(self) -> np.ndarray:
         """Whether each service position covers every LSOA of the force."""
-        return np.diff(self.prep.coverage_ptr) >= max(self.ctx.geo.n_lsoa, 1)
+        return self.prep.lsoa_count >= max(self.ctx.geo.n_lsoa, 1)
 
     def is_force_wide(self, row: Mapping) -> bool:
         """A group for the force's section: force-wide, or over most of its areas (`wide`)."""

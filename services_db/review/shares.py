@@ -42,7 +42,7 @@ from services_db.review.apportion import spread
 from services_db.review.context import Context, objects, unique
 from services_db.review.data import LEVELS, ReviewData
 from services_db.review.dates import DateLike, latest_periods
-from services_db.review.geography import Units, blocks, check_level
+from services_db.review.geography import Units, check_level
 from services_db.review.intervals import (
     NONE,
     PROPORTION,
@@ -105,15 +105,12 @@ def provision_matrix(ctx: Context, level: str) -> Provision:
 def _provision_matrix(ctx: Context, level: str) -> Provision:
     units = ctx.geo.units(level)
     n_units, n_themes = len(units), len(ctx.themes.keys)
-    svc, lsoa, pence = ctx.apportioned
-    money = np.zeros(n_units * n_themes)
-    for block in blocks(len(svc)):  # one row per (service, LSOA, theme) would be ~50 million at national size
-        unit = units.of_lsoa[lsoa[block]]
-        rows, theme = ctx.by_theme(svc[block])
-        unit = unit[rows]
-        ok = unit >= 0
-        money += np.bincount(unit[ok] * n_themes + theme[ok], weights=pence[block][rows][ok],
-                             minlength=n_units * n_themes)  # whole pence: exact in float64 whatever the blocks
+    svc, unit, pence, _ = ctx.money_rows(level)  # a cell's pence are the sum of its LSOAs' (exactly)
+    rows, theme = ctx.by_theme(svc)
+    unit = unit[rows]
+    ok = unit >= 0
+    money = np.bincount(unit[ok] * n_themes + theme[ok], weights=pence[rows][ok],
+                        minlength=n_units * n_themes)  # whole pence: exact in float64 in any order
     money = money.reshape(n_units, n_themes) / 100.0
 
     psvc, punit = ctx.prep.service_units(level)

@@ -14,6 +14,7 @@ decimal place of a per cent; counts under ten in words.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -109,6 +110,18 @@ def plural(word: str, n: int) -> str:
 LEVEL_NOUN = {"lsoa": "LSOA", "district": "district", "area": "area", "division": "division", "force": "force"}
 
 
+#: A digit in plain words (ASCII text, nearly every call): one compiled search instead of a generator per character.
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """Whether `text` holds a digit as `str.isdigit` sees one. ASCII text (nearly all) goes through one compiled
+    regex; other text keeps the per-character test, so superscripts and non-Latin digits are still caught."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(ch.isdigit() for ch in text)
+
+
 @dataclass
 class Sentence:
     """A sentence under construction, remembering every figure and name it shows."""
@@ -118,7 +131,7 @@ class Sentence:
     texts: dict[str, str] = field(default_factory=dict)
 
     def words(self, text: str) -> Sentence:
-        if any(ch.isdigit() for ch in text):
+        if _has_digit(text):
             raise ValueError(f"plain words may not hold a number: {text!r}")
         self.parts.append(text)
         return self

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from services_db.db import ALL_FORCES
 from services_db.queries import review_data
 from services_db.scale.bench import FLOOR_DISTRICT, FLOOR_LSOA, force_data, review_by_district, sql_floor
 
@@ -15,7 +16,7 @@ AS_AT = dt.date(2024, 1, 31)
 
 @pytest.mark.parametrize("sql", [FLOOR_LSOA, FLOOR_DISTRICT], ids=["lsoa-floor", "district-floor"])
 def test_sql_floor_matches_the_review_apportionment(generated, sql):
-    data = review_data(generated)
+    data = review_data(generated, ALL_FORCES)
     floor = sql_floor(generated, AS_AT, sql)
     review = review_by_district(data, AS_AT)
     assert review.sum() > 0
@@ -25,7 +26,7 @@ def test_sql_floor_matches_the_review_apportionment(generated, sql):
 
 
 def test_force_slice_holds_only_that_force(generated):
-    data = review_data(generated)
+    data = review_data(generated, ALL_FORCES)
     lancs = force_data(data, "E23000003")
     levels = lancs.areas["level"].value_counts().to_dict()
     assert levels == {"lsoa": 941, "district": 14, "area": 9, "division": 3, "force": 1}

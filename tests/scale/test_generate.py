@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from services_db.db import open_database
+from services_db.db import ALL_FORCES, open_database
 from services_db.queries import review_data
 from services_db.scale.generate import INDICATORS, generate, source_of
 from services_db.scale.grouping import bisect, load_national_grouping
@@ -56,7 +56,7 @@ def _digest(db) -> dict[str, str]:
 
 
 def test_every_lsoa_and_the_43_forces_are_present(generated):
-    data = review_data(generated)
+    data = review_data(generated, ALL_FORCES)
     levels = data.areas["level"].value_counts().to_dict()
     assert levels == {"lsoa": 34_753, "district": 348, "area": 220, "division": 128, "force": 43}
     areas = data.areas.set_index("code")
@@ -72,7 +72,7 @@ def test_every_lsoa_and_the_43_forces_are_present(generated):
 
 
 def test_counts_scale_and_review_data_reads_it(generated):
-    data = review_data(generated)
+    data = review_data(generated, ALL_FORCES)
     assert len(data.services) == 200
     assert len(data.funding_lines) == 500
     assert _scalar(generated, "SELECT COUNT(*) FROM fund") == 1
