@@ -1,4 +1,5 @@
-"""The briefing buttons: "Download briefing" on an area page and "All 9 briefings" on the overview.
+"""The briefing buttons: "Download briefing" on an area page, "All 9 briefings" on the overview, and a what-if
+scenario's briefing (the force's or an area's) on the scenarios page.
 
 Thin on purpose: the documents are built by `services_db.documents`, the same code the command line runs. A
 single briefing is built only when the button is clicked (Streamlit runs the callable then), so drawing the page
@@ -12,9 +13,19 @@ import datetime as dt
 
 import streamlit as st
 
-from components.context import database
+from components.context import database, review_data
 from services_db import queries
-from services_db.documents import FORMATS, all_filename, briefing_filename, build_all, build_briefing
+from services_db.documents import (
+    FORMATS,
+    all_filename,
+    area_names,
+    briefing_filename,
+    build_all,
+    build_briefing,
+    build_scenario_briefing,
+    force_of,
+    scenario_filename,
+)
 
 FORMAT_LABELS = {"PDF": "pdf", "Word": "docx"}
 
@@ -62,3 +73,26 @@ def all_briefings(as_at: dt.date, *, key: str = "all_briefings") -> None:
             st.download_button("Download all briefings (zip)", data=held[1], file_name=all_filename(as_at, fmt),
                                mime="application/zip", key=f"{key}_download", icon=":material/folder_zip:",
                                on_click="ignore")
+
+
+def download_scenario_briefing(scenario: str, as_at: dt.date, *, key: str = "scenario_briefing") -> None:
+    """A choice of the force or one area, a format, and a download button for the scenario's briefing: the
+    ordinary briefing built from the scenario's data, "Scenario: <name> — not actual allocations" on every page,
+    with the changes and what they do. Built only when the button is clicked, like the area page's."""
+    db = database()
+    data = review_data()
+    _, force = force_of(data)
+    whole = f"The force ({force})"
+    with st.container(border=True):
+        st.markdown("**Scenario briefing**")
+        st.caption(f"A briefing with every figure as at {as_at:%d %B %Y} as this scenario would have it, marked "
+                   "\u201cScenario \u2014 not actual allocations\u201d on every page, with the changes and what "
+                   "they do. The fingerprint names the actual data and the scenario's changes.")
+        place = st.selectbox("Briefing of", [whole, *area_names(data)], key=f"{key}_place")
+        fmt = _format_choice(key)
+        area = None if place == whole else place
+        st.download_button(
+            "Download scenario briefing",
+            data=lambda: build_scenario_briefing(db, scenario, area, as_at, fmt).content,
+            file_name=scenario_filename(scenario, force if area is None else area, as_at, fmt), mime=FORMATS[fmt][1],
+            key=f"{key}_download", icon=":material/download:", on_click="ignore")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components.auth import current_actor
+from components.briefing import download_scenario_briefing
 from components.context import as_at, cached, data_version, database, review_data, shared
 from components.format import escape
 from services_db.permissions import Actor, PermissionDenied, allowed
@@ -238,6 +239,7 @@ def _effects(scenario: StoredScenario, when: dt.date) -> None:
         st.markdown("- " + escape(s) + " *(scenario)*")
     if not r.changed and not r.gone_sentences and not r.new_sentences:
         st.markdown("_The findings read the same._")
+    download_scenario_briefing(scenario.name, when)
 
 
 def main() -> None:

@@ -22,13 +22,17 @@ from services_db.areas import area_profile
 from services_db.db import DATA_DIR, Database
 from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
-from services_db.documents.model import Briefing, file_stem
+from services_db.documents.model import Briefing, ScenarioMark, file_stem
 from services_db.documents.pdf import render_pdf
+from services_db.documents.scenario import force_content, scenario_blocks
 from services_db.documents.word import ZIP_TIME, render_docx
 from services_db.gaps import gap_log
 from services_db.hierarchy import UnknownAreaName, hierarchy_of
 from services_db.queries import review_data
 from services_db.review.data import ReviewData
+from services_db.scenarios.changes import ScenarioError, apply, changes_key
+from services_db.scenarios.effects import ScenarioReview, review_scenario
+from services_db.scenarios.store import get_scenario, list_scenarios
 
 FORMATS = {"pdf": ("pdf", "application/pdf"),
            "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}
@@ -40,9 +44,10 @@ Progress = Callable[[int, int, str], None]
 class BriefingError(ValueError):
     """A briefing cannot be built as asked; the message says why and, for an area, which names are valid."""
 
-    def __init__(self, message: str, valid: list[str] | None = None) -> None:
+    def __init__(self, message: str, valid: list[str] | None = None, what: str = "areas") -> None:
         super().__init__(message)
         self.valid = valid or []
+        self.what = what  # what `valid` lists: "areas" or "scenarios"
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,10 @@ def source_counts(db: Database) -> dict[str, int]:
 
 
 def _count_sources(db: Database) -> dict[str, int]:
+    """Records per source, table by table. A table nearly always has one source (a national need table's 2
+    million values come from one rule), so each is first read once for its row count and its lowest and highest
+    source: when those are the same, that is the answer. Only a table with several sources is grouped, which
+    SQLite does by sorting every row (3 s on the national need table, against 1 s for the one read)."""
     from services_db.models import Base
 
     counts: dict[str, int] = {}
@@ -147,7 +156,15 @@ def _count_sources(db: Database) -> dict[str, int]:
         for table in Base.metadata.sorted_tables:
             if "source" not in table.c:
                 continue
-            for source, n in c.execute(select(table.c.source, func.count()).group_by(table.c.source)):
+            src = table.c.source
+            total, known, low, high = c.execute(select(func.count(), func.count(src), func.min(src),
+                                                       func.max(src))).one()
+            if known and low != high:
+                rows = list(c.execute(select(src, func.count()).group_by(src)))
+            else:
+                rows = [(low, known)] if known else []
+                rows += [(None, total - known)] if total > known else []
+            for source, n in rows:
                 key = str(source or "not recorded")
                 key = key.split(" \u00a7", 1)[0].strip()
                 key = key.split(" (", 1)[0].strip() if key.startswith("rule:") else key
@@ -215,6 +232,79 @@ def build_all(db: Database, as_at: dt.date | str, fmt: str = "pdf", progress: Pr
             if progress is not None:
                 progress(i, len(names), name)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ScenarioInputs:
+    """A scenario's side of its briefings, worked out once for a batch: its changes applied to a copy of the
+    actual snapshot (`data`), the force review beside the actual one (`review`), and its mark (watermark and a
+    fingerprint naming the actual data's and the changes')."""
+
+    mark: ScenarioMark
+    data: ReviewData
+    review: ScenarioReview
+    as_at: dt.date
+
+
+def gather_scenario(db: Database, name: str, as_at: dt.date | str, inputs: Inputs) -> ScenarioInputs:
+    """The scenario called `name` applied to `inputs.data` (never to the records): a `BriefingError` naming the
+    scenarios there are when there is none of that name, or saying why its changes no longer apply."""
+    day = parse_as_at(as_at)
+    try:
+        stored = get_scenario(db, name)
+    except ScenarioError:
+        raise BriefingError(f"there is no scenario called {name!r}", [s.name for s in list_scenarios(db)],
+                            "scenarios") from None
+    try:
+        data = apply(inputs.data, stored.changes)
+        review = review_scenario(inputs.data, stored.changes, day)
+    except ScenarioError as exc:
+        raise BriefingError(f"scenario {name!r} no longer applies to the data: {exc}") from None
+    mark = ScenarioMark(stored.name, changes_key(stored.changes), tuple(review.changes))
+    return ScenarioInputs(mark=mark, data=data, review=review, as_at=day)
+
+
+def force_of(data: ReviewData) -> tuple[str, str]:
+    """(code, name) of the snapshot's force: the one a force briefing is about."""
+    forces = data.areas[data.areas["level"] == "force"].sort_values("code")
+    if forces.empty:
+        return "", "The force"
+    return str(forces["code"].iloc[0]), str(forces["name"].iloc[0])
+
+
+def scenario_content(inputs: Inputs, si: ScenarioInputs, area: str | None) -> Briefing:
+    """The scenario's briefing of `area` (name or code), or of the force when `area` is None."""
+    fp = si.mark.fingerprint(inputs.fingerprint)
+    if area is None:
+        code, name = force_of(si.data)
+        return force_content(si.review, si.mark, force_code=code, force_name=name, as_at=si.as_at, fingerprint=fp,
+                             data_updated=inputs.data_updated, sources=inputs.sources)
+    code = resolve(si.data, area)
+    profile = area_profile(si.data, code, si.as_at, raised_gaps=inputs.raised)
+    return briefing_content(profile, si.data, fingerprint=fp, data_updated=inputs.data_updated,
+                            sources=inputs.sources, features=inputs.features, scenario=si.mark,
+                            scenario_blocks=scenario_blocks(si.mark, si.review, si.as_at, profile.name))
+
+
+def build_scenario_briefing(db: Database, scenario: str, area: str | None, as_at: dt.date | str, fmt: str = "pdf",
+                            *, inputs: Inputs | None = None,
+                            scenario_inputs: ScenarioInputs | None = None) -> BuiltBriefing:
+    """A scenario's briefing, for one area (by name or code) or the force (`area` None), as PDF or Word bytes:
+    the ordinary briefing built from the scenario's snapshot, watermarked "Scenario: <name> — not actual
+    allocations" on every page, with its changes and what they do. The records are never touched, so the actual
+    briefing built after it is the same as before."""
+    fmt, day = check_format(fmt), parse_as_at(as_at)
+    inputs = inputs or gather(db, with_map=area is not None)
+    si = scenario_inputs if scenario_inputs is not None and scenario_inputs.as_at == day else \
+        gather_scenario(db, scenario, day, inputs)
+    b = scenario_content(inputs, si, area)
+    return BuiltBriefing(b, fmt, render(b, fmt))
+
+
+def scenario_filename(scenario: str, place: str, as_at: dt.date, fmt: str) -> str:
+    """The file name of a scenario's briefing of `place` (an area's name, or the force's), known before it is
+    built: 'briefing-preston-scenario-csg-to-burnley-2014-01-27.pdf'."""
+    return f"{file_stem(place, as_at, scenario)}.{FORMATS[check_format(fmt)][0]}"
 
 
 def briefing_filename(area_name: str, as_at: dt.date, fmt: str) -> str:

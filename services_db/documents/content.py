@@ -9,9 +9,10 @@ over its inputs: the same data and date give the same briefing.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from services_db.documents import figures as fig
 from services_db.documents.model import (
     ESTIMATE_KEY,
     ESTIMATE_MARK,
+    Block,
     Briefing,
     Bullets,
     Figure,
@@ -28,6 +30,7 @@ from services_db.documents.model import (
     Heading,
     PageBreak,
     Para,
+    ScenarioMark,
     Table,
     TitlePage,
     date_long,
@@ -36,7 +39,8 @@ from services_db.hierarchy import hierarchy_of
 from services_db.review import Finding, Findings
 from services_db.review.apportion import area_apportionment
 from services_db.review.data import ReviewData
-from services_db.review.shown import ShownTable, finding_tables
+from services_db.review.shown import MISSING, ShownTable, finding_tables
+from services_db.review.wording import LEVEL_NOUN, count, plural
 
 SUMMARY_FINDINGS = 5  # page 1 asks at most this many questions for partners ...
 MIN_QUESTIONS = 3  # ... and at least this many when the review finds that much
@@ -79,31 +83,184 @@ def _joined(items: Iterable[str]) -> str:
     return "; ".join(str(i) for i in items if str(i))
 
 
+# -- naming areas: the area's own force by name, the rest counted ---------------------------------------------
+
+NAMED_LEVELS = ("district", "area", "division", "force")
+# review table columns that list areas (`services_db.review.shown`), one name per "; "
+AREA_COLUMNS = frozenset({"Received nothing", "Not broken down for", "Funding not recorded in", "Shared areas"})
+# finding texts that name every area of a list (`wording.inequity_sentence`: all who received nothing); the
+# other lists a sentence names stop at three and count the rest already
+LISTED_TEXTS = {"inequity": "zero_areas"}
+CELL_SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class OwnForce:
+    """Which area names belong to the briefing's own force, so a list of areas names those and counts the rest.
+
+    At national size a fund's inequity lists every district in the country that received nothing (thousands of
+    names): a Chief Inspector needs the force's own districts by name and the others as a number ("Burnley,
+    Hyndburn and 4,210 districts in other forces"). The review keeps every name (its tables and exports); only
+    the briefing words them so. With one force in the data (the demo) nothing is counted, so nothing changes.
+    """
+
+    force_code: str | None = None
+    force_name: str = ""
+    elsewhere: Mapping[str, str] = field(default_factory=dict)  # name -> level, of areas in other forces only
+    listed: Mapping[tuple[str, str], list[str]] = field(default_factory=dict)  # see `listed_areas`
+
+    @classmethod
+    def of(cls, data: ReviewData, code: str, findings: Findings | None = None) -> OwnForce:
+        """The own force of area `code`; `findings`: the review whose sentences list areas (`listed_areas`)."""
+        tree = hierarchy_of(data)
+        force = tree.ancestor_at(code, "force")
+        if force is None:
+            return cls()
+        areas = data.areas[data.areas["level"].isin(NAMED_LEVELS)]
+        up = tree.ancestor_map("force")
+        in_force = areas["code"].map(lambda c: up.get(c) == force)
+        own = set(areas.loc[in_force, "name"].astype(str))
+        others = areas[~in_force & ~areas["name"].astype(str).isin(own)]
+        elsewhere = dict(zip(others["name"].astype(str), others["level"].astype(str), strict=False))
+        listed = listed_areas(findings) if elsewhere and findings is not None else {}
+        return cls(force, str(tree.name_of(force, force)), elsewhere, listed)
+
+    def split(self, names: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(names to show, in their order; levels of the areas in other forces, one per name left out)."""
+        shown: list[str] = []
+        counted: list[str] = []
+        for name in names:
+            level = self.elsewhere.get(name)
+            if level is None:
+                shown.append(name)
+            else:
+                counted.append(level)
+        return shown, counted
+
+    @staticmethod
+    def counted_words(levels: list[str], number: str) -> str:
+        """"4,210 districts in other forces" (`number`: the count as written); "2 other forces" for forces."""
+        n = len(levels)
+        kinds = set(levels)
+        if kinds == {"force"}:
+            return f"{number} other {plural('force', n)}"
+        noun = LEVEL_NOUN.get(levels[0], "area") if len(kinds) == 1 else "area"
+        return f"{number} {plural(noun, n)} in {'another force' if n == 1 else 'other forces'}"
+
+    def sentence_names(self, names: Sequence[str]) -> str | None:
+        """The names as a sentence gives them, own force's by name, the rest counted; None when none is counted."""
+        shown, counted = self.split(names)
+        if not counted:
+            return None
+        items = [*shown, self.counted_words(counted, count(len(counted))[0])]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    def cell(self, text: str) -> str:
+        """A table cell listing areas ("A; B; C"), own force's by name, the rest counted (digits, as tables are):
+        "Burnley; Hyndburn; and 4,210 districts in other forces"."""
+        if not self.elsewhere or text in ("", MISSING):
+            return text
+        shown, counted = self.split(text.split(CELL_SEPARATOR))
+        if not counted:
+            return text
+        rest = self.counted_words(counted, f"{len(counted):,}")
+        return CELL_SEPARATOR.join(shown) + f"{CELL_SEPARATOR}and {rest}" if shown else rest
+
+    def table(self, t: ShownTable) -> ShownTable:
+        cols = [j for j, c in enumerate(t.columns) if c in AREA_COLUMNS]
+        if not self.elsewhere or not cols:
+            return t
+        rows = tuple(tuple(self.cell(v) if j in cols else v for j, v in enumerate(row)) for row in t.rows)
+        return replace(t, rows=rows)
+
+    def finding(self, x: Finding) -> Finding:
+        """The finding as this briefing words it: a list of every area replaced by own-force names and a count."""
+        key = LISTED_TEXTS.get(x.kind)
+        old = x.texts.get(key) if key else None
+        names = self.listed.get((x.kind, str(x.texts.get("label"))))
+        if not old or not names:
+            return x
+        new = self.sentence_names(names)
+        if new is None or old not in x.sentence:
+            return x
+        return replace(x, sentence=x.sentence.replace(old, new, 1), texts={**x.texts, key: new})
+
+
+def listed_areas(f: Findings) -> dict[tuple[str, str], list[str]]:
+    """(kind, label) -> every area a finding's sentence lists (LISTED_TEXTS), read from the table beside it: the
+    cell's items, one name each ("; " never occurs in a name)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for kind in LISTED_TEXTS:
+        for t in finding_tables(f, kind)[:1]:
+            if "Received nothing" not in t.columns:
+                continue
+            j = t.columns.index("Received nothing")
+            for key, row in zip(t.keys, t.rows, strict=False):
+                if row[j] not in ("", MISSING):
+                    out[(kind, str(key.get("label")))] = row[j].split(CELL_SEPARATOR)
+    return out
+
+
 # -- sections -----------------------------------------------------------------------------------------------------
 
 
-def _title_page(p: AreaProfile, fingerprint: str, data_updated: str, sources: list[str]) -> TitlePage:
-    params = p.review.findings.params
-    thresholds = (f"gap: need share at least {params['need_ratio']:g} \u00d7 population share and gap index at "
-                  f"least {params['min_gap_index']:g}; duplication: coverage overlap at least "
-                  f"{params['min_overlap'] * 100:.0f}%; funding cliffs: ending within {params['cliff_months']} months")
+def thresholds_text(params: Mapping[str, object]) -> str:
+    return (f"gap: need share at least {params['need_ratio']:g} \u00d7 population share and gap index at "
+            f"least {params['min_gap_index']:g}; duplication: coverage overlap at least "
+            f"{float(params['min_overlap']) * 100:.0f}%; funding cliffs: ending within {params['cliff_months']} months")
+
+
+def fingerprint_facts(fingerprint: str, scenario: ScenarioMark | None) -> tuple[tuple[str, str], ...]:
+    """The fingerprint as "About this briefing" gives it: the data's; for a scenario, the scenario and a fingerprint
+    that names the actual data's and the changes' ("data 7d81…; scenario 3f9a…")."""
+    if scenario is None:
+        return (("Data fingerprint", fingerprint),)
+    return (("Scenario", f"{scenario.name} \u2014 not actual allocations ({len(scenario.changes)} "
+                         f"{plural('change', len(scenario.changes))})"),
+            ("Fingerprint", f"{fingerprint} (the actual data's fingerprint; the scenario's changes' key)"))
+
+
+def snapshot_note(as_at: dt.date, fingerprint: str, scenario: ScenarioMark | None) -> str:
+    if scenario is None:
+        return (f"Snapshot: every figure in this briefing is as at {date_long(as_at)} and was built from the data "
+                f"with fingerprint {fingerprint}. Building it again from the same data and date gives the same "
+                "figures. " + ESTIMATE_KEY)
+    return (f"Scenario: every figure in this briefing is as at {date_long(as_at)} and was built from the actual data "
+            f"with the changes of scenario \u201c{scenario.name}\u201d applied (fingerprint {fingerprint}). None of "
+            "the changes has been made: these are not actual allocations, and the records are unchanged. Building it "
+            "again from the same data, changes and date gives the same figures. " + ESTIMATE_KEY)
+
+
+def _title_page(p: AreaProfile, fingerprint: str, data_updated: str, sources: list[str],
+                scenario: ScenarioMark | None = None) -> TitlePage:
     facts = (
         ("Area", p.name),
         ("Districts", ", ".join(p.districts) or "\u2013"),
         ("Residents", f"{p.population:,.0f}" + (f" {ESTIMATE_MARK}" if p.population_is_estimate else "")),
         ("Figures as at", date_long(p.as_at)),
         ("Data last updated", data_updated or "not recorded"),
-        ("Data fingerprint", fingerprint),
-        ("Review thresholds", thresholds),
+        *fingerprint_facts(fingerprint, scenario),
+        ("Review thresholds", thresholds_text(p.review.findings.params)),
     )
-    note = (f"Snapshot: every figure in this briefing is as at {date_long(p.as_at)} and was built from the data "
-            f"with fingerprint {fingerprint}. Building it again from the same data and date gives the same figures. "
-            + ESTIMATE_KEY)
-    return TitlePage(title=p.name, subtitle=f"Briefing for the Place-Based Chief Inspector \u00b7 figures as at "
-                     f"{date_long(p.as_at)}", facts=facts, sources=tuple(sources) or ("Not recorded.",), note=note)
+    what = "Briefing" if scenario is None else f"Scenario \u201c{scenario.name}\u201d: briefing"
+    return TitlePage(title=p.name, subtitle=f"{what} for the Place-Based Chief Inspector \u00b7 figures as at "
+                     f"{date_long(p.as_at)}", facts=facts, sources=tuple(sources) or ("Not recorded.",),
+                     note=snapshot_note(p.as_at, fingerprint, scenario))
+
+
+def scenario_lead(scenario: ScenarioMark, place: str, where: str = "") -> Para:
+    """Page 1's first words in a scenario's briefing: what it is, before any figure is read. `where`: where the
+    changes are listed (default: under SCENARIO_HEADING)."""
+    n = len(scenario.changes)
+    where = where or f"listed with what {'it does' if n == 1 else 'they do'} under \u201c{SCENARIO_HEADING}\u201d"
+    return Para(f"What if: this briefing shows {place} as it would be with the {count(n)[0]} "
+                f"{plural('change', n)} of scenario \u201c{scenario.name}\u201d, {where}. "
+                f"{'It has not' if n == 1 else 'None of them has'} been made: every figure here is the scenario's, "
+                "not the actual allocations.", "lead")
 
 
 ABOUT_HEADING = "About this briefing"
+SCENARIO_HEADING = "The scenario: what changes"
 FORCE_HEADING = "Across the force"
 QUESTIONS_HEADING = "Questions for partners"
 HOUSEKEEPING = ("unlinked", "data")
@@ -157,8 +314,11 @@ def top_questions(f: Findings, most: int = SUMMARY_FINDINGS, least: int = MIN_QU
     return picked
 
 
-def finding_list(found: Iterable[Finding], *, question_first: bool = False, numbered: bool = False) -> FindingList:
-    return FindingList(tuple((marked(x.sentence, x.is_estimate), x.question) for x in found), numbered=numbered,
+def finding_list(found: Iterable[Finding], *, question_first: bool = False, numbered: bool = False,
+                 own: OwnForce | None = None) -> FindingList:
+    """The findings with their questions; `own`: word area lists as the area's briefing does (`OwnForce`)."""
+    said = [own.finding(x) for x in found] if own is not None else list(found)
+    return FindingList(tuple((marked(x.sentence, x.is_estimate), x.question) for x in said), numbered=numbered,
                        question_first=question_first)
 
 
@@ -207,7 +367,7 @@ def summary_counts(p: AreaProfile) -> dict[str, float]:
     }
 
 
-def _summary(p: AreaProfile, apportioned_total: float) -> list:
+def _summary(p: AreaProfile, apportioned_total: float, own: OwnForce) -> list:
     f = p.review.findings
     c = summary_counts(p)
     n_services = len(p.activity.services)
@@ -238,7 +398,7 @@ def _summary(p: AreaProfile, apportioned_total: float) -> list:
     top = top_questions(f)
     blocks: list = [Heading("Summary", 1), Para(lead, "lead"), Heading(QUESTIONS_HEADING, 2)]
     if top:
-        blocks.append(finding_list(top, question_first=True, numbered=True))
+        blocks.append(finding_list(top, question_first=True, numbered=True, own=own))
         blocks.append(Para(
             "The largest finding of each kind first, by the money involved; each question names the partners the "
             "data show can act, and is asked again after its finding in the Review. (est.) marks an estimate.",
@@ -262,7 +422,7 @@ def scoped_tables(f: Findings, kind: str, force: bool) -> list[ShownTable]:
     return out
 
 
-def _across(p: AreaProfile) -> list:
+def _across(p: AreaProfile, own: OwnForce) -> list:
     """The force section: findings about the whole force that bear on the area, each with its question."""
     f = p.review.findings
     found = [x for x in f.findings if x.scope == "force"] + list(f.across)
@@ -278,11 +438,11 @@ def _across(p: AreaProfile) -> list:
         if not these:
             continue
         shown = these[:PRINT_LIMIT]
-        blocks += [Heading(heading, 2), finding_list(shown)]
+        blocks += [Heading(heading, 2), finding_list(shown, own=own)]
         if len(these) > len(shown):
             blocks.append(Para(f"The {len(shown)} largest of {len(these):,} findings of this kind are printed here."))
         for t in scoped_tables(f, kind, force=True):
-            blocks += review_table(t)
+            blocks += review_table(own.table(t))
     return blocks
 
 def _need(p: AreaProfile, data: ReviewData, features: dict[str, list[dict]] | None) -> list:
@@ -370,15 +530,18 @@ def area_funding(p: AreaProfile, data: ReviewData) -> pd.DataFrame:
     return per_service
 
 
-def _activity(p: AreaProfile, data: ReviewData, share: pd.DataFrame) -> list:
+def _activity(p: AreaProfile, data: ReviewData, share: pd.DataFrame, own: OwnForce | None = None) -> list:
     services = p.activity.services
+    own = own or OwnForce.of(data, p.code)
+    appendix = ("lists those working only within " + own.force_name + " and counts the rest"
+                if counted_wide(services, service_reach(services, data, own)) else "lists them all")
     theme_name = dict(zip(data.themes["theme_key"], data.themes["name"], strict=False))
     blocks: list = [Heading("Activity", 1), Para(
         f"{len(services)} commissioned services cover some part of {p.name}; their annual funding as at "
         f"{date_long(p.as_at)} is {pounds(p.activity.annual_funding)} (whole services, some of which also work "
         f"elsewhere). The area's share of that money, split by population over the LSOAs each service covers, is "
         f"{pounds(float(share['amount'].sum()))}. Only services current at that date are counted; the appendix "
-        "lists them all.")]
+        f"{appendix}.")]
     long = share.explode("theme_keys").dropna(subset=["theme_keys"])
     long = long.assign(theme_name=long["theme_keys"].map(lambda k: theme_name.get(k, str(k))))
     blocks.append(Heading("Funding by theme and prevention tier", 2))
@@ -426,7 +589,7 @@ def _raised(p: AreaProfile) -> list:
     return blocks
 
 
-def _review(p: AreaProfile) -> list:
+def _review(p: AreaProfile, own: OwnForce) -> list:
     blocks: list = [Heading("Review", 1), Para(
         f"Gaps, duplication, inequity and funding cliffs in {p.name} as the review finds them, each as a sentence "
         "with the table behind it, followed by the question for the partners who can act on it. Every number in a "
@@ -443,7 +606,7 @@ def _review(p: AreaProfile) -> list:
             continue
         if found:
             shown = found[:PRINT_LIMIT]
-            blocks.append(finding_list(shown))
+            blocks.append(finding_list(shown, own=own))
             if len(found) > len(shown):
                 blocks.append(Para(
                     f"The {len(shown)} largest of {len(found):,} findings of this kind are printed here; the area "
@@ -452,7 +615,7 @@ def _review(p: AreaProfile) -> list:
             blocks.append(Para("Nothing found for this area at this date."))
         if found:
             for shown_table in scoped_tables(p.review.findings, kind, force=False):
-                blocks += review_table(shown_table)
+                blocks += review_table(own.table(shown_table))
     return blocks + _raised(p)
 
 
@@ -486,19 +649,85 @@ def funding_cell(amount: object, is_estimate: bool, recorded: bool = True) -> st
     return pounds(float(amount), is_estimate)
 
 
-def _appendix(p: AreaProfile, data: ReviewData) -> list:
-    del data  # the profile's activity rows carry everything the appendix shows
+APPENDIX_LISTED = 150  # services listed one by one; past this, those covering the whole force or more are counted
+LOCAL, FORCE_WIDE, BEYOND = "local", "force", "beyond"
+
+
+def service_reach(services: pd.DataFrame, data: ReviewData, own: OwnForce) -> pd.Series:
+    """Each service's reach, by the areas it covers: BEYOND the area's force (a national or regional service:
+    residents covered outside the snapshot's areas, or an area of another force), FORCE_WIDE (the force, or every
+    LSOA of it), or LOCAL (within the force, short of all of it). Every service is LOCAL when the force is not
+    known."""
+    if own.force_code is None or services.empty:
+        return pd.Series(LOCAL, index=services.index, dtype=object)
+    tree = hierarchy_of(data)
+    force_of = tree.ancestor_map("force")
+    n_lsoas = len(tree.under(own.force_code))
+    outside = pd.to_numeric(services.get("outside_population", 0.0), errors="coerce").fillna(0.0) > 0
+    codes = services.get("coverage_codes", pd.Series([()] * len(services), index=services.index))
+
+    def reach(covered: object, beyond: bool) -> str:
+        t = tuple(covered) if isinstance(covered, tuple | list) else ()
+        if beyond or any(force_of.get(c, own.force_code) != own.force_code for c in t):
+            return BEYOND
+        if own.force_code in t or (n_lsoas > 0 and len(tree.under(t)) >= n_lsoas):
+            return FORCE_WIDE
+        return LOCAL
+
+    return pd.Series([reach(t, b) for t, b in zip(codes, outside, strict=True)], index=services.index, dtype=object)
+
+
+def counted_wide(services: pd.DataFrame, reach: pd.Series) -> bool:
+    """Whether the appendix counts the force-wide and wider services instead of listing them: only when listing
+    every service would run past APPENDIX_LISTED rows (at national size an area has hundreds: a national
+    service covers every area of every force) and some service works only within the force."""
+    return len(services) > APPENDIX_LISTED and bool((reach != LOCAL).any())
+
+
+def _wide_table(services: pd.DataFrame, reach: pd.Series, own: OwnForce) -> Table:
+    """Force-wide and wider services in one table: how many, their annual funding (whole services; those with
+    none recorded counted apart, never as £0)."""
+    rows = []
+    labels = {BEYOND: f"{own.force_name} and beyond (national or several forces)",
+              FORCE_WIDE: f"The whole of {own.force_name}"}
+    for key in (BEYOND, FORCE_WIDE):
+        these = services[reach == key]
+        if these.empty:
+            continue
+        recorded = these["funding_recorded"].astype(bool) if "funding_recorded" in these.columns else \
+            these["annual_funding"].notna()
+        money = these.loc[recorded, "annual_funding"]
+        estimate = bool(these.loc[recorded, "funding_is_estimate"].astype(bool).any())
+        rows.append((labels[key], f"{len(these):,}",
+                     pounds(float(money.sum()), estimate) if recorded.any() else NOT_RECORDED,
+                     f"{int((~recorded).sum()):,}"))
+    return Table(("Services covering", "Services", "Annual funding (whole services)", "Funding not recorded for"),
+                 tuple(rows), widths=(5, 1.5, 3, 2.5), align=("l", "r", "r", "r"), caption=ESTIMATE_KEY)
+
+
+def _appendix(p: AreaProfile, data: ReviewData, own: OwnForce | None = None) -> list:
+    own = own or OwnForce.of(data, p.code)
     s = p.activity.services.sort_values("name", key=lambda c: c.str.lower(), kind="stable")
+    reach = service_reach(s, data, own)
+    wide = counted_wide(s, reach)
+    listed = s[reach == LOCAL] if wide else s
     rows = tuple((str(r.name), str(r.provider or "\u2013"), str(r.commissioners or "\u2013"),
                   funding_cell(r.annual_funding, bool(r.funding_is_estimate),
                                bool(getattr(r, "funding_recorded", True))),
                   day(r.end_date, bool(r.end_date_is_estimate)))
-                 for r in s.itertuples(index=False))
-    blocks = [PageBreak(), Heading(APPENDIX_HEADING, 1), Para(
-        f"All {len(s)} services current at {date_long(p.as_at)} covering some part of {p.name}, with their "
-        f"provider, commissioners, annual funding at that date (whole service; \u201c{NOT_RECORDED}\u201d where "
-        "no funding is recorded for the date) and end date. Services that have ended by then are not listed.",
-        "body")]
+                 for r in listed.itertuples(index=False))
+    columns = ("provider, commissioners, annual funding at that date (whole service; \u201c"
+               f"{NOT_RECORDED}\u201d where no funding is recorded for the date) and end date")
+    if wide:
+        intro = (f"The {len(s):,} services current at {date_long(p.as_at)} covering some part of {p.name}: the "
+                 f"{len(s) - len(listed):,} that cover the whole of {own.force_name} or reach beyond it are counted "
+                 f"in the first table; the {len(listed):,} that work only within {own.force_name} are listed in the "
+                 f"second, with their {columns}. The directory lists every one of them. Services that have ended "
+                 "by then are not listed.")
+    else:
+        intro = (f"All {len(s)} services current at {date_long(p.as_at)} covering some part of {p.name}, with "
+                 f"their {columns}. Services that have ended by then are not listed.")
+    blocks = [PageBreak(), Heading(APPENDIX_HEADING, 1), Para(intro, "body")]
     upcoming = p.activity.upcoming.sort_values("name", key=lambda c: c.str.lower(), kind="stable") \
         if len(p.activity.upcoming) else p.activity.upcoming
     if len(upcoming):  # shown as what they are, never as current: before the table, so the table ends the briefing
@@ -506,6 +735,8 @@ def _appendix(p: AreaProfile, data: ReviewData) -> list:
             f"Not current at {date_long(p.as_at)}, so not counted anywhere in this briefing: "
             + "; ".join(f"{r.name} ({r.state}" + (f", starts {day(r.start_date)}" if pd.notna(r.start_date) else "")
                         + ")" for r in upcoming.itertuples(index=False)) + ".", "body"))
+    if wide:
+        blocks.append(_wide_table(s, reach, own))
     blocks.append(Table(("Service", "Provider", "Commissioners", "Annual funding", "Ends"), rows,
                         widths=(3.6, 2.6, 3, 1.5, 1.4), align=("l", "l", "l", "r", "r"), caption=ESTIMATE_KEY,
                         empty_text="No current service covers this area."))
@@ -513,19 +744,27 @@ def _appendix(p: AreaProfile, data: ReviewData) -> list:
 
 
 def briefing_content(p: AreaProfile, data: ReviewData, *, fingerprint: str, data_updated: str,
-                     sources: list[str], features: dict[str, list[dict]] | None) -> Briefing:
+                     sources: list[str], features: dict[str, list[dict]] | None,
+                     scenario: ScenarioMark | None = None, scenario_blocks: Sequence[Block] = ()) -> Briefing:
     """The whole briefing for one area profile.
 
-    `features`: GeoJSON features by level ("lsoa", "district") for the map; None draws no map.
+    `features`: GeoJSON features by level ("lsoa", "district") for the map; None draws no map. `scenario`: the
+    briefing is of a what-if scenario (`p` and `data` are then the scenario's): page 1 says so first, and
+    `scenario_blocks` (its changes and their effect, `services_db.documents.scenario`) follow page 1.
     """
     share = area_funding(p, data)
-    title = _title_page(p, fingerprint, data_updated, sources)
-    blocks = _summary(p, float(share["amount"].sum())) + _need(p, data, features) + _plans(p)
-    blocks += _activity(p, data, share) + _review(p) + _across(p) + about_blocks(title) + _appendix(p, data)
+    own = OwnForce.of(data, p.code, p.review.findings)
+    title = _title_page(p, fingerprint, data_updated, sources, scenario)
+    summary = _summary(p, float(share["amount"].sum()), own)
+    if scenario is not None:
+        summary = [summary[0], scenario_lead(scenario, p.name), *summary[1:], *scenario_blocks]
+    blocks = summary + _need(p, data, features) + _plans(p)
+    blocks += _activity(p, data, share, own) + _review(p, own) + _across(p, own) + about_blocks(title)
+    blocks += _appendix(p, data, own)
     gaps = p.review.findings.of_kind("gap")
     top = top_questions(p.review.findings)
     b = Briefing(area_code=p.code, area_name=p.name, as_at=p.as_at, fingerprint=fingerprint,
-                 data_updated=data_updated, title_page=title, blocks=blocks)
+                 data_updated=data_updated, title_page=title, blocks=blocks, scenario=scenario)
     b.figures.update({
         "total_funding": float(p.activity.annual_funding), "n_services": float(len(p.activity.services)),
         "area_share": float(np.round(share["amount"].sum(), 2)), "n_gaps": float(len(gaps)),

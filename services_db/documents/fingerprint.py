@@ -13,6 +13,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import math
+import threading
 import weakref
 from dataclasses import fields
 
@@ -111,19 +112,23 @@ def _digest(parts: list[tuple[str, pd.DataFrame]]) -> bytes:
     return h.digest()
 
 
-_MEMO: dict[int, tuple[weakref.ref, bytes]] = {}
+# The digest of each snapshot's frames, held for as long as the snapshot itself lives (a weak reference to the
+# snapshot object, never its id(): an id is reused once an object is gone). Not keyed on `Snapshot.version`: one
+# data version has several snapshots (one force's and all forces', `services_db.queries.review_data`), and a
+# hand-built or `dataclasses.replace`d snapshot has the version "" whatever its frames hold.
+_DIGESTS: weakref.WeakKeyDictionary[ReviewData, bytes] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def data_digest(data: ReviewData) -> bytes:
-    """The digest of the review frames, once per `ReviewData` object (the query layer hands out one object per
-    data version and never changes it), so building nine briefings hashes the data once."""
-    hit = _MEMO.get(id(data))
-    if hit is not None and hit[0]() is data:
-        return hit[1]
-    digest = _digest([(f.name, getattr(data, f.name)) for f in fields(data)])
-    for stale in [k for k, (ref, _) in _MEMO.items() if ref() is None]:
-        del _MEMO[stale]
-    _MEMO[id(data)] = (weakref.ref(data), digest)
+    """The digest of the review frames, once per snapshot (the query layer hands out one snapshot per data version
+    and scope, and a snapshot never changes), so building nine briefings hashes the data once."""
+    with _LOCK:
+        digest = _DIGESTS.get(data)
+    if digest is None:
+        digest = _digest([(f.name, getattr(data, f.name)) for f in fields(data)])
+        with _LOCK:
+            _DIGESTS[data] = digest
     return digest
 
 

@@ -113,9 +113,35 @@ class TitlePage:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ScenarioMark:
+    """What marks a briefing as a what-if scenario's rather than the actual data's: every page carries the
+    watermark, and the fingerprint names both the actual data and the changes, so a printed copy can never be
+    taken for real allocations and can still be traced to the data and the changes it was built from."""
+
+    name: str
+    changes_key: str  # `services_db.scenarios.changes.changes_key`: a digest of the changes, in order
+    changes: tuple[str, ...]  # each change in words (`Change.describe`)
+
+    @property
+    def watermark(self) -> str:
+        return scenario_watermark(self.name)
+
+    def fingerprint(self, data_fingerprint: str) -> str:
+        """"data 7d817474b021; scenario 3f9a0c1b2d4e": the actual data's fingerprint plus the changes'."""
+        return f"data {data_fingerprint}; scenario {self.changes_key}"
+
+
+def scenario_watermark(name: str) -> str:
+    return f"Scenario: {name} \u2014 not actual allocations"
+
+
 @dataclass
 class Briefing:
-    """Everything one area's briefing shows, in reading order, plus what the footer and metadata need."""
+    """Everything one area's briefing shows, in reading order, plus what the footer and metadata need.
+
+    `scenario`: set when the briefing is of a what-if scenario (`ScenarioMark`); both renderers then put its
+    watermark on every page. `area_code` is the force's code for a force briefing."""
 
     area_code: str
     area_name: str
@@ -126,21 +152,32 @@ class Briefing:
     blocks: list[Block] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)  # key figures, for tests and the app
     sentences: dict[str, object] = field(default_factory=dict)  # the top gap and summary sentences as built
+    scenario: ScenarioMark | None = None
+
+    @property
+    def watermark(self) -> str:
+        """The words drawn on every page ("" for a briefing of the actual data)."""
+        return self.scenario.watermark if self.scenario is not None else ""
 
     @property
     def footer(self) -> str:
-        return f"{self.area_name} \u00b7 {date_long(self.as_at)} \u00b7 Snapshot: figures as at {date_long(self.as_at)}"
+        what = "Snapshot" if self.scenario is None else "Scenario, not actual allocations"
+        return f"{self.area_name} \u00b7 {date_long(self.as_at)} \u00b7 {what}: figures as at {date_long(self.as_at)}"
 
     @property
     def document_title(self) -> str:
+        if self.scenario is not None:
+            return (f"Scenario briefing ({self.scenario.name}, not actual allocations): {self.area_name}, as at "
+                    f"{date_long(self.as_at)}")
         return f"Briefing: {self.area_name}, as at {date_long(self.as_at)}"
 
     def file_stem(self) -> str:
-        return file_stem(self.area_name, self.as_at)
+        return file_stem(self.area_name, self.as_at, self.scenario.name if self.scenario is not None else "")
 
     def text(self) -> str:
         """All the words of the briefing (titles, paragraphs, table cells), for tests and search."""
-        out = [self.title_page.title, self.title_page.subtitle]
+        out = [self.watermark] if self.watermark else []
+        out += [self.title_page.title, self.title_page.subtitle]
         for b in self.blocks:
             if isinstance(b, Heading | Para):
                 out.append(b.text)
@@ -156,11 +193,17 @@ class Briefing:
         return "\n".join(out)
 
 
-def file_stem(area_name: str, as_at: dt.date) -> str:
-    """A file name anyone can type: 'briefing-chorley-south-ribble-2014-01-27'."""
-    slug = "".join(ch if ch.isalnum() else "-" for ch in area_name.lower())
-    slug = "-".join(p for p in slug.split("-") if p)
-    return f"briefing-{slug}-{as_at.isoformat()}"
+def slug(text: str) -> str:
+    """Lower-case letters and digits joined by single hyphens: 'Chorley & South Ribble' -> 'chorley-south-ribble'."""
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    return "-".join(p for p in out.split("-") if p)
+
+
+def file_stem(area_name: str, as_at: dt.date, scenario: str = "") -> str:
+    """A file name anyone can type: 'briefing-chorley-south-ribble-2014-01-27'; a scenario's says so up front,
+    'briefing-preston-scenario-csg-to-burnley-2014-01-27', so the file is never taken for the actual one."""
+    what = f"-scenario-{slug(scenario) or 'unnamed'}" if scenario else ""
+    return f"briefing-{slug(area_name)}{what}-{as_at.isoformat()}"
 
 
 def date_long(day: dt.date) -> str:

@@ -17,6 +17,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     Image,
@@ -82,15 +83,84 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-CELL_LIMIT = 600  # characters: a longer cell (a duplication group of hundreds of services) cannot fit one page
+CHAR_PT = 4.5  # points per character of the 8-pt table font: generous (Helvetica's text averages ~3.7 pt)
+CELL_LINES = 20  # lines a cell may take: 200 pt at 10-pt leading, a row and its header well within a page
+CELL_PADDING = 8  # a cell's left and right padding (TableStyle below), points
+LIST_SEPARATOR = "; "  # how `services_db.review.shown` and the briefing join a list of names in one cell
 
 
-def _cell(text: str) -> str:
-    """A table cell short enough to fit a page: reportlab cannot split a row, so an over-tall cell fails the build."""
-    if len(text) <= CELL_LIMIT:
+def cell_capacity(width: float) -> int:
+    """The characters a cell of `width` points holds in CELL_LINES lines (at CHAR_PT a character).
+
+    reportlab cannot split a table row across pages, so a cell taller than a page fails the whole build (a list
+    of every district in the country that received nothing from a fund wraps to hundreds of lines in a narrow
+    column); the capacity is what the column can show, not one limit for every column."""
+    return max(1, int((width - CELL_PADDING) / CHAR_PT)) * CELL_LINES
+
+
+def more(n: int, what: str = "", then: str = "") -> str:
+    """The words that end a shortened cell: nothing is dropped without saying how much. `then`: a closing count
+    the list already had ("and 4,210 districts in other forces"), kept after the names left out."""
+    return f" \u2026 and {n:,} more{f' {what}' if what else ''}{f'; {then}' if then else ''} (all in the Word briefing)"
+
+
+def capped(text: str, capacity: int) -> str:
+    """`text` cut to at most `capacity` characters, ending with "… and N more" (see `more`).
+
+    A list ("A; B; C", as review tables join names) keeps whole names and counts the names left out (a last item
+    that is already a count, "and 4,210 districts in other forces", is kept at the end); other text keeps whole
+    words and counts the words left out. A single name longer than the capacity is cut in the middle.
+    """
+    if len(text) <= capacity:
         return text
-    cut = text.rfind(" ", 0, CELL_LIMIT)
-    return text[: cut if cut > CELL_LIMIT // 2 else CELL_LIMIT] + f" … (shortened for print; {len(text):,} characters in full in the Word briefing)"
+    items = text.split(LIST_SEPARATOR)
+    if len(items) > 1:
+        then = items.pop() if items[-1].startswith("and ") else ""
+        kept: list[str] = []
+        used = 0
+        for item in items:
+            tail = more(len(items) - len(kept) - 1, then=then)
+            if used + len(item) + len(tail) > capacity:
+                break
+            kept.append(item)
+            used += len(item) + len(LIST_SEPARATOR)
+        if kept:
+            return LIST_SEPARATOR.join(kept) + more(len(items) - len(kept), then=then)
+    words = text.split()
+    kept, used = [], 0
+    for word in words:
+        if used + len(word) + len(more(len(words) - len(kept) - 1, "words")) > capacity:
+            break
+        kept.append(word)
+        used += len(word) + 1
+    if kept:
+        return " ".join(kept) + more(len(words) - len(kept), "words")
+    room = max(1, capacity - len(more(len(text), "characters")))
+    return text[:room] + more(len(text) - room, "characters")
+
+
+def _cell(text: str, width: float, style: ParagraphStyle) -> Paragraph | str:
+    """A table cell's paragraph, no taller than CELL_LINES lines of its column (see `cell_capacity`).
+
+    The capacity is an estimate; the paragraph is then measured, and cut shorter until it fits, so no text can
+    make a row taller than a page (a column of capital letters, a long unbroken word).
+
+    A cell that fits on one line is given as plain text, drawn in the same font, size, leading and alignment
+    (the table's style, `_table`): a table is measured again at every page it runs onto, and wrapping a
+    Paragraph per cell each time was most of the time a long briefing took to draw. Plain text is drawn as is,
+    never read as markup, so it needs no escaping."""
+    if "\n" not in text and text == " ".join(text.split()) and \
+            stringWidth(text, style.fontName, style.fontSize) <= width - CELL_PADDING:
+        return text
+    capacity = cell_capacity(width)
+    para = _p(capped(text, capacity), style)
+    if len(text) <= capacity // 2:  # far below the limit: no need to measure
+        return para
+    tallest = CELL_LINES * style.leading
+    while para.wrap(width - CELL_PADDING, PAGE_HEIGHT)[1] > tallest and capacity > 1:
+        capacity = capacity * 3 // 4
+        para = _p(capped(text, capacity), style)
+    return para
 
 
 def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
@@ -103,10 +173,14 @@ def _table(t: model.Table, st: dict[str, ParagraphStyle]) -> list:
         rel = t.widths or (1.0,) * n
         widths = [TEXT_WIDTH * w / sum(rel) for w in rel]
         head = [_p(c, st["head_r" if a == "r" else "head"]) for c, a in zip(t.columns, align, strict=True)]
-        body = [[_p(_cell(c), st["cell_r" if a == "r" else "cell"]) for c, a in zip(row, align, strict=True)]
+        body = [[_cell(c, w, st["cell_r" if a == "r" else "cell"]) for c, a, w in zip(row, align, widths, strict=True)]
                 for row in t.rows]
         table = LongTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        cell = st["cell"]
         style = [
+            ("FONT", (0, 1), (-1, -1), cell.fontName, cell.fontSize, cell.leading),  # one-line cells (`_cell`)
+            ("TEXTCOLOR", (0, 1), (-1, -1), cell.textColor),
+            *[("ALIGN", (j, 1), (j, -1), "RIGHT") for j, a in enumerate(align) if a == "r"],
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
@@ -178,8 +252,13 @@ def _flowables(b: model.Briefing, st: dict[str, ParagraphStyle]) -> list:
     return out
 
 
-def _numbered_canvas(footer: str):
-    """A canvas class that writes "footer · Page n of m" on every page once the page count is known."""
+WATERMARK_INK = colors.HexColor("#b2182b")  # the scenario band: a red no reader takes for the briefing's blue
+WATERMARK_TINT = colors.HexColor("#fbe9eb")
+
+
+def _numbered_canvas(footer: str, watermark: str = ""):
+    """A canvas class that writes "footer · Page n of m" on every page once the page count is known, and, for a
+    scenario's briefing, its watermark as a band across the head of every page (`_watermark`)."""
 
     class NumberedCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs) -> None:
@@ -195,8 +274,29 @@ def _numbered_canvas(footer: str):
             for state in self._pages:
                 self.__dict__.update(state)
                 self._footer(total)
+                if watermark:
+                    self._watermark()
                 super().showPage()
             super().save()
+
+        def _watermark(self) -> None:
+            """The band in the top margin, drawn on the page's canvas after its content: "Scenario: <name> — not
+            actual allocations", in white on red across the text width. Text (not a picture), so it is read out,
+            found by search and copied with the page; a long name is cut to fit the band, never wrapped."""
+            self.saveState()
+            top, height = A4[1] - 0.75 * cm, 0.75 * cm
+            self.setFillColor(WATERMARK_INK)
+            self.rect(MARGIN, top - height, TEXT_WIDTH, height, stroke=0, fill=1)
+            self.setFillColor(colors.white)
+            size = 10.5
+            text = watermark
+            while stringWidth(text, "Helvetica-Bold", size) > TEXT_WIDTH - 16 and size > 7:
+                size -= 0.5
+            while stringWidth(text, "Helvetica-Bold", size) > TEXT_WIDTH - 16 and len(text) > 2:
+                text = text[:-2] + "\u2026"
+            self.setFont("Helvetica-Bold", size)
+            self.drawCentredString(A4[0] / 2, top - height / 2 - size * 0.35, text)
+            self.restoreState()
 
         def _footer(self, total: int) -> None:
             self.saveState()
@@ -219,7 +319,7 @@ def render_pdf(b: model.Briefing) -> bytes:
         buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=BOTTOM,
         title=b.document_title, author="Partnership Commissioning Review", subject=f"Fingerprint {b.fingerprint}",
         creator="services_db briefing", producer="services_db briefing", invariant=1,
-        keywords=[b.area_name, b.as_at.isoformat(), b.fingerprint],
+        keywords=[b.area_name, b.as_at.isoformat(), b.fingerprint, *([b.watermark] if b.watermark else [])],
     )
-    doc.build(_flowables(b, _styles()), canvasmaker=_numbered_canvas(b.footer))
+    doc.build(_flowables(b, _styles()), canvasmaker=_numbered_canvas(b.footer, b.watermark))
     return buf.getvalue()

@@ -163,11 +163,40 @@ def _setup(doc, b: model.Briefing) -> None:
     when = dt.datetime.combine(b.as_at, dt.time(0, 0))
     cp = doc.core_properties
     cp.title, cp.subject = b.document_title, f"Briefing snapshot for {b.area_name}"
+    if b.watermark:
+        cp.subject = f"{b.watermark}: briefing for {b.area_name}"
     cp.author = cp.last_modified_by = "Partnership Commissioning Review"
-    cp.keywords = f"{b.area_name}; {b.as_at.isoformat()}; fingerprint {b.fingerprint}"
-    cp.comments = f"Snapshot: figures as at {model.date_long(b.as_at)}. Data fingerprint {b.fingerprint}."
+    cp.keywords = f"{b.area_name}; {b.as_at.isoformat()}; fingerprint {b.fingerprint}" + (
+        f"; {b.watermark}" if b.watermark else "")
+    cp.comments = f"Snapshot: figures as at {model.date_long(b.as_at)}. Data fingerprint {b.fingerprint}." \
+        if not b.watermark else f"{b.watermark}: figures as at {model.date_long(b.as_at)}. Fingerprint {b.fingerprint}."
     cp.created = cp.modified = cp.last_printed = when
     cp.revision = 1
+
+
+WATERMARK_INK = RGBColor(0xB2, 0x18, 0x2B)  # as the PDF's band (pdf.WATERMARK_INK)
+
+
+def _watermark(doc, text: str) -> None:
+    """A scenario's watermark in the header of every section, so Word repeats it on every page (and on every page
+    of any section a reader adds by copying one): bold red, centred, with a rule under it. Done last, after the
+    body, so a section made while drawing the body is marked too."""
+    for section in doc.sections:
+        header = section.header
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.text = ""
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = p.add_run(text)
+        run.bold = True
+        run.font.size = Pt(10)
+        run.font.color.rgb = WATERMARK_INK
+        borders = OxmlElement("w:pBdr")
+        bottom = OxmlElement("w:bottom")
+        for key, value in (("val", "single"), ("sz", "12"), ("space", "1"), ("color", "B2182B")):
+            bottom.set(qn(f"w:{key}"), value)
+        borders.append(bottom)
+        p._p.get_or_add_pPr().append(borders)
 
 
 def _fixed_zip(raw: bytes) -> bytes:
@@ -212,6 +241,8 @@ def render_docx(b: model.Briefing) -> bytes:
             doc.add_paragraph(block.caption, style="Caption")
         elif isinstance(block, model.PageBreak):
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    if b.watermark:
+        _watermark(doc, b.watermark)
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip(buf.getvalue())
