@@ -1,4 +1,5 @@
-"""Charts of the area page's "In brief" and Need tab, each with the table a reader without the picture needs.
+"""Charts of the area page's "In brief" and Need tab, each with the table a reader without the picture needs
+(drawn beside its chart, with its CSV, by `components.chart_data`).
 
 Colours are from the Okabe-Ito palette (told apart with any common colour-blindness) and never carry meaning on
 their own: a marker's shape and the row's label say the same thing (worse, estimate, unknown). Every chart is
@@ -11,18 +12,15 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
 from components.format import escape, plain
 from services_db.need import SHARED_OUT
-from services_db.transfer.spreadsheet import to_csv_bytes
 
 BLUE, ORANGE, VERMILLION, GREY, DARK = "#0072B2", "#E69F00", "#D55E00", "#BBBBBB", "#333333"
 COMPARISON_MARKERS = {  # colour and shape of the area's marker by its comparison with the force
     "worse": (VERMILLION, "triangle-up"), "better": (BLUE, "circle"), "similar": (DARK, "circle"),
     "higher": (DARK, "triangle-right"), "lower": (DARK, "triangle-left"),
 }
-CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def _fmt(v: float, unit: str = "") -> str:
@@ -107,6 +105,17 @@ def spine_chart(spine: pd.DataFrame, area_name: str) -> go.Figure:
     return fig
 
 
+def spine_caption(spine: pd.DataFrame) -> str:
+    """How to read the spine chart, in words (Markdown, names escaped), naming its shared-out indicators."""
+    shared = spine.loc[spine["shared_out"].astype(bool), "indicator"].tolist()
+    return ("Each indicator is scaled to the force's place-based areas: the centre line is the force, the ends "
+            "are as far as the area furthest from it; worse is on the left (lower, where an indicator has no "
+            "good direction). The area's marker carries its 95% interval; a value made by a rule (an estimate) "
+            "is a hollow diamond with no interval."
+            + (f" {escape('; '.join(shared))}: {SHARED_OUT} (every district's figure is the force's shared out "
+               "by population)." if shared else ""))
+
+
 def spine_table(spine: pd.DataFrame) -> pd.DataFrame:
     """The spine chart as a table: every value it places, and where (the position is -1 to 1, force 0)."""
     return pd.DataFrame({
@@ -184,6 +193,15 @@ def gap_chart(gaps: pd.DataFrame, area_name: str) -> go.Figure:
     return fig
 
 
+def gap_caption(gaps: pd.DataFrame) -> str:
+    """What the gap picture's shares are of, and how many themes' provision share is unknown (never 0%)."""
+    unknown = int((~gaps["provision_known"].astype(bool)).sum())
+    note = (f" For {unknown} of the {len(gaps)} themes the provision share is unknown because the funding is not "
+            "recorded: it is not shown as 0%.") if unknown else ""
+    return ("Shares of the areas with a need figure. Provision is the current services' known funding apportioned "
+            "by population." + note)
+
+
 def gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
     """The gap picture as a table: shares as percentages, unknown provision as "unknown" (never 0%)."""
     return pd.DataFrame({
@@ -230,16 +248,3 @@ def integer_scale(fig: go.Figure) -> go.Figure:
             marker.colorbar.dtick = 1
             marker.colorbar.tickformat = ",d"
     return fig
-
-
-# -- the text alternative -----------------------------------------------------------------------------------------
-
-
-def chart_data(table: pd.DataFrame, title: str, filename: str, footer: str, key: str) -> None:
-    """The data behind a chart, for anyone who cannot see it (and to take away): an expander with the table and a
-    CSV download whose last lines say where the figures come from and when."""
-    with st.expander(f"Data behind the chart: {escape(title)}"):
-        st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
-        quoted = '"' + footer.replace('"', '""') + '"'  # one cell, whatever commas the footer holds
-        csv = to_csv_bytes(table) + ("\n" + quoted + "\n").encode("utf-8")
-        st.download_button("Download CSV", csv, filename, "text/csv", key=f"{key}_csv")

@@ -19,7 +19,8 @@ def money(value: float) -> str:
 
 MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~$<>:")  # ":" too: no http:// autolink, no :red[...] or :icon:
 _REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # an & that would start a character reference such as &lt;
-_BACKSLASHED = str.maketrans({ch: "\\" + ch for ch in MARKDOWN_SPECIALS})  # each special -> backslash + itself
+# The backslash first: every later replacement adds one, which must not be escaped again.
+_SPECIALS_IN_ORDER = ("\\", *sorted(MARKDOWN_SPECIALS - {"\\"}))
 
 
 def escape(text: object) -> str:
@@ -29,7 +30,12 @@ def escape(text: object) -> str:
     table, LaTeX ($...$), icon or colour directive (:red[...]); HTML is made inert (< and > become &lt; and &gt;, and an & that would start a character
     reference becomes &amp;). Quotes and a plain & are left as typed: "Women's", "Burnley & Pendle"."""
     out = _REFERENCE.sub("&amp;", str(text)).replace("<", "&lt;").replace(">", "&gt;")
-    return out.translate(_BACKSLASHED)  # one C-level pass: a generator per character took 0.38 s per area page
+    # One C-level str.replace per special the text holds: a generator per character took 0.38 s of the area page
+    # at national size; this is ten times faster on sentences (str.translate with a table was no faster here).
+    for ch in _SPECIALS_IN_ORDER:
+        if ch in out:
+            out = out.replace(ch, "\\" + ch)
+    return out
 
 
 def plain(text: object) -> str:
@@ -52,3 +58,19 @@ def day(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     return pd.Timestamp(value).strftime("%d %b %Y")
+
+
+NOT_RECORDED = "not recorded"
+
+
+def money_text(value: object, exact: bool = True) -> str:
+    """Money in a table or on a chart: "£1,793,938" (exact) or "£1.79m"; negative "−£576" (never "£-576"); unknown
+    "not recorded", never £0: a missing amount is not nothing."""
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return NOT_RECORDED
+    v = float(value)
+    text = f"£{abs(v):,.0f}" if exact else money(abs(v))
+    negative = v <= -0.5 if exact else text != "£0" and v < 0  # no "−£0"
+    return f"\u2212{text}" if negative else text

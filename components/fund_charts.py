@@ -1,5 +1,6 @@
 """The Funds page's charts: where the money went (fund -> recipient -> area), each fund's money as one bar
-(allocated, applied for, unallocated) and when each fund's money ends; each with its table and CSV beside it.
+(allocated, applied for, unallocated) and when each fund's money ends, and each chart's table (the page draws
+each figure with its table and CSV through `components.chart_data`).
 
 Built with plotly's graph objects (not plotly express: express takes ~100 ms a figure to build, and the page
 has a 300 ms budget). Every figure here takes the frames `services_db.funds` returns and draws them as they are:
@@ -16,28 +17,14 @@ from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
-from components.format import money, plain
-
-NOT_RECORDED = "not recorded"
-MINUS = "\u2212"  # a true minus: "−£576", never "£-576"
+from components.format import money_text, plain
 
 # Okabe-Ito, then Paul Tol's wine and olive for funds beyond eight; yellow last (weakest on white)
 FUND_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#882255", "#999933", "#000000",
                 "#F0E442")
 ALLOCATED, APPLIED, UNALLOCATED = "#0072B2", "#E69F00", "#C8C8C8"
 APPLIED_LABEL = "Applied for, not awarded (pipeline)"
-
-
-def money_text(value: object, exact: bool = True) -> str:
-    """Money as people read it: "£1,793,938" (exact) or "£1.79m"; negative "−£576"; unknown "not recorded"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return NOT_RECORDED
-    v = float(value)
-    text = f"£{abs(v):,.0f}" if exact else money(abs(v))
-    negative = v <= -0.5 if exact else text != "£0" and v < 0  # no "−£0"
-    return f"{MINUS}{text}" if negative else text
 
 
 def count_text(n: int, one: str, many: str | None = None) -> str:
@@ -347,49 +334,3 @@ def phasing_figure(phasing: pd.DataFrame) -> go.Figure | None:
     fig.update_layout(xaxis={"title": "Financial quarter (Q1 = April to June)", "type": "category"},
                       yaxis={"title": "£ paid", "tickprefix": "£", "tickformat": ",.0f", "gridcolor": "#e5e5e5"})
     return layout(fig, "Payments by financial quarter", 380)
-
-
-# -- a chart's table alternative and CSV ----------------------------------------------------------------------------
-
-def money_styled(frame: pd.DataFrame, money_columns: Iterable[str], exact: bool = True):
-    """A Styler showing the money columns as "£1,793,938", "−£576" or "not recorded", keeping the numbers
-    underneath (so a column still sorts by amount and a test reads the figure)."""
-    cols = [c for c in money_columns if c in frame.columns]
-    return frame.style.format(lambda v: money_text(v, exact), subset=cols)
-
-
-LONG_TEXT = ("Fund", "Recipient", "Applicant", "Purpose", "Priorities", "Owner")
-
-
-def text_widths(frame: pd.DataFrame) -> dict:
-    """Long text columns (a fund's or recipient's name, a purpose) kept to a medium width, so the amounts beside
-    them stay in view on a 1440 px screen (the whole text shows on hover and in the CSV); shares as "58.3%"."""
-    widths = {c: st.column_config.TextColumn(c, width="medium") for c in LONG_TEXT if c in frame.columns}
-    shares = {c: st.column_config.NumberColumn(c, format="%.1f%%") for c in frame.columns if str(c).endswith("(%)")}
-    return widths | shares
-
-
-def csv_with_footer(frame: pd.DataFrame, footer: dict[str, str]) -> bytes:
-    """The frame as CSV (spreadsheet-safe, `services_db.transfer.spreadsheet`) and, after a blank line, where it
-    came from: source, as-at date and the data's fingerprint, as Fingertips' exports end."""
-    from services_db.transfer.spreadsheet import neutralise, to_csv_bytes
-
-    body = to_csv_bytes(frame)
-    lines = "".join(f'"{k}: {str(neutralise(v)).replace(chr(34), chr(39))}"\r\n' for k, v in footer.items())
-    return body + b"\r\n" + lines.encode("utf-8")
-
-
-def chart_and_table(fig: go.Figure | None, table: pd.DataFrame, *, key: str, title: str, empty: str,
-                    footer: dict[str, str], money_columns: Iterable[str] = (),
-                    column_config: dict | None = None) -> None:
-    """The chart, then its table alternative and CSV download (a text alternative for screen readers and the
-    data behind the picture); what is missing in words when there is no chart."""
-    if fig is None:
-        st.info(empty)
-        return
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-    with st.expander(f"Table: {title}"):
-        st.dataframe(money_styled(table, money_columns), hide_index=True, width="stretch", key=f"{key}_table",
-                     column_config=text_widths(table) | (column_config or {}))
-        st.download_button("Download this table (CSV)", csv_with_footer(table, footer), f"{key}.csv", "text/csv",
-                           key=f"{key}_csv")

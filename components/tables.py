@@ -1,6 +1,9 @@
-"""Table pieces shared by pages: money and date column formats, and the colours of a comparison."""
+"""Table pieces shared by pages: money and date column formats, money shown in words where unknown, column widths,
+and the colours of a comparison."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +20,27 @@ def money_col(label: str) -> st.column_config.NumberColumn:
 
 def date_col(label: str) -> st.column_config.DateColumn:
     return st.column_config.DateColumn(label, format="D MMM YYYY")
+
+
+# Long text columns kept to a medium width, so the figures beside them stay in view on a 1440 px screen
+LONG_TEXT = ("Fund", "Recipient", "Applicant", "Purpose", "Priorities", "Owner")
+
+
+def text_widths(frame: pd.DataFrame) -> dict:
+    """Column formats any table can take: long text columns (a fund's or recipient's name, a purpose) at a medium
+    width (the whole text shows on hover and in the CSV); shares, "(%)" columns, as "58.3%"."""
+    widths = {c: st.column_config.TextColumn(c, width="medium") for c in LONG_TEXT if c in frame.columns}
+    shares = {c: st.column_config.NumberColumn(c, format="%.1f%%") for c in frame.columns if str(c).endswith("(%)")}
+    return widths | shares
+
+
+def money_styled(frame: pd.DataFrame, money_columns: Iterable[str], exact: bool = True):
+    """A Styler showing the money columns as "£1,793,938", "−£576" or "not recorded" (`format.money_text`),
+    keeping the numbers underneath, so a column still sorts by amount and a test reads the figure."""
+    from components.format import money_text
+
+    cols = [c for c in money_columns if c in frame.columns]
+    return frame.style.format(lambda v: money_text(v, exact), subset=cols)
 
 
 def labels(frame: pd.DataFrame, key: str, name: str = "name") -> dict:

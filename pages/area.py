@@ -7,12 +7,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.briefing import download_briefing
+from components.chart_data import chart_with_data, map_table
 from components.charts import (
-    CONFIG,
-    chart_data,
+    gap_caption,
     gap_chart,
     gap_table,
     integer_scale,
+    spine_caption,
     spine_chart,
     spine_table,
     trend_chart,
@@ -23,7 +24,6 @@ from components.maps import choropleth
 from components.tables import colour_comparison, date_col, money_col, review_tables
 from services_db.areas import AreaProfile, area_profile, coverage_lsoas, resolve_area
 from services_db.brief import NEED_IMPORT, NEED_SOURCES, AreaBrief, area_brief, default_area, trend_lines
-from services_db.documents.fingerprint import fingerprint
 from services_db.gaps import gap_log
 from services_db.need import SHARED_OUT, lsoa_indicators, lsoa_need
 
@@ -81,13 +81,6 @@ def _default_area(version: str) -> str | None:
 @cached
 def _lsoa_indicators(version: str, code: str) -> list[str]:
     return lsoa_indicators(review_data(), code)
-
-
-@cached
-def _footer(version: str, when: dt.date) -> str:
-    """The last line of every chart's CSV: where the figures come from and when (Fingertips' export does this)."""
-    return (f"Source: commissioned services database (services_db), review as at {when:%d %B %Y}; "
-            f"data fingerprint {fingerprint(review_data())}.")
 
 
 def _empty_need(name: str) -> str:
@@ -161,13 +154,13 @@ def _need_by_lsoa(version: str, code: str, name: str, ind: pd.DataFrame) -> None
     key = st.selectbox("Indicator to map by LSOA (those with LSOA figures of their own)", mappable,
                        format_func=labels.get, key="need_map_indicator")
     lsoa = _lsoa_need(version, code, key)
-    title = f"{labels[key]} ({lsoa['unit'].iloc[0]}) by LSOA"
-    st.plotly_chart(_need_map(version, code, key, plain(title)), width="stretch", key="need_map", config=CONFIG)
-    if lsoa["is_estimate"].any():
-        st.caption("Some LSOA values are estimates (made by a documented rule).")
-    table = lsoa.rename(columns={"code": "LSOA code", "name": "LSOA", "rate": "Value", "unit": "Unit"})
-    table["Estimate"] = table.pop("is_estimate").map({True: "estimate", False: ""})
-    chart_data(table, title, f"{key}-by-lsoa.csv", _footer(version, as_at()), "need_map_data")
+    unit = lsoa["unit"].iloc[0]
+    title = f"{labels[key]} ({unit}) by LSOA"
+    chart_with_data(_need_map(version, code, key, plain(title)),
+                    map_table(lsoa, value="rate", label=f"Value ({unit})", place="LSOA"), key="need_map",
+                    title=title, as_at=as_at(), filename=f"{key}-by-lsoa.csv",
+                    caption="Some LSOA values are estimates (made by a documented rule)."
+                    if lsoa["is_estimate"].any() else None)
 
 
 def _trends(version: str, trends: pd.DataFrame) -> None:
@@ -178,14 +171,11 @@ def _trends(version: str, trends: pd.DataFrame) -> None:
                 "draw. Import later periods (police.uk crime month by month, for example) to see trends.")
         return
     for i, ((indicator, where), rows) in enumerate(lines.groupby(["indicator", "geography"], sort=False)):
-        st.plotly_chart(trend_chart(rows, str(indicator), str(where)), width="stretch", key=f"trend_{i}",
-                        config=CONFIG)
-        if rows["is_estimate"].any():
-            st.caption("Includes estimates (hollow markers).")
         table = pd.DataFrame({"Period": rows["period"], "Value": rows["value"], "Where": rows["geography"],
                               "Estimate": rows["is_estimate"].map({True: "estimate", False: ""})})
-        chart_data(table, f"{indicator} ({where})", f"trend-{i + 1}.csv", _footer(version, as_at()),
-                   f"trend_{i}_data")
+        chart_with_data(trend_chart(rows, str(indicator), str(where)), table, key=f"trend_{i}",
+                        title=f"{indicator} ({where})", as_at=as_at(), filename=f"trend-{i + 1}.csv",
+                        caption="Includes estimates (hollow markers)." if rows["is_estimate"].any() else None)
 
 
 def _need(profile: AreaProfile, version: str, code: str, when: dt.date) -> None:
@@ -232,11 +222,10 @@ def _current_services(profile: AreaProfile, version: str, code: str, when: dt.da
                                 "Starts": date_col("Starts"), "Ends": date_col("Ends")})
     ids = tuple(int(i) for i in svc["service_id"])
     title = f"Services covering each LSOA of {profile.name}"
-    st.plotly_chart(_coverage_map(version, code, when, ids, plain(title)), width="stretch", key="coverage_map",
-                    config=CONFIG)
-    cov = _coverage(version, code, when, ids)
-    chart_data(pd.DataFrame({"LSOA code": cov["code"], "LSOA": cov["name"], "Current services": cov["services"]}),
-               title.lower(), "services-by-lsoa.csv", _footer(version, when), "coverage_data")
+    chart_with_data(_coverage_map(version, code, when, ids, plain(title)),
+                    map_table(_coverage(version, code, when, ids), value="services", label="Current services",
+                              place="LSOA"),
+                    key="coverage_map", title=title, as_at=when, filename="services-by-lsoa.csv")
 
 
 def _not_current(profile: AreaProfile, when: dt.date) -> None:
@@ -310,35 +299,19 @@ def _brief_findings(brief: AreaBrief) -> None:
 
 def _brief_spine(brief: AreaBrief, version: str, when: dt.date) -> None:
     spine = brief.spine
-    if spine.empty:
-        st.info(_empty_need(brief.name))
-        return
-    st.plotly_chart(_spine_figure(version, brief.code, when), width="stretch", key="spine_chart", config=CONFIG)
-    shared = spine.loc[spine["shared_out"], "indicator"].tolist()
-    st.caption("Each indicator is scaled to the force's place-based areas: the centre line is the force, the ends "
-               "are as far as the area furthest from it; worse is on the left (lower, where an indicator has no "
-               "good direction). The area's marker carries its 95% interval; a value made by a rule (an estimate) "
-               "is a hollow diamond with no interval."
-               + (f" {escape('; '.join(shared))}: {SHARED_OUT} (every district's figure is the force's shared out "
-                  "by population)." if shared else ""))
-    chart_data(spine_table(spine), "the area against the force", "area-need-spine.csv", _footer(version, when),
-               "spine_data")
+    chart_with_data(None if spine.empty else _spine_figure(version, brief.code, when), spine_table(spine),
+                    key="spine_chart", title=f"{brief.name} against the force's areas on each need indicator",
+                    as_at=when, filename="area-need-spine.csv", caption=spine_caption(spine),
+                    empty=_empty_need(brief.name))
 
 
 def _brief_gaps(brief: AreaBrief, version: str, when: dt.date) -> None:
     gaps = brief.gaps
-    if gaps.empty:
-        st.info(f"No theme has a need figure for {escape(brief.name)}, so its need cannot be set against its "
-                "provision. The need data listed above would give it one.")
-        return
-    st.plotly_chart(_gap_figure(version, brief.code, when), width="stretch", key="gap_chart", config=CONFIG)
-    unknown = int((~gaps["provision_known"]).sum())
-    st.caption("Shares of the areas with a need figure. Provision is the current services' known funding "
-               "apportioned by population."
-               + (f" For {unknown} of the {len(gaps)} themes the provision share is unknown because the funding is "
-                  "not recorded: it is not shown as 0%." if unknown else ""))
-    chart_data(gap_table(gaps), "need share against provision share", "area-need-provision.csv",
-               _footer(version, when), "gap_data")
+    chart_with_data(None if gaps.empty else _gap_figure(version, brief.code, when), gap_table(gaps),
+                    key="gap_chart", title=f"{brief.name}: share of the need against share of the provision, by theme",
+                    as_at=when, filename="area-need-provision.csv", caption=gap_caption(gaps),
+                    empty=f"No theme has a need figure for {escape(brief.name)}, so its need cannot be set against "
+                          "its provision. The need data listed above would give it one.")
 
 
 def _in_brief(profile: AreaProfile, version: str, when: dt.date) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from components.chart_data import chart_with_data, map_table
 from components.context import as_at, cached, data_version, database, review_data
 from components.format import day, escape, plain
 from components.maps import choropleth, same_everywhere
@@ -128,10 +129,11 @@ def _detail_view(version: str, when: dt.date, wanted: str) -> None:
         covered = bool(detail.districts["services"].iloc[0])
         st.info(f"{'Covers every' if covered else 'Covers no'} district of the force ({len(detail.districts)}).")
     else:
-        st.plotly_chart(choropleth(detail.districts, level="district", value="services", integer=True,
-                                   title=f"Where {plain(detail.name)} works (1 = district covered)",
-                                   unit="covered"),
-                        width="stretch", key="detail_map")
+        title = f"Where {detail.name} works (1 = district covered)"
+        chart_with_data(choropleth(detail.districts, level="district", value="services", integer=True,
+                                   title=plain(title), unit="covered"),
+                        map_table(detail.districts, value="services", label="Covered (1 = yes)", place="District"),
+                        key="detail_map", title=title, as_at=when)
 
 
 def _place(typed: str) -> Place | None:
@@ -270,9 +272,11 @@ def _results_view(version: str, when: dt.date, found: DirectoryResults, place: P
         st.info(f"Every district of the force ({len(found.districts)}) has {int(n)} of these services covering "
                 "it, so there is no map to draw.")
     else:
-        st.plotly_chart(choropleth(found.districts, level="district", value="services", integer=True,
-                                   title="Matching services per district", unit="services"),
-                        width="stretch", key="dir_map")
+        title = "Matching services per district"
+        chart_with_data(choropleth(found.districts, level="district", value="services", integer=True, title=title,
+                                   unit="services"),
+                        map_table(found.districts, value="services", label="Matching services", place="District"),
+                        key="dir_map", title=title, as_at=when)
 
 
 def main() -> None:

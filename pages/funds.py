@@ -11,13 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from components import fund_charts as charts
+from components.chart_data import chart_with_data
 from components.context import as_at, cached, data_version, database, review_data
-from components.format import ESTIMATE_NOTE, day, escape
-from components.tables import date_col, estimate_cells, labels
+from components.format import ESTIMATE_NOTE, day, escape, money_text
+from components.tables import date_col, estimate_cells, labels, money_styled, text_widths
 from services_db import funds
 
 GROUP_LABELS = {"recipient": "Recipient", "purpose": "Purpose", "priorities": "Priority", "area": "Area"}
-SOURCE = "Commissioned services database, Funds page"
 
 
 @cached
@@ -41,14 +41,6 @@ def _timeline(version: str) -> pd.DataFrame:
 
 
 @cached
-def _fingerprint(version: str) -> str:
-    """The data's fingerprint for the CSV footers (the one a briefing prints), once per data version."""
-    from services_db.documents.fingerprint import fingerprint
-
-    return fingerprint(review_data())
-
-
-@cached
 def _colours(version: str) -> dict[str, str]:
     """Every fund's colour, over all funds, so a fund is the same colour whatever year or funds are chosen."""
     return charts.fund_colours(review_data().funds["fund_key"])
@@ -68,10 +60,6 @@ def _figures(version: str, year: str, when: dt.date, chosen: tuple[str, ...]) ->
     }
 
 
-def _footer(when: dt.date, version: str, what: str) -> dict[str, str]:
-    return {"Source": f"{SOURCE}: {what}", "As at": f"{when:%d %B %Y}", "Data fingerprint": _fingerprint(version)}
-
-
 MONEY = ("Total (£)", "Allocated (£)", "Applied for, not awarded (£)", "Unallocated (£)", "Amount (£)",
          "Money ending (£)", "Paid (£)", "Allocated (£) ", "Applied for (£)")
 
@@ -81,15 +69,15 @@ def _year_section(version: str, fy: funds.FundYear, when: dt.date, figs: dict) -
     summary = fy.funds
     st.subheader(f"Funds in {fy.year}")
     c = st.columns(4)
-    c[0].metric("Total", charts.money_text(fy.total, exact=False))
-    c[1].metric("Allocated (awarded or paid)", charts.money_text(fy.allocated, exact=False))
-    c[2].metric("Applied for, not awarded", charts.money_text(fy.applied, exact=False),
+    c[0].metric("Total", money_text(fy.total, exact=False))
+    c[1].metric("Allocated (awarded or paid)", money_text(fy.allocated, exact=False))
+    c[2].metric("Applied for, not awarded", money_text(fy.applied, exact=False),
                 help="Applications (pipeline): money asked for, not received. Never counted as allocated.")
-    c[3].metric("Unallocated", "not known" if pd.isna(fy.unallocated) else charts.money_text(fy.unallocated,
+    c[3].metric("Unallocated", "not known" if pd.isna(fy.unallocated) else money_text(fy.unallocated,
                                                                                              exact=False))
-    charts.chart_and_table(figs["bars"], charts.allocation_bar_table(summary), key="funds_bars",
-                           title="each fund's money", empty="No funds recorded for this year.",
-                           footer=_footer(when, version, f"funds of {fy.year}"), money_columns=MONEY)
+    chart_with_data(figs["bars"], charts.allocation_bar_table(summary), key="funds_bars", as_at=when,
+                    title=f"each fund's money, funds of {fy.year}", empty="No funds recorded for this year.",
+                    money_columns=MONEY)
     for sentence in charts.unknown_sentences(summary):
         st.caption(escape(sentence))
     # key columns first: the amounts stay in view at 1440 px; owner last
@@ -102,8 +90,8 @@ def _year_section(version: str, fy: funds.FundYear, when: dt.date, figs: dict) -
         "Estimates": summary["has_estimates"].map({True: "some estimates", False: ""}),
         "Owner": summary["owner"],
     })
-    st.dataframe(charts.money_styled(table, MONEY), hide_index=True, width="stretch", key="funds_summary",
-                 column_config=charts.text_widths(table) | {
+    st.dataframe(money_styled(table, MONEY), hide_index=True, width="stretch", key="funds_summary",
+                 column_config=text_widths(table) | {
                      "Owner": st.column_config.TextColumn("Owner", width="small"),
                      "Allocated (%)": st.column_config.NumberColumn("Allocated (%)", format="%.1f%%")})
     if fy.future:
@@ -118,59 +106,57 @@ def _year_section(version: str, fy: funds.FundYear, when: dt.date, figs: dict) -
 def _breakdown_section(version: str, when: dt.date, b: funds.FundBreakdown, figs: dict) -> None:
     """Where the chosen funds' money went, who applied, per head by area, payments."""
     st.subheader("Where the money went")
-    charts.chart_and_table(figs["flow"], charts.flow_table(b.flows), key="funds_flow",
-                           title="fund, recipient and area", empty="No money allocated in these funds.",
-                           footer=_footer(when, version, "allocations by fund, recipient and area"),
-                           money_columns=MONEY)
+    chart_with_data(figs["flow"], charts.flow_table(b.flows), key="funds_flow", as_at=when,
+                    title="allocations by fund, recipient and area", empty="No money allocated in these funds.",
+                    money_columns=MONEY)
     st.caption("Money only (awarded or paid). An allocation to several areas is shared over them by population; one "
                "naming no area covers the whole force.")
     by = st.radio("Group the allocations by", list(GROUP_LABELS), horizontal=True, key="funds_by",
                   format_func=GROUP_LABELS.get)
     grouped = b.grouped(by).rename(columns={"group": GROUP_LABELS[by], "amount": "Allocated (£)"})
-    st.dataframe(charts.money_styled(grouped[["Allocated (£)", GROUP_LABELS[by]]], MONEY), hide_index=True,
+    st.dataframe(money_styled(grouped[["Allocated (£)", GROUP_LABELS[by]]], MONEY), hide_index=True,
                  width="stretch", key="funds_grouped",
                  column_config={"Allocated (£)": st.column_config.Column("Allocated (£)", width="small")})
     if len(b.pipeline):
-        st.markdown(f"**Applications (pipeline)**: {charts.money_text(b.applied)} applied for and not awarded. "
+        st.markdown(f"**Applications (pipeline)**: {money_text(b.applied)} applied for and not awarded. "
                     "Not money received, and not counted in the allocations above.")
         pipeline = b.pipeline.rename(columns={
             "fund": "Fund", "recipient": "Applicant", "purpose": "Purpose", "amount": "Applied for (£)",
             "planned_start": "From", "planned_end": "To"})[
             ["Applied for (£)", "Applicant", "Fund", "Purpose", "From", "To"]]
-        st.dataframe(charts.money_styled(pipeline, MONEY), hide_index=True, width="stretch", key="funds_pipeline",
-                     column_config=charts.text_widths(pipeline) | {"From": date_col("From"), "To": date_col("To")})
+        st.dataframe(money_styled(pipeline, MONEY), hide_index=True, width="stretch", key="funds_pipeline",
+                     column_config=text_widths(pipeline) | {"From": date_col("From"), "To": date_col("To")})
     with st.expander(f"Every allocation line ({charts.count_text(len(b.lines), 'line')})"):
         lines = pd.DataFrame({  # the estimate flag beside the amount it qualifies
             "Amount (£)": b.lines["amount"], "Estimate": estimate_cells(b.lines["is_estimate"]),
             "Recipient": b.lines["recipient"], "Fund": b.lines["fund"], "From": b.lines["planned_start"],
             "To": b.lines["planned_end"], "Purpose": b.lines["purpose"], "Priorities": b.lines["priorities"]})
-        st.dataframe(charts.money_styled(lines, MONEY), hide_index=True, width="stretch", key="funds_lines",
-                     column_config=charts.text_widths(lines) | {"From": date_col("From"), "To": date_col("To")})
+        st.dataframe(money_styled(lines, MONEY), hide_index=True, width="stretch", key="funds_lines",
+                     column_config=text_widths(lines) | {"From": date_col("From"), "To": date_col("To")})
 
     st.subheader("Funding per head by area")
     per_head = b.by_area.rename(columns={"name": "Area", "amount": "Allocated (£)", "population": "Residents",
                                          "per_1000": "£ per 1,000 residents"})[
         ["Area", "Allocated (£)", "£ per 1,000 residents", "Residents"]]
-    charts.chart_and_table(figs["per_head"], per_head, key="funds_per_head", title="funding per head by area",
-                           empty="No money allocated.", footer=_footer(when, version, "allocated funding per head"),
-                           money_columns=MONEY, column_config={"£ per 1,000 residents": st.column_config.NumberColumn(
-                               format="£%.0f"), "Residents": st.column_config.NumberColumn(format="%,.0f")})
+    chart_with_data(figs["per_head"], per_head, key="funds_per_head", as_at=when,
+                    title="allocated funding per head by area", empty="No money allocated.", money_columns=MONEY,
+                    column_config={"£ per 1,000 residents": st.column_config.NumberColumn(format="£%.0f"),
+                                   "Residents": st.column_config.NumberColumn(format="%,.0f")})
     st.caption("Populations are estimates (2011 Census mean per LSOA).")
     st.subheader("Payment phasing")
     phasing = b.phasing.rename(columns={"quarter": "Financial quarter", "amount": "Paid (£)"})
-    charts.chart_and_table(figs["phasing"], phasing, key="funds_phasing", title="payments by quarter",
-                           empty="No payment dates recorded for these allocations.",
-                           footer=_footer(when, version, "payments by financial quarter"), money_columns=MONEY)
+    chart_with_data(figs["phasing"], phasing, key="funds_phasing", as_at=when,
+                    title="payments by financial quarter", empty="No payment dates recorded for these allocations.",
+                    money_columns=MONEY)
 
 
 def _timeline_section(version: str, when: dt.date, year: str, figs: dict) -> None:
     """When each fund's money ends, across all funds (the year's funds in full colour)."""
     st.subheader("When funding ends, across all funds")
     timeline = _timeline(version)
-    charts.chart_and_table(figs["timeline"], charts.end_table(timeline), key="funds_timeline",
-                           title="when each fund's money ends", empty="No end dates recorded for any allocation.",
-                           footer=_footer(when, version, "when each fund's money ends"), money_columns=MONEY,
-                           column_config={"Ends": date_col("Ends")})
+    chart_with_data(figs["timeline"], charts.end_table(timeline), key="funds_timeline", as_at=when,
+                    title="when each fund's money ends", empty="No end dates recorded for any allocation.",
+                    money_columns=MONEY, column_config={"Ends": date_col("Ends")})
     st.caption(f"Every grant counts: a marker stands for all the grants of a fund ending that day, and says how many. "
                f"Funds of {year} in full colour. Money only (awarded or paid); applications are not drawn.")
     own = int(timeline["from_fund_end"].sum()) if len(timeline) else 0

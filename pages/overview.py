@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.briefing import all_briefings
+from components.chart_data import chart_with_data, map_table
 from components.context import as_at, cached, data_version, database, review_data
 from components.format import ESTIMATE_NOTE, escape, money, plain
 from components.maps import choropleth
@@ -71,19 +72,20 @@ def _map_section(version: str, when: dt.date) -> None:
     if measure == "need":
         names = labels(review_data().indicators, "indicator_key")
         indicator = st.selectbox("Need indicator", list(names), format_func=names.get, key="overview_indicator")
-        title = f"{plain(names[indicator])} per 1,000 residents"
+        title = f"{names[indicator]} per 1,000 residents"
     values = _map(version, when, measure, indicator)
     if not values["value"].notna().any():
         st.info("No figures for this measure in any area. Choose another measure or indicator.")
         return
-    fig = choropleth(values, level="area", value="value", title=title, unit=values["unit"].iloc[0])
-    st.plotly_chart(fig, width="stretch", key="overview_map")
-    if measure == "funding":
-        st.caption(f"Awarded or paid allocations of every fund begun by {when:%d %B %Y} (later funds are future "
-                   "money; applications are not money); an allocation to several areas is shared over them by "
-                   "population, and one naming no area covers the whole force.")
+    unit = values["unit"].iloc[0]
+    notes = [f"Awarded or paid allocations of every fund begun by {when:%d %B %Y} (later funds are future money; "
+             "applications are not money); an allocation to several areas is shared over them by population, and "
+             "one naming no area covers the whole force."] if measure == "funding" else []
     if values["is_estimate"].any():
-        st.caption("Some values rest on estimated populations or shares (estimate). " + ESTIMATE_NOTE)
+        notes.append("Some values rest on estimated populations or shares (estimate). " + ESTIMATE_NOTE)
+    chart_with_data(choropleth(values, level="area", value="value", title=plain(title), unit=unit),
+                    map_table(values, value="value", label=title),
+                    key="overview_map", title=title, as_at=when, caption="  \n".join(notes) or None)
 
 
 def _sentences(findings: list[dict], *, mark_estimates: bool) -> None:

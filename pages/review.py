@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.colors import get_colorscale, sample_colorscale
 
+from components.chart_data import chart_with_data
 from components.context import as_at, cached, data_version, review_data
 from components.format import escape
 from components.tables import formatted, labels, money_col
@@ -134,14 +135,15 @@ def _gap_tab(version: str, when: dt.date, index: GapIndex, params: dict) -> None
     if index.empty:
         st.info("No theme has need data yet, so no gap index can be computed. Import need indicators.")
         return
-    st.plotly_chart(_heatmap(version, when), width="stretch", key="gap_heatmap")
-    st.caption(f"A gap is flagged where need share ≥ {params['need_ratio']} × population share and gap index "
+    caption = (f"A gap is flagged where need share ≥ {params['need_ratio']} × population share and gap index "
                f"≥ {params['min_gap_index']} (shares over the areas with a need figure; provision is known "
                "funding), or where there is need and no current service of the theme covers the area. Where "
                "services cover the area but their funding is not recorded, no gap can be measured: the row says "
                "so. Significant gaps (need rate's 95% interval wholly above the force's) rank first. In the "
                "picture, \"no provision\" (need and no current service, the darkest cell) is the worst gap; "
                "\"not recorded\" (grey) means the funding is unknown, which is not the same as no provision.")
+    chart_with_data(_heatmap(version, when), index.labels.rename_axis(index="Area").reset_index(),
+                    key="gap_heatmap", title="Gap index by place-based area and theme", as_at=when, caption=caption)
     # Shares and money as the gap sentences show them (one formatting function per kind of number).
     # gap_index and provision_share are already words or figures as the heatmap shows them ("no provision",
     # "not recorded"; never "Infinity" nor 0% for unknown funding).
@@ -200,7 +202,12 @@ def _inequity_tab(version: str, when: dt.date, fund_names: dict[str, str]) -> No
     m[1].metric("Coefficient of variation", f"{summary['cv']:.2f}")
     m[2].metric("Gini coefficient", cell("number2", summary["gini"]))
     m[3].metric("Areas that received nothing", f"{len(summary['zero_areas'])}")
-    st.plotly_chart(_inequity_chart(version, when, fund_key, theme, level), width="stretch", key="ineq_chart")
+    per = f"£ per {summary.get('per', 1000):,.0f} residents"
+    drawn = table.sort_values("per_1000")
+    chart_with_data(_inequity_chart(version, when, fund_key, theme, level), pd.DataFrame({
+        "Area": drawn["area_name"], per: drawn["per_1000"], "Amount (£)": drawn["amount"],
+        "Residents": drawn["population"], "Received nothing": drawn["received_nothing"].map({True: "yes", False: ""})}),
+        key="ineq_chart", title=f"{summary['label']}: {per}", as_at=when, money_columns=["Amount (£)"])
     # Money and rates as the sentence above shows them.
     shown = formatted(table, {"amount": "money", "per_head": "rate", "per_1000": "rate", "share": "percent",
                               "population_share": "percent", "population": "count"})
@@ -233,9 +240,12 @@ def _fair_share_tab(version: str, fund_names: dict[str, str]) -> None:
     st.caption("Formula: " + ", ".join(f"{escape(name)} {v:.0%}" for name, v in view.formula))
     st.markdown("> " + escape(fair_share_sentence(view.furthest_below, fund_names.get(fund, fund),
                                                   view.formula).text()))
-    st.plotly_chart(_fair_chart(version, fund, key, level), width="stretch", key="fair_chart")
-    # As the sentence shows them, then the exact figures in separately labelled (£) columns.
     frame = view.table
+    chart_with_data(_fair_chart(version, fund, key, level), pd.DataFrame({
+        "Area": frame["area_name"], "Actual allocation (£)": frame["actual"], "Fair share (£)": frame["fair_share"]}),
+        key="fair_chart", title=f"Fair share beside the actual split: {fund_names.get(fund, fund)}",
+        as_at=as_at(), money_columns=["Actual allocation (£)", "Fair share (£)"])
+    # As the sentence shows them, then the exact figures in separately labelled (£) columns.
     rounded = formatted(frame.assign(actual_shown=frame["actual"], fair_shown=frame["fair_share"]),
                         {"actual_shown": "money", "fair_shown": "money", "gap": "money"})
     st.dataframe(rounded[["area_name", "actual_shown", "fair_shown", "gap", "received", "actual", "fair_share",

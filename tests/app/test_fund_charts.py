@@ -1,5 +1,5 @@
-"""components.fund_charts: money as people read it ("−£576", "not recorded"), bars that never draw an unknown
-amount as £0 nor an application as money, and a timeline whose every grant counts."""
+"""components.fund_charts (and the money formats its tables use): money as people read it ("−£576", "not recorded"),
+bars that never draw an unknown amount as £0 nor an application as money, and a timeline whose every grant counts."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import math
 import pandas as pd
 
 from components import fund_charts as charts
+from components.format import money_text
+from components.tables import money_styled
 
 
 def test_money_text():
-    assert charts.money_text(-576) == "\u2212£576"  # a true minus before the pound sign, never "£-576"
-    assert charts.money_text(1_793_938) == "£1,793,938"
-    assert charts.money_text(1_793_938, exact=False) == "£1.79m"
-    assert charts.money_text(-1_500_000, exact=False) == "\u2212£1.50m"
-    assert charts.money_text(float("nan")) == charts.money_text(None) == "not recorded"
-    assert charts.money_text(-0.2) == "£0"  # no "−£0"
+    assert money_text(-576) == "\u2212£576"  # a true minus before the pound sign, never "£-576"
+    assert money_text(1_793_938) == "£1,793,938"
+    assert money_text(1_793_938, exact=False) == "£1.79m"
+    assert money_text(-1_500_000, exact=False) == "\u2212£1.50m"
+    assert money_text(float("nan")) == money_text(None) == money_text(pd.NA) == "not recorded"
+    assert money_text(-0.2) == "£0"  # no "−£0"
     assert charts.count_text(1, "record") == "1 record" and charts.count_text(2, "record") == "2 records"
 
 
@@ -46,7 +48,7 @@ def test_bars_say_what_they_cannot_draw():
 
 def test_tables_show_negative_and_unknown_money_in_words():
     table = charts.allocation_bar_table(_summary())
-    html = charts.money_styled(table, ["Unallocated (£)"]).to_html()
+    html = money_styled(table, ["Unallocated (£)"]).to_html()
     assert "\u2212£576" in html and "not recorded" in html and "£-576" not in html
     assert table["Unallocated (£)"].iloc[0] == -576  # the number stays underneath (sorting, tests, CSV)
 
@@ -62,10 +64,3 @@ def test_timeline_labels_count_every_grant():
     assert list(caf.text) == ["24 grants · £34,800"]
     assert charts.end_table(timeline)["Grants ending"].tolist() == [24]
 
-
-def test_csv_carries_source_date_and_fingerprint():
-    out = charts.csv_with_footer(pd.DataFrame({"Fund": ["=HYPERLINK(1)"], "Amount (£)": [-576.0]}),
-                                 {"Source": "Funds page", "As at": "27 January 2014", "Data fingerprint": "abc123"})
-    text = out.decode("utf-8-sig")
-    assert text.splitlines()[1].startswith("'=HYPERLINK") or not text.splitlines()[1].startswith("=")
-    assert text.rstrip().endswith('"Data fingerprint: abc123"') and '"As at: 27 January 2014"' in text

@@ -10,6 +10,7 @@ import pytest
 from services_db.areas import area_profile
 from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED, service_states
 from services_db.need import SHARED_OUT
+from tests.app.chart_downloads import check_chart_data, downloaded
 from tests.app.conftest import table_with, texts
 
 
@@ -282,3 +283,11 @@ def test_moving_the_date_past_a_services_end_removes_it_everywhere_at_once(open_
     n_after = len(_activity_names(at))
     assert n_after < n_before and _count_shown(at, "Preston", after) == n_after
     assert table_with(at, "At this date").set_index("Service").loc[sahara, "At this date"] == ENDED
+
+
+def test_every_chart_and_map_has_its_data_with_source_date_and_fingerprint(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: the spine chart, the gap picture, the maps and the trends each have their data."""
+    at, store = check_chart_data(open_page, monkeypatch, demo_data[1], "area", query={"area": "Lancaster"},
+                                 charts=-3, key="spine_chart", header="Indicator,Period,Unit,Area,95% CI,Force",
+                                 source="Lancaster against the force's areas")
+    assert downloaded(at, "coverage_map_csv", store).decode("utf-8-sig").startswith("LSOA code,LSOA,Current")

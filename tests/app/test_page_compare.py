@@ -6,6 +6,7 @@ import pytest
 from services_db.compare import compare, places
 from services_db.need import area_need
 from services_db.review import review_area, review_force
+from tests.app.chart_downloads import assert_ends_with_footer, check_chart_data, downloaded
 from tests.app.conftest import texts
 
 
@@ -69,3 +70,14 @@ def test_the_force_need_is_its_rate_without_an_interval(demo_data):
     assert force.at[key, "lower"] != force.at[key, "lower"]  # no interval: it is the benchmark
     assert preston.at[key, "rate"] == own.at[key, "rate"]
     assert preston.at[key, "lower"] < preston.at[key, "rate"] < preston.at[key, "upper"]
+
+
+def test_each_chart_has_its_data_and_every_csv_ends_with_the_footer(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: need and provision each have their data; their CSVs and the whole comparison's end with
+    the source, the "as at" date and the data's fingerprint."""
+    at, store = check_chart_data(open_page, monkeypatch, demo_data[1], "compare", charts=2,
+                                 query={"places": "Preston,Burnley & Pendle"}, key="compare_need_chart",
+                                 header="Indicator,Unit,Preston,Burnley & Pendle", source="need by place")
+    assert_ends_with_footer(downloaded(at, "compare_provision_chart_csv", store), demo_data[1])
+    whole = assert_ends_with_footer(downloaded(at, "compare_csv", store), demo_data[1])
+    assert "comparison of Preston, Burnley & Pendle" in whole[0]

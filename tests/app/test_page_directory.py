@@ -2,6 +2,7 @@
 
 from services_db.counting import CURRENT, PLANNED
 from services_db.directory import DirectoryFilter, current_totals, directory_frame, search, service_extras
+from tests.app.chart_downloads import check_chart_data
 from tests.app.conftest import texts
 
 
@@ -75,3 +76,11 @@ def test_unknown_funding_is_shown_as_not_recorded(open_page):
     table = at.dataframe[0].value.set_index("Service")
     assert table.loc["Police Early Action Teams", "Annual funding"] == "not recorded"
     assert "not recorded" in texts(at)
+
+
+def test_the_maps_data_downloads_and_the_list_keeps_its_csv_and_excel(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: the map's data (each district and its matching services) with the footer."""
+    at, _ = check_chart_data(open_page, monkeypatch, demo_data[1], "directory", charts=1, key="dir_map",
+                             header="District code,District,Matching services",
+                             source="Matching services per district")
+    assert {"dl_csv", "dl_xlsx"} <= {b.key for b in at.download_button}

@@ -8,6 +8,7 @@ import html
 import json
 
 from components.fund_charts import APPLIED_LABEL
+from tests.app.chart_downloads import check_chart_data
 from tests.app.conftest import table_with, texts
 
 CAF = "Community Action Fund 2013-14"
@@ -162,3 +163,9 @@ def test_no_internal_words_reach_the_page(open_page):
     assert "1 records" not in shown and "1 lines" not in shown
     assert "Every allocation line (1 line)" in shown
     assert "1 fund of this year starts after 27 January 2014" in shown and "its allocations are future" in shown
+
+
+def test_every_chart_has_its_data_with_source_date_and_fingerprint(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: the five charts each have their data; the CSV keeps the exact money."""
+    check_chart_data(open_page, monkeypatch, demo_data[1], "funds", charts=5, key="funds_bars",
+                     header="Fund,Total (£),Allocated (£)", source="each fund's money, funds of 2013-14")

@@ -5,6 +5,7 @@ import datetime as dt
 from components.format import money
 from services_db.areas import force_figures
 from services_db.review import review_force
+from tests.app.chart_downloads import check_chart_data
 from tests.app.conftest import texts
 
 
@@ -50,3 +51,9 @@ def test_overview_counts_follow_the_as_at_widget(open_page, demo_data):
     early, late = shown[dt.date(2014, 1, 27)], shown[dt.date(2016, 7, 21)]
     assert early["future"] > 0 and late["future"] == 0 and early["allocated"] < late["allocated"]
     assert early["planned"] > 0 and early["services"] + early["planned"] + early["not_started"] <= len(data.services)
+
+
+def test_the_maps_data_downloads_with_source_date_and_fingerprint(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: the map has its data beside it, and the CSV ends as Fingertips' exports do."""
+    check_chart_data(open_page, monkeypatch, demo_data[1], "overview", charts=1, key="overview_map",
+                     header="Area code,Area,", source="per 1,000 residents")

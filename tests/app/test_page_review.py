@@ -10,6 +10,7 @@ import numpy as np
 from services_db.gaps import INDEX_CAP
 from services_db.review import fair_share, review_force
 from services_db.review.gaps import NO_PROVISION, NOT_RECORDED
+from tests.app.chart_downloads import check_chart_data, downloaded
 from tests.app.conftest import table_with, texts
 
 
@@ -146,3 +147,11 @@ def test_the_tab_and_theme_come_from_the_url(open_page):
     assert (at.session_state["ineq_basis"], at.session_state["ineq_theme"]) == ("theme", "mental-health")
     assert at.session_state["ineq_level"] == "area"
     assert at.radio(key="ineq_basis").value == "theme" and at.selectbox(key="ineq_theme").value == "mental-health"
+
+
+def test_every_chart_has_its_data_with_source_date_and_fingerprint(open_page, demo_data, monkeypatch):
+    """Issue 14 point 5: the heatmap, inequity and fair-share charts each have their data; the heatmap's CSV has each
+    cell as the picture says it ("not recorded": never blank, never 0)."""
+    at, store = check_chart_data(open_page, monkeypatch, demo_data[1], "review", charts=3, key="gap_heatmap",
+                                 header="Area,", source="Gap index by place-based area and theme")
+    assert ",not recorded," in downloaded(at, "gap_heatmap_csv", store).decode("utf-8-sig")
