@@ -1,7 +1,8 @@
 """The one database handle, the session's "as at" date and cached reads shared by every page of a running app.
 
-Cached reads are keyed on `database().data_version()`, which every write path bumps, so a warm page costs no
-query at all until somebody changes the data, and nobody ever sees a stale figure after a save.
+Cached reads are keyed on `data_version()`: the database's data version, which every write path bumps, plus the
+place-based grouping in force at the session's "as at" date (an admin may regroup the areas from a date), so a warm
+page costs no query at all until somebody changes the data, and nobody ever sees a stale figure after a save.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import streamlit as st
 from services_db import queries
 from services_db.db import Database, database_url, open_database
 from services_db.demo import seeded
+from services_db.groupings import GroupingError, snapshot_at
 from services_db.review.data import ReviewData
 
 
@@ -47,13 +49,25 @@ def database() -> Database:
 
 
 def data_version() -> str:
-    """The cache key of everything read from the database."""
-    return database().data_version()
+    """The cache key of everything read from the database: the snapshot's version (the data version, with the
+    grouping in force at the "as at" date when it is not the files' own)."""
+    return review_data().version
 
 
 def review_data() -> ReviewData:
-    """The review's frames, re-read only when the data version changes."""
-    return queries.review_data(database())
+    """The snapshot the session's pages read: re-read only when the data version changes, with the place-based
+    grouping in force at the "as at" date (`groupings.snapshot_at`). A saved grouping that no longer applies to
+    the data is reported once per run and the files' grouping is used instead."""
+    data = queries.review_data(database())
+    try:
+        return snapshot_at(database(), as_at(), data)
+    except GroupingError as exc:
+        if not st.session_state.get("_grouping_warned") == str(exc):
+            st.session_state["_grouping_warned"] = str(exc)
+            st.warning(f"The place-based areas saved for this date cannot be applied to the data ({exc}); the "
+                       "areas of the grouping files are shown instead. An administrator can fix them on the "
+                       "Place-based areas page.")
+        return data
 
 
 def _default_as_at() -> dt.date:
@@ -81,9 +95,11 @@ def as_at_picker() -> dt.date:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_options(version: str) -> pd.DataFrame:
-    """Place-based areas (code, name, population), in the grouping file's order."""
+    """Place-based areas (code, name, population) of the grouping in force at the "as at" date, in its order."""
     del version
-    return queries.areas(database(), "area")[["code", "name", "population", "population_is_estimate"]]
+    areas = review_data().areas
+    return areas.loc[areas["level"] == "area", ["code", "name", "population", "population_is_estimate"]].reset_index(
+        drop=True)
 
 
 def cached(fn):

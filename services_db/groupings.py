@@ -775,3 +775,18 @@ def _audited(g: Grouping) -> dict:
             "applies_from": g.applies_from.isoformat() if g.applies_from else None, "note": g.note,
             "areas": [{"code": a.code, "name": a.name, "division_code": a.division_code,
                        "districts": list(a.districts), "lsoas": list(a.lsoas)} for a in g.areas]}
+
+
+def snapshot_at(db: Database, when: dt.date | dt.datetime | str, data: Snapshot | None = None) -> Snapshot:
+    """The snapshot a review as at `when` reads: the database's (`queries.review_data`, one force unless the app is
+    configured for all) with the place-based grouping in force on that date (`grouping_at`). With no saved
+    grouping, or a snapshot of several forces (the national view keeps the grouping files' areas), it is the
+    snapshot itself. Raises `GroupingError` when a saved grouping cannot apply to the data (a district it names is
+    gone): the caller says so rather than showing areas that no longer add up."""
+    from services_db.queries import review_data
+
+    data = review_data(db) if data is None else data
+    forces = data.areas.loc[data.areas["level"] == "force", "code"].tolist()
+    if len(forces) != 1:
+        return data
+    return regroup(data, grouping_at(db, when, forces[0]))

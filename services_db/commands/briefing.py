@@ -70,7 +70,7 @@ def handler(args: argparse.Namespace) -> int:
     try:
         as_at = parse_as_at(args.as_at) if args.as_at else default_as_at(db)
         t0 = time.perf_counter()
-        inputs = gather(db)
+        inputs = gather(db, as_at=as_at)
         names: list[str | None] = list(area_names(inputs.data)) if args.all else [args.area]
         if args.area:
             resolve(inputs.data, args.area)  # fail before creating the folder

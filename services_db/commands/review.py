@@ -29,12 +29,13 @@ def _date(text: str) -> dt.date:
 def _load_from_database(args: argparse.Namespace) -> ReviewData:
     """Default loader: the database named by DATABASE_URL, read through the query API; its own "as at" date."""
     from services_db import queries
+    from services_db.groupings import snapshot_at
 
     db = open_database()
     if db.is_empty():
         raise ValueError(f"{db.url} holds no data: load the demo with `python -m services_db init`, or import some")
     args.default_as_at = queries.default_as_at(db)
-    return queries.review_data(db)
+    return snapshot_at(db, args.as_at or args.default_as_at)  # with the place-based areas in force that day
 
 
 def add_parsers(subparsers, *, load: Callable[[argparse.Namespace], ReviewData] | None = None):  # noqa: ANN001

@@ -13,6 +13,7 @@ import sys
 
 from services_db.commands.review import _date
 from services_db.db import open_database
+from services_db.groupings import snapshot_at
 from services_db.scenarios.effects import review_scenario
 from services_db.scenarios.store import get_scenario, list_scenarios
 
@@ -62,8 +63,8 @@ def _review(args: argparse.Namespace) -> int:
 
     db = open_database()
     s = get_scenario(db, args.name)
-    data = queries.review_data(db)
-    r = review_scenario(data, s.changes, args.as_at or queries.default_as_at(db))
+    when = args.as_at or queries.default_as_at(db)
+    r = review_scenario(snapshot_at(db, when), s.changes, when)
     if args.format == "json":
         out = {"scenario": s.name, "changes": r.changes,
                **{k: json.loads(getattr(r, k).to_json(orient="records", date_format="iso"))

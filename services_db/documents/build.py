@@ -27,6 +27,7 @@ from services_db.documents.pdf import render_pdf
 from services_db.documents.scenario import force_content, scenario_blocks
 from services_db.documents.word import ZIP_TIME, render_docx
 from services_db.gaps import gap_log
+from services_db.groupings import snapshot_at
 from services_db.hierarchy import UnknownAreaName, hierarchy_of
 from services_db.queries import review_data
 from services_db.review.data import ReviewData
@@ -184,8 +185,10 @@ class Inputs:
     features: dict[str, list[dict]] | None
 
 
-def gather(db: Database, with_map: bool = True) -> Inputs:
-    data = review_data(db)
+def gather(db: Database, with_map: bool = True, as_at: dt.date | None = None) -> Inputs:
+    """What every briefing of a batch shares: the snapshot (with the place-based grouping in force at `as_at`,
+    when given), raised gaps, the fingerprint, sources and map features."""
+    data = review_data(db) if as_at is None else snapshot_at(db, as_at)
     raised = raised_gaps(db)
     features = None
     if with_map:
@@ -211,7 +214,7 @@ def build_briefing(db: Database, area: str, as_at: dt.date | str, fmt: str = "pd
                    inputs: Inputs | None = None) -> BuiltBriefing:
     """One area's briefing (area given by name or code) as PDF or Word bytes."""
     fmt, day = check_format(fmt), parse_as_at(as_at)
-    inputs = inputs or gather(db)
+    inputs = inputs or gather(db, as_at=day)
     b = content_for(inputs, area, day)
     return BuiltBriefing(b, fmt, render(b, fmt))
 
@@ -219,7 +222,7 @@ def build_briefing(db: Database, area: str, as_at: dt.date | str, fmt: str = "pd
 def build_all(db: Database, as_at: dt.date | str, fmt: str = "pdf", progress: Progress | None = None) -> bytes:
     """Every area's briefing in one zip (bytes); `progress(done, total, area_name)` is called after each one."""
     fmt, day = check_format(fmt), parse_as_at(as_at)
-    inputs = gather(db)
+    inputs = gather(db, as_at=day)
     names = area_names(inputs.data)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -294,7 +297,7 @@ def build_scenario_briefing(db: Database, scenario: str, area: str | None, as_at
     allocations" on every page, with its changes and what they do. The records are never touched, so the actual
     briefing built after it is the same as before."""
     fmt, day = check_format(fmt), parse_as_at(as_at)
-    inputs = inputs or gather(db, with_map=area is not None)
+    inputs = inputs or gather(db, with_map=area is not None, as_at=day)
     si = scenario_inputs if scenario_inputs is not None and scenario_inputs.as_at == day else \
         gather_scenario(db, scenario, day, inputs)
     b = scenario_content(inputs, si, area)
