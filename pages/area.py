@@ -254,9 +254,9 @@ def _raised(raised: pd.DataFrame) -> None:
         st.markdown("_No gaps raised for this area yet. Early Action Teams can raise one on the Raise a gap page._")
         return
     st.dataframe(pd.DataFrame({
-        "Number": raised["id"], "Raised": raised["raised_at"].map(day), "Theme": raised["theme"],
-        "Who is affected": raised["affected"], "What happened": raised["description"],
-        "Status": raised["status_label"]}), hide_index=True, width="stretch")
+        "Number": raised["id"], "Status": raised["status_label"], "Raised": raised["raised_at"].map(day),
+        "Theme": raised["theme"], "Who is affected": raised["affected"], "What happened": raised["description"]}),
+        hide_index=True, width="stretch", column_config={"What happened": st.column_config.TextColumn(width="large")})
 
 
 def _review(profile: AreaProfile) -> None:

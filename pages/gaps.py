@@ -75,11 +75,14 @@ def _log_section(version: str, area_name: dict[str, str], themes: dict[str, str]
         st.info("No gaps match these filters. Clear a filter to see more.")
         return None
     st.dataframe(pd.DataFrame({
-        "Number": shown["id"], "Raised": shown["raised_at"].map(day), "By": shown["raised_by"],
-        "Area": shown["area"], "Theme": shown["theme"], "Who is affected": shown["affected"],
-        "What happened": shown["description"], "Evidence": shown["evidence"], "Status": shown["status_label"],
-        "Last change": shown["updated_at"].map(day),
-    }), hide_index=True, width="stretch", key="gap_log")
+        # the key columns first: at 1440 px the long text pushed Status out of view
+        "Number": shown["id"], "Status": shown["status_label"], "Area": shown["area"], "Theme": shown["theme"],
+        "Raised": shown["raised_at"].map(day), "Last change": shown["updated_at"].map(day),
+        "Who is affected": shown["affected"], "What happened": shown["description"], "Evidence": shown["evidence"],
+        "By": shown["raised_by"],
+    }), hide_index=True, width="stretch", key="gap_log",
+        column_config={"What happened": st.column_config.TextColumn(width="large"),
+                       "Evidence": st.column_config.TextColumn(width="medium")})
     return shown
 
 

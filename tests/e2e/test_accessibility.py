@@ -25,6 +25,9 @@ READING = [  # (url path, text that shows the page has run)
     ("funds", "Funds in"),
     ("review", "Review across the force"),
     ("gaps", "Raise a gap"),
+    ("compare?places=Lancashire,Preston,Burnley+%26+Pendle", "Funding at risk and findings"),
+    ("scenarios", "What-if scenarios"),
+    ("groupings", "Place-based areas"),
 ]
 SIGNED_IN_ONLY = [("edit", "Edit records"), ("data", "Data in and out"), ("history", "History of changes"),
                   ("users", "Users and roles")]

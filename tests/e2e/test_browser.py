@@ -98,9 +98,6 @@ def test_every_page_opens_without_an_exception(server):
             name = path.split("?")[0] or "overview"
             name += "-detail" if "service=" in path else ""
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            if path.startswith("area"):
-                # the README's picture; copy it to docs/ by hand when the page changes (a test never edits the repo)
-                page.screenshot(path=str(ARTIFACTS / "screenshot-area.png"), full_page=False)
         browser.close()
 
 
