@@ -25,6 +25,7 @@ from services_db.review.apportion import service_funding
 from services_db.review.context import Context
 from services_db.review.data import ReviewData
 from services_db.review.shares import funding_known
+from services_db.sources import readable_source
 
 EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_route", "contact", "capacity",
                  "address", "confidential_location", "last_reviewed", "source"]
@@ -525,7 +526,7 @@ def service_detail(data: ReviewData, frame: pd.DataFrame, key_or_id: str | int |
         "commissioners": row["commissioners"], "coverage": row["coverage"], "eligibility": row["eligibility"],
         "referral_route": row["referral_route"], "contact": row["contact"], "capacity": row["capacity"],
         "address": CONFIDENTIAL if recorded(row["confidential_location"]) else row["address"],
-        "last_reviewed": row["last_reviewed"], "source": row["source"],
+        "last_reviewed": row["last_reviewed"], "source": readable_source(row["source"]),
     }
     return ServiceDetail(
         service_id=sid, key=str(row["key"]), name=str(row["name"]), description=recorded(row["description"]),

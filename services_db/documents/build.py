@@ -7,7 +7,6 @@ the renderers. The app's buttons and the command line both call `build_briefing`
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -19,7 +18,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from services_db.areas import area_profile
-from services_db.db import DATA_DIR, Database
+from services_db.db import Database
 from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
 from services_db.documents.model import Briefing, ScenarioMark, file_stem
@@ -34,6 +33,7 @@ from services_db.review.data import ReviewData
 from services_db.scenarios.changes import ScenarioError, apply, changes_key
 from services_db.scenarios.effects import ScenarioReview, review_scenario
 from services_db.scenarios.store import get_scenario, list_scenarios
+from services_db.sources import source_titles
 
 FORMATS = {"pdf": ("pdf", "application/pdf"),
            "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}
@@ -108,15 +108,6 @@ def raised_gaps(db: Database) -> pd.DataFrame:
     """The gaps Early Action Teams raised, with only the columns the briefing shows (and fingerprints)."""
     log = gap_log(db)
     return log[RAISED_COLUMNS].sort_values("id").reset_index(drop=True)
-
-
-def source_titles() -> dict[str, str]:
-    """Seed file name -> the report's title, from data/demo/sources.csv (a reader wants the report, not the file)."""
-    path = DATA_DIR / "demo" / "sources.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as f:
-        return {row["file"]: row["title"] for row in csv.DictReader(f) if row.get("file") and row.get("title")}
 
 
 _SOURCE_COUNTS: dict[str, dict[str, int]] = {}
