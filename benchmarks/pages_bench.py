@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PAGES = [("overview", {}), ("area", {"area": "Burnley & Pendle"}), ("directory", {}),
-         ("directory", {"service": "avert-womens-diversion"}), ("funds", {}), ("review", {}), ("gaps", {})]
+         ("directory", {"service": "avert-womens-diversion"}), ("funds", {}), ("review", {}), ("gaps", {}),
+         ("compare", {"places": "Lancashire,Preston,Burnley & Pendle"}), ("scenarios", {}), ("groupings", {})]
 
 
 def _run(page: str, query: dict, repeat: int) -> tuple[float, float, int]:
