@@ -15,7 +15,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.maps import outlines
+from components.maps import outlines, rings
 
 # Paul Tol, "muted" qualitative scheme (https://personal.sron.nl/~pault/), and his pale grey for "none"
 PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
@@ -35,14 +35,6 @@ def colour_names(areas: list[str]) -> dict[str, str]:
             for i, a in enumerate(areas)}
 
 
-def _rings(geometry: dict) -> list[list]:
-    if geometry["type"] == "Polygon":
-        return [geometry["coordinates"][0]]
-    if geometry["type"] == "MultiPolygon":
-        return [poly[0] for poly in geometry["coordinates"]]
-    return []
-
-
 def area_map(frame: pd.DataFrame, *, areas: list[str], title: str, height: int = 560) -> go.Figure:
     """LSOAs (`frame`: code, name, district, area) coloured by `area`, one legend entry per area in `areas`' order
     (LSOAs in no area in pale grey). One filled trace per area, so the figure stays small at 941 LSOAs."""
@@ -57,7 +49,7 @@ def area_map(frame: pd.DataFrame, *, areas: list[str], title: str, height: int =
         xs: list[float | None] = []
         ys: list[float | None] = []
         for code in rows["code"]:
-            for ring in _rings(shapes.get(code, {"type": "None"})):
+            for ring in rings(shapes.get(code, {"type": "None"})):
                 xs += [p[0] for p in ring] + [None]
                 ys += [p[1] for p in ring] + [None]
         if not xs:

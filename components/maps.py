@@ -27,7 +27,7 @@ def outlines(level: str, codes: tuple[str, ...] | None = None) -> dict:
     return {"type": "FeatureCollection", "features": [f for f in gj["features"] if f["id"] in keep]}
 
 
-def _rings(geometry: dict) -> list[list]:
+def rings(geometry: dict) -> list[list]:
     """The outer rings of a Polygon or MultiPolygon (holes are left unfilled by drawing them in white)."""
     if geometry["type"] == "Polygon":
         return [geometry["coordinates"][0]]
@@ -99,7 +99,7 @@ def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit:
         missing = v is None or v != v
         colour = "#e0e0e0" if missing else colour_of(v)
         xs, ys = [], []
-        for ring in _rings(feature["geometry"]):
+        for ring in rings(feature["geometry"]):
             xs += [p[0] for p in ring] + [None]
             ys += [p[1] for p in ring] + [None]
         lats += [y for y in ys if y is not None]
