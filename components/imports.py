@@ -8,10 +8,10 @@ import streamlit as st
 from components.context import database
 from components.format import escape
 from services_db.permissions import Actor, PermissionDenied, allowed
-from services_db.transfer.directory import template_files
 from services_db.transfer.files import FileProblem
+from services_db.transfer.import_plan import KIND_ACTION
+from services_db.transfer.import_templates import template_files
 from services_db.transfer.imports import apply_plan, plan_import
-from services_db.transfer.plan import KIND_ACTION
 from services_db.validation import ImportRefused
 
 KIND_LABELS = {

@@ -1,6 +1,6 @@
 """The one set of rules that turns a row (a demo file's, an import's, an edit form's) into a record.
 
-Loading the demo (`services_db.demo`), importing the directory templates (`services_db.transfer.directory`) and
+Loading the demo (`services_db.demo`), importing the directory templates (`services_db.transfer.import_templates`) and
 saving an edit form (`services_db.editing`) used to read rows each in their own way, and disagreed: an empty sector
 meant "statutory" in one and "VCFS" in another, one checked lengths and the others let the database refuse them,
 one kept a confidential service's coordinates, one read coordinates and the review date and the others did not.

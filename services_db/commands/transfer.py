@@ -14,7 +14,7 @@ from pathlib import Path
 from services_db.db import open_database
 from services_db.permissions import Actor
 from services_db.transfer.files import FileProblem, read_bytes
-from services_db.transfer.plan import KIND_ACTION
+from services_db.transfer.import_plan import KIND_ACTION
 from services_db.validation import ImportRefused
 
 EXPORTS = ("openreferral", "360giving", "360giving-xlsx", "backup")

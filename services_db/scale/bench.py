@@ -298,7 +298,7 @@ def nation_district_map_bytes() -> int:
 
 def services_csv(db: Database, n: int) -> bytes:
     """A services import file of `n` rows in the app's template, drawn from the generated services (new keys)."""
-    from services_db.transfer.directory import TEMPLATES
+    from services_db.transfer.import_templates import TEMPLATES
 
     q = text("""SELECT s.key, s.name, s.description, o.key AS provider_key, s.tier, s.status, s.start_date,
                        s.end_date, s.source, s.id FROM service s JOIN organisation o ON o.id = s.provider_id

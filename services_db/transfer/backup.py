@@ -19,7 +19,7 @@ from services_db.db import Database
 from services_db.models import Base
 from services_db.permissions import Actor, require
 from services_db.transfer.files import FileProblem, check_size
-from services_db.transfer.plan import ImportPlan
+from services_db.transfer.import_plan import ImportPlan
 
 FORMAT = "services-db-backup"
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from services_db.models import Allocation, Area, Fund, Organisation, utcnow
 from services_db.records import FormatRow, Refs, read_allocation, read_key, read_source
 from services_db.transfer.giving import ESTIMATE_NOTE, area_maps, grant_json, org_id, prefix
-from services_db.transfer.plan import ImportPlan
+from services_db.transfer.import_plan import ImportPlan
 from services_db.validation import RecordError
 
 UNCHANGED = "unchanged (already as stored)"

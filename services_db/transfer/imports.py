@@ -1,7 +1,7 @@
 """One entry point for every import, used by the Data page and the command line alike.
 
 `plan_import` reads and checks files (name and bytes) and returns an ImportPlan to preview; `apply_plan` (from
-services_db.transfer.plan) writes it. A file that is not what it claims raises FileProblem with a plain message.
+services_db.transfer.import_plan) writes it. A file that is not what it claims raises FileProblem with a plain message.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services_db.db import Database
-from services_db.transfer import backup, directory, giving_import, need, openreferral
+from services_db.transfer import backup, giving_import, import_need, import_templates, openreferral
 from services_db.transfer.files import FileProblem, read_json, read_tables
-from services_db.transfer.plan import KIND_ACTION, ImportPlan, apply_plan
+from services_db.transfer.import_plan import KIND_ACTION, ImportPlan, apply_plan
 
 KINDS = tuple(KIND_ACTION)
 Progress = Callable[[float, str], None] | None
@@ -41,6 +41,7 @@ def plan_import(db: Database, kind: str, files: list[tuple[str, bytes]], progres
                 progress(i / len(files) * 0.3, f"reading {n}")
             tables.extend(read_tables(n, data))
         if kind == "services":
-            return directory.plan_directory(s, tables, names)
-        planner = {"police-uk": need.plan_police_uk, "imd": need.plan_imd, "indicators": need.plan_indicators}[kind]
+            return import_templates.plan_directory(s, tables, names)
+        planner = {"police-uk": import_need.plan_police_uk, "imd": import_need.plan_imd,
+                   "indicators": import_need.plan_indicators}[kind]
         return planner(s, tables, names, progress)

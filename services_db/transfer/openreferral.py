@@ -69,7 +69,7 @@ from services_db.records import (
 )
 from services_db.references import AreaLookup, Lookup
 from services_db.transfer.giving import publisher_settings
-from services_db.transfer.plan import ImportPlan
+from services_db.transfer.import_plan import ImportPlan
 from services_db.validation import RecordError
 
 NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4a53-9a64-6b1f0c2d9e10")

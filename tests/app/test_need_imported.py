@@ -15,8 +15,8 @@ from services_db import need, queries
 from services_db.areas import area_profile
 from services_db.db import open_database
 from services_db.permissions import Actor
+from services_db.transfer.import_need import crime_type_map
 from services_db.transfer.imports import apply_plan, plan_import
-from services_db.transfer.need import crime_type_map
 from tests.app.conftest import table_with
 from tests.review.conftest import DataBuilder
 

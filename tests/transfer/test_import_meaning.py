@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 from services_db.models import Allocation, AuditEvent, FundingLine, Organisation, Service
 from services_db.permissions import Actor
+from services_db.transfer.import_plan import ImportPlan
 from services_db.transfer.imports import apply_plan, plan_import
-from services_db.transfer.plan import ImportPlan
 from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
 from services_db.validation import check_header
 
@@ -52,7 +52,7 @@ def _csv(rows: list[dict]) -> bytes:
 def test_export_then_reimport_changes_nothing(fresh_demo_db):
     """Issue 10: the directory exported to CSV and imported again is previewed as 0 to add, 0 to change, and
     applying it writes nothing: versions, stamps, audit log and data version all as they were."""
-    from services_db.transfer.directory import export_tables
+    from services_db.transfer.import_templates import export_tables
 
     db = fresh_demo_db
     with db.session() as s:  # a value our downloads neutralise (it begins like a formula) must survive too
@@ -192,7 +192,7 @@ def test_confidential_location_is_never_stored(fresh_demo_db):
 
 
 def test_export_leaves_confidential_locations_out(fresh_demo_db):
-    from services_db.transfer.directory import export_tables
+    from services_db.transfer.import_templates import export_tables
 
     db = fresh_demo_db
     with db.session() as s:

@@ -16,7 +16,7 @@ from services_db import queries
 from services_db.models import Allocation, FundingLine, Organisation, Service
 from services_db.permissions import Actor
 from services_db.references import AreaLookup, Lookup
-from services_db.transfer.directory import VALID_VALUES_SHEET, template_files
+from services_db.transfer.import_templates import VALID_VALUES_SHEET, template_files
 from services_db.transfer.imports import apply_plan, plan_import
 from services_db.validation import ImportRefused
 

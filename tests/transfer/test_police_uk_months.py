@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from services_db.models import Area, AuditEvent, NeedValue
 from services_db.permissions import Actor
+from services_db.transfer.import_need import POLICE_UK_HEADER, crime_type_map
 from services_db.transfer.imports import apply_plan, plan_import
-from services_db.transfer.need import POLICE_UK_HEADER, crime_type_map
 
 ADMIN = Actor("test-admin", "admin")
 FORCE = "Lancashire Constabulary"

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from services_db.db import DATA_DIR
 from services_db.models import Area, NeedIndicator, NeedValue, Theme, indicator_theme
 from services_db.transfer.files import Table
-from services_db.transfer.plan import ImportPlan
+from services_db.transfer.import_plan import ImportPlan
 from services_db.validation import RecordError, RowChecker, check_header
 
 REFERENCE_DIR = DATA_DIR / "reference"

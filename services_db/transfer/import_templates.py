@@ -57,7 +57,7 @@ from services_db.records import (
     read_source,
 )
 from services_db.transfer.files import Table
-from services_db.transfer.plan import ImportPlan
+from services_db.transfer.import_plan import ImportPlan
 from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
 from services_db.validation import RecordError, RowChecker, check_header, check_unique, unknown_columns
 
