@@ -1,6 +1,6 @@
 """What-if scenarios: a named draft of changes (move money, end or extend a service, add one, change where one
-works) reviewed beside the actual data. A scenario never touches the records; every figure on this page that comes
-from a scenario is marked as one."""
+works, reallocate a fund by a fair-share formula) reviewed beside the actual data. A scenario never touches the
+records; every figure on this page that comes from a scenario is marked as one."""
 
 import datetime as dt
 
@@ -18,6 +18,7 @@ from services_db.scenarios import (
     ChangeCoverage,
     EndService,
     ExtendFunding,
+    FairShareReallocation,
     MoveMoney,
     ScenarioError,
     ScenarioReview,
@@ -36,7 +37,8 @@ from services_db.scenarios.store import (
 
 NEW = "➕ New scenario"
 KINDS = {"Move money between areas": "move", "End a service early": "end", "Extend a service's funding": "extend",
-         "Add a planned service": "add", "Change where a service works": "coverage"}
+         "Add a planned service": "add", "Change where a service works": "coverage",
+         "Reallocate a fund by fair share": "fair"}
 
 
 @cached
@@ -129,6 +131,20 @@ def _change_form(kind: str) -> Change | None:
             end = c2.date_input("Ends", value=dt.date.today() + dt.timedelta(days=365), format="DD/MM/YYYY")
             fund = st.selectbox("Paid from (optional)", [""] + list(funds), format_func=lambda k: funds.get(k, "—"))
             make = lambda: AddService(name.strip(), theme, tuple(where), float(amount), start, end, fund)  # noqa: E731
+        elif kind == "fair":
+            fund = st.selectbox("Fund", list(funds), format_func=funds.get)
+            indicators = dict(zip(data.indicators["indicator_key"], data.indicators["name"], strict=True))
+            pop = st.slider("Weight on population", min_value=0.0, max_value=1.0, value=0.5, step=0.05)
+            need = st.selectbox("Need indicator (weighs the rest: 1 − the population weight)", list(indicators),
+                                format_func=indicators.get)
+            st.caption("Each district's share is its share of residents times the population weight plus its share "
+                       "of the indicator times the rest; districts with no figure for the indicator get their "
+                       "population share in its place.")
+
+            def make() -> Change:
+                rest = round(1.0 - float(pop), 6)
+                weights = {"population": float(pop)} | ({need: rest} if rest > 0 and need else {})
+                return FairShareReallocation(fund, {k: w for k, w in weights.items() if w > 0})
         else:
             sid = st.selectbox("Service", list(services), format_func=services.get)
             add = st.multiselect("Add areas", areas)

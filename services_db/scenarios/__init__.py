@@ -6,6 +6,7 @@ from services_db.scenarios.changes import (
     ChangeCoverage,
     EndService,
     ExtendFunding,
+    FairShareReallocation,
     MoveMoney,
     ScenarioError,
     apply,
@@ -13,5 +14,5 @@ from services_db.scenarios.changes import (
 )
 from services_db.scenarios.effects import ScenarioReview, review_scenario
 
-__all__ = ["AddService", "Change", "ChangeCoverage", "EndService", "ExtendFunding", "MoveMoney", "ScenarioError",
-           "ScenarioReview", "apply", "change_from_dict", "review_scenario"]
+__all__ = ["AddService", "Change", "ChangeCoverage", "EndService", "ExtendFunding", "FairShareReallocation",
+           "MoveMoney", "ScenarioError", "ScenarioReview", "apply", "change_from_dict", "review_scenario"]

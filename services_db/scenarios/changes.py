@@ -12,14 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from services_db.counting import allocations_are_money
+from services_db.counting import allocations_are_money, period_contains
 from services_db.hierarchy import Hierarchy, UnknownAreaName
+from services_db.review.allocations import counted, fund_rows
+from services_db.review.apportion import split_pence, spread
+from services_db.review.context import Context, ids, tuples
+from services_db.review.fair_share import POPULATION, fair_share
 from services_db.snapshot import Snapshot
 
 
@@ -287,8 +292,256 @@ class AddService(Change):
             "end_date": _when(self.end_date), "is_estimate": False}])], ignore_index=True)
 
 
+def _weights(raw: object) -> tuple[tuple[str, float], ...]:
+    """A formula's weights ({"population": 0.5, key: 0.5}, or its (key, weight) pairs) as hashable pairs."""
+    try:
+        items = raw.items() if isinstance(raw, Mapping) else tuple(raw or ())
+        return tuple((str(k), float(v)) for k, v in items)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"Fair share: the weights must be factor: weight pairs, not {raw!r}") from None
+
+
+def _percent(weight: float) -> str:
+    return f"{round(weight * 100, 1):g}%"
+
+
+def _now(frames: dict[str, pd.DataFrame], snap: Snapshot) -> Snapshot:
+    """The snapshot as the changes before this one left it (`snap` itself when they changed nothing)."""
+    if all(frames[f.name] is getattr(snap, f.name) for f in fields(snap)):
+        return snap
+    return Snapshot(**frames)
+
+
+def _placed_rows(ctx: Context, rows: np.ndarray, live: np.ndarray, n_units: int) -> tuple[np.ndarray, ...]:
+    """Each of the fund's allocation rows: its own piece of money at the date (what stays with it once its
+    breakdowns have theirs, each pound once) and that piece's pounds per district, as the review places them
+    (`services_db.review.allocations`: the tree's amounts passed down, a breakdown with no areas inheriting its
+    parent's, spread by population). Returns (piece, per-district matrix, placed anywhere, codes)."""
+    frame = ctx.data.allocations.iloc[rows]
+    n = len(rows)
+    own, up = ids(frame["allocation_id"]), ids(frame["parent_allocation_id"])
+    where = {int(x): i for i, x in enumerate(own.tolist())}
+    parent = np.array([where.get(int(p), -1) for p in up.tolist()], dtype=np.int64)
+    parent[parent == np.arange(n)] = -1
+    amount = np.where(live, pd.to_numeric(frame["amount"], errors="coerce").fillna(0.0).to_numpy(float), 0.0)
+    depth, cur = np.zeros(n, dtype=np.int64), parent.copy()
+    for _ in range(16):
+        going = cur >= 0
+        if not going.any():
+            break
+        depth[going] += 1
+        cur = np.where(going, parent[np.maximum(cur, 0)], -1)
+    parent[depth >= 16], depth[depth >= 16] = -1, 0  # a cycle: top level, as the review treats it
+    top = parent < 0
+    codes = tuples(frame["area_codes"])
+    value = np.where(top, amount, 0.0)
+    children = np.bincount(parent[~top], weights=amount[~top], minlength=n)
+    for d in range(1, int(depth.max(initial=0)) + 1):
+        at = np.flatnonzero(depth == d)
+        p = parent[at]
+        value[at] = amount[at] * np.where(children[p] > value[p], value[p] / np.where(children[p] > 0,
+                                                                                       children[p], 1), 1)
+        for i, pi in zip(at.tolist(), p.tolist(), strict=True):
+            codes[i] = codes[i] or codes[pi]
+    piece = np.maximum(value - np.bincount(parent[~top], weights=value[~top], minlength=n), 0.0)
+    geo = ctx.geo
+    lens = np.array([len(c) for c in codes], dtype=np.int64)
+    k1, l1 = geo.expand(np.repeat(np.arange(n), lens), geo.positions([c for t in codes for c in t]))
+    whole = np.flatnonzero(lens == 0)
+    k = np.concatenate([k1, np.repeat(whole, geo.n_lsoa)])
+    lsoa = np.concatenate([l1, np.tile(np.arange(geo.n_lsoa), len(whole))])
+    order = np.argsort(k, kind="stable")
+    k, lsoa = k[order], lsoa[order]
+    money = spread(k, geo.population[lsoa], piece)
+    unit = geo.units("district").of_lsoa[lsoa]
+    inside = unit >= 0
+    matrix = np.zeros((n, n_units))
+    np.add.at(matrix, (k[inside], unit[inside]), money[inside])
+    return piece, matrix, np.bincount(k[inside], minlength=n) > 0, codes
+
+
+def _codes_in(tree: Hierarchy, codes: tuple[str, ...], district: str) -> tuple[str, ...]:
+    """The part of `codes` (any level; none is the whole force) that lies in `district`."""
+    out = []
+    for c in codes:
+        up = tree.ancestor_at(c, "district")
+        if up == district:
+            out.append(c)
+        elif up is None and district in tree.descendants(c, "district"):
+            out.append(district)
+    return tuple(dict.fromkeys(out)) or (district,)
+
+
+def _service_districts(tree: Hierarchy, codes: tuple[str, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for c in codes:
+        up = tree.ancestor_at(c, "district")
+        out.update((up,) if up else tree.descendants(c, "district"))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class FairShareReallocation(Change):
+    """Share a fund's money out again by a fair-share formula (review.md "Fair share"; the weights the review's
+    calculator takes: "population" and need indicator keys, adding up to 1).
+
+    The money is the fund's awarded or paid allocations at the fair-share calculator's date (the start of the
+    fund's period; for a fund paid year by year, its first year's allocations: later years' are left as they
+    are), each pound once; the total is unchanged to the penny. Every district (or every area the fund
+    is open to) gets its fair share: the money its existing allocations placed there is scaled to it (an
+    allocation reaching several districts is split into one part per district, each scaled to that district's
+    share; breakdowns become allocations of their own so no pound counts twice), and a district no allocation
+    reached gets a scenario allocation ("Scenario: fair share") paying a scenario service there (with the fund's
+    themes). The fund's funding lines follow: a service in one district is scaled as that district's money is; a
+    service covering several, by the new money of its districts over their old.
+    """
+
+    kind: ClassVar[str] = "fair_share"
+    fund_key: str
+    weights: tuple[tuple[str, float], ...] | Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _weights(self.weights))
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "fund_key": self.fund_key, "weights": dict(self.weights)}
+
+    def describe(self, snap: Snapshot) -> str:
+        fund = snap.funds.set_index("fund_key")["name"].get(self.fund_key, self.fund_key)
+        names = dict(zip(snap.indicators["indicator_key"], snap.indicators["name"], strict=True))
+        formula = ", ".join(f"{_percent(w)} {'population' if k == POPULATION else names.get(k, k)}"
+                            for k, w in self.weights)
+        return f"Reallocate {fund} by fair share ({formula})"
+
+    def _check(self, snap: Snapshot) -> None:
+        what = "Fair share"
+        if self.fund_key not in set(snap.funds["fund_key"]):
+            raise ScenarioError(f"{what}: there is no fund “{self.fund_key}”")
+        known = set(snap.indicators["indicator_key"])
+        unknown = [k for k, _ in self.weights if k != POPULATION and k not in known]
+        if unknown:
+            some = sorted(known)[:8]
+            raise ScenarioError(f"{what}: there is no need indicator “{unknown[0]}” (a formula weighs “population” "
+                                f"and indicators such as {', '.join(f'“{k}”' for k in some)})")
+        total = sum(w for _, w in self.weights)
+        if not self.weights or any(w < 0 for _, w in self.weights) or abs(total - 1.0) > 1e-6:
+            raise ScenarioError(f"{what}: the weights must be 0 or more and add up to 1 (100%); these add up to "
+                                f"{_percent(total)}")
+
+    def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
+        self._check(snap)
+        now = _now(frames, snap)
+        tree = now.hierarchy
+        funds = now.funds.set_index("fund_key")
+        fund, start, end = funds.at[self.fund_key, "name"], funds.at[self.fund_key, "start_date"], \
+            funds.at[self.fund_key, "end_date"]
+        owner = str(funds.at[self.fund_key, "owner"])
+        ctx = Context(now, None if pd.isna(_when(start)) else start)  # the fair-share calculator's date
+        rows = fund_rows(ctx, self.fund_key)
+        live = counted(ctx)[rows]
+        units = ctx.geo.units("district")
+        piece, matrix, placed, codes = _placed_rows(ctx, rows, live, len(units))
+        held = matrix.sum(axis=0)  # the fund's money per district now
+        if not live.any() or held.sum() <= 0:
+            raise ScenarioError(f"Fair share: {fund} has no awarded or paid money at {ctx.as_at:%d %B %Y}; "
+                                f"there is nothing to reallocate")
+        try:
+            fair = fair_share(now, self.fund_key, weights=dict(self.weights), level="district", as_at=ctx.as_at)
+        except ValueError as exc:
+            raise ScenarioError(f"Fair share: {exc}") from None
+        mix = fair.set_index("area_code")["fair_share_share"].reindex(units.codes).fillna(0.0).to_numpy(float)
+        top = live & np.isnan(pd.to_numeric(now.allocations["parent_allocation_id"].iloc[rows],
+                                            errors="coerce").to_numpy(float))
+        amounts = pd.to_numeric(now.allocations["amount"].iloc[rows], errors="coerce").fillna(0.0).to_numpy(float)
+        pence = int(round(amounts[top].sum() * 100)) - int(np.round(piece[live & ~placed] * 100).sum())
+        target = split_pence(np.zeros(len(units), dtype=np.int64), mix, np.array([pence]))  # per district
+        d_of, r_of = np.nonzero(matrix.T > 1e-9)  # (district, row) parts, by district
+        part_pence = split_pence(d_of, matrix[r_of, d_of], target)
+
+        alloc = frames["allocations"].copy()
+        parts: dict[int, list[tuple[int, int]]] = {}
+        for r, d, p in zip(r_of.tolist(), d_of.tolist(), part_pence.tolist(), strict=True):
+            parts.setdefault(r, []).append((d, p))
+        referenced = set(ids(alloc["parent_allocation_id"].iloc[rows[~live]]).tolist())
+        next_id, drop, added = _next_id(alloc["allocation_id"]), [], []
+        for i, pos in enumerate(rows.tolist()):
+            if not live[i]:
+                continue
+            label = alloc.index[pos]
+            alloc.at[label, "parent_allocation_id"] = np.nan  # each pound is now in exactly one row
+            if not placed[i]:  # its areas are unknown: not placed before, not placed now, kept as it is
+                alloc.at[label, "amount"] = round(float(piece[i]), 2)
+                continue
+            mine = parts.get(i, [])
+            if not mine:  # wholly broken down: its money is in its breakdowns' rows now
+                if int(alloc.at[label, "allocation_id"]) not in referenced:
+                    drop.append(label)
+                else:
+                    alloc.at[label, "amount"] = 0.0
+                continue
+            alloc.at[label, "area_codes"] = codes[i] if len(mine) == 1 else _codes_in(tree, codes[i],
+                                                                                       units.codes[mine[0][0]])
+            alloc.at[label, "amount"] = mine[0][1] / 100
+            for d, p in mine[1:]:
+                row = alloc.loc[label].to_dict()
+                purpose = row.get("purpose") if isinstance(row.get("purpose"), str) else ""
+                row.update(allocation_id=next_id, amount=p / 100,
+                           area_codes=_codes_in(tree, codes[i], units.codes[d]),
+                           purpose=f"{purpose} (Scenario: fair share, {units.names[d]} part)".strip())
+                added.append(row)
+                next_id += 1
+
+        lines = frames["funding_lines"].copy()
+        theirs = ((lines["fund_key"] == self.fund_key)
+                  & period_contains(lines["start_date"], lines["end_date"], ctx.as_at))
+        pays = float(lines.loc[theirs, "annual_amount"].sum())  # the fund's funding lines at the date, a year
+        cover = frames["coverage"].groupby("service_id")["area_code"].agg(tuple)
+        index = {str(c): j for j, c in enumerate(units.codes)}
+        single: set[int] = set()
+        for sid in lines.loc[theirs, "service_id"].unique().tolist():
+            where = [index[c] for c in _service_districts(tree, cover.get(sid, ())) if c in index]
+            if len(where) == 1:
+                single.add(where[0])
+            old = held[where].sum()
+            new = sum(target[j] / 100 for j in where if held[j] > 1e-9)
+            if old > 0:
+                mask = theirs & (lines["service_id"] == sid)
+                lines.loc[mask, "annual_amount"] = (lines.loc[mask, "annual_amount"] * (new / old)).round(2)
+        funded = set(lines.loc[lines["fund_key"] == self.fund_key, "service_id"]) | set(
+            alloc.loc[alloc["fund_key"] == self.fund_key, "service_id"].dropna().astype(int))
+        themes = tuple(sorted({t for ts in frames["services"].loc[frames["services"]["service_id"].isin(funded),
+                                                                   "themes"] for t in (ts or ())}))
+        new_lines = []
+        for d in np.flatnonzero((held <= 1e-9) & (target > 0)).tolist():
+            sid = np.nan
+            if d not in single and pays > 0:
+                sid = _next_id(frames["services"]["service_id"])
+                _add_service(frames, sid, f"Scenario: fair share of {fund} in {units.names[d]}", themes,
+                             (str(units.codes[d]),), start, end, owner)
+                new_lines.append({"service_id": sid, "commissioner": owner, "fund_key": self.fund_key,
+                                  "annual_amount": target[d] / 100, "start_date": _when(start),
+                                  "end_date": _when(end), "is_estimate": False})
+            added.append({"allocation_id": next_id, "fund_key": self.fund_key, "recipient": "Scenario: fair share",
+                          "service_id": float(sid), "amount": target[d] / 100,
+                          "purpose": f"Scenario: fair share for {units.names[d]}", "priorities": (),
+                          "area_codes": (str(units.codes[d]),), "planned_start": _when(start),
+                          "planned_end": _when(end), "is_estimate": False, "parent_allocation_id": np.nan,
+                          "status": "awarded", "areas_are_estimate": False})
+            next_id += 1
+        alloc = alloc.drop(index=drop)
+        frames["allocations"] = pd.concat([alloc, pd.DataFrame(added, columns=alloc.columns)], ignore_index=True) \
+            if added else alloc.reset_index(drop=True)
+        lines = pd.concat([lines, pd.DataFrame(new_lines)], ignore_index=True) if new_lines else lines
+        theirs = theirs.reindex(lines.index, fill_value=True)
+        if pays > 0:  # the lines' total is unchanged too, to the penny: only where the money goes moves
+            lines.loc[theirs, "annual_amount"] = split_pence(
+                np.zeros(int(theirs.sum()), dtype=np.int64), lines.loc[theirs, "annual_amount"].to_numpy(float),
+                np.array([int(round(pays * 100))])) / 100
+        frames["funding_lines"] = lines
+
+
 KINDS: dict[str, type[Change]] = {c.kind: c for c in (MoveMoney, EndService, ExtendFunding, ChangeCoverage,
-                                                       AddService)}
+                                                       AddService, FairShareReallocation)}
 
 
 def change_from_dict(raw: dict) -> Change:
