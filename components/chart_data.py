@@ -38,15 +38,18 @@ def _fingerprint(version: str) -> str:
     return fingerprint(review_data())
 
 
-def data_fingerprint() -> str:
-    """The fingerprint of the data now shown (12 hex digits, as on a briefing)."""
-    return _fingerprint(data_version())
+def data_fingerprint(version: str | None = None) -> str:
+    """The fingerprint of the data now shown (12 hex digits, as on a briefing). `version` is the data version
+    (`context.data_version()`) when the caller has it: each `data_version()` re-derives the session's snapshot at
+    its date, a few milliseconds on national data, paid once per chart otherwise."""
+    return _fingerprint(data_version() if version is None else version)
 
 
-def footer(as_at: dt.date, what: str = "") -> dict[str, str]:
-    """The lines a CSV ends with: source (and which figures), the "as at" date, the data's fingerprint."""
+def footer(as_at: dt.date, what: str = "", version: str | None = None) -> dict[str, str]:
+    """The lines a CSV ends with: source (and which figures), the "as at" date, the data's fingerprint (of
+    `version`, the data version, when the caller has read it; see `data_fingerprint`)."""
     return {"Source": SOURCE + (f": {what}" if what else ""), "As at": f"{as_at:%d %B %Y}",
-            "Data fingerprint": data_fingerprint()}
+            "Data fingerprint": data_fingerprint(version)}
 
 
 def csv_with_footer(frame: pd.DataFrame, footer: dict[str, str]) -> bytes:
@@ -71,9 +74,12 @@ def map_table(frame: pd.DataFrame, *, value: str, label: str, place: str = "Area
 
 def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, title: str, as_at: dt.date,
                     empty: str | None = None, caption: str | None = None, filename: str | None = None,
-                    money_columns: Iterable[str] = (), column_config: dict | None = None) -> None:
+                    money_columns: Iterable[str] = (), column_config: dict | None = None,
+                    version: str | None = None) -> None:
     """Draw `fig` (under `key`), `caption` under it, then "Data behind this chart: <title>" with `table` and its
-    CSV (footer: `title`, `as_at`, fingerprint). With no figure, `empty` says what is missing, in words.
+    CSV (footer: `title`, `as_at`, fingerprint). With no figure, `empty` says what is missing, in words. A page
+    drawing several charts passes the `version` it read (`context.data_version()`), so the fingerprint costs no
+    re-read of the snapshot per chart.
 
     `money_columns` show as "£1,793,938", "−£576" or "not recorded" with the numbers kept underneath (they sort,
     and the CSV carries them exact); `caption` is Markdown the caller has escaped."""
@@ -88,5 +94,5 @@ def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, tit
         shown = money_styled(table, money_columns) if money_columns else table
         st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_table",
                      column_config=text_widths(table) | (column_config or {}))
-        st.download_button("Download this data (CSV)", csv_with_footer(table, footer(as_at, title)),
+        st.download_button("Download this data (CSV)", csv_with_footer(table, footer(as_at, title, version)),
                            filename or f"{key.replace('_', '-')}.csv", "text/csv", key=f"{key}_csv")

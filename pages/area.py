@@ -43,14 +43,16 @@ def _coverage(version: str, code: str, when: dt.date, service_ids: tuple[int, ..
     return coverage_lsoas(review_data(), code, when, service_ids)
 
 
-@cached
+# Figures are held by `shared` (one object, no copy): a cached Plotly figure is unpickled and re-validated on every
+# rerun, which cost more than drawing it. st.plotly_chart only reads the figure it is given.
+@shared
 def _need_map(version: str, code: str, indicator: str, title: str) -> go.Figure:
     lsoa = _lsoa_need(version, code, indicator)
     unit = str(lsoa["unit"].iloc[0]) if len(lsoa) else "per 1,000 residents"
     return choropleth(lsoa, level="lsoa", value="rate", codes_only=True, title=title, unit=unit)
 
 
-@cached
+@shared
 def _coverage_map(version: str, code: str, when: dt.date, service_ids: tuple[int, ...], title: str) -> go.Figure:
     return integer_scale(choropleth(_coverage(version, code, when, service_ids), level="lsoa", value="services",
                                     codes_only=True, title=title, unit="services"))
@@ -61,13 +63,13 @@ def _brief(version: str, code: str, when: dt.date) -> AreaBrief:
     return area_brief(review_data(), _profile(version, code, when))
 
 
-@cached
+@shared
 def _spine_figure(version: str, code: str, when: dt.date) -> go.Figure:
     brief = _brief(version, code, when)
     return spine_chart(brief.spine, brief.name)
 
 
-@cached
+@shared
 def _gap_figure(version: str, code: str, when: dt.date) -> go.Figure:
     brief = _brief(version, code, when)
     return gap_chart(brief.gaps, brief.name)
@@ -76,6 +78,13 @@ def _gap_figure(version: str, code: str, when: dt.date) -> go.Figure:
 @cached
 def _default_area(version: str) -> str | None:
     return default_area(review_data())
+
+
+@cached
+def _resolved(version: str, asked: str | None) -> str | None:
+    """The area code `asked` names (`resolve_area`), once per data version: the snapshot at the session's date is
+    re-derived on each call of `review_data()`, a few milliseconds each on national data."""
+    return resolve_area(review_data(), asked)
 
 
 @cached
@@ -104,10 +113,10 @@ def _chosen_area(version: str) -> tuple[str, str]:
     options = area_options(version)
     names = options["name"].tolist()
     asked = st.query_params.get("area")
-    wanted = resolve_area(review_data(), asked) or _default_area(version)
+    wanted = _resolved(version, asked) or _default_area(version)
     default = names.index(options.loc[options["code"] == wanted, "name"].iloc[0]) \
         if wanted in set(options["code"]) else 0
-    if asked and not resolve_area(review_data(), asked):
+    if asked and not _resolved(version, asked):
         st.warning(f"There is no place-based area called “{escape(asked)}”; showing {escape(names[default])}. "
                    "Choose one below.")
     st.title("Area page")
@@ -158,24 +167,35 @@ def _need_by_lsoa(version: str, code: str, name: str, ind: pd.DataFrame) -> None
     title = f"{labels[key]} ({unit}) by LSOA"
     chart_with_data(_need_map(version, code, key, plain(title)),
                     map_table(lsoa, value="rate", label=f"Value ({unit})", place="LSOA"), key="need_map",
-                    title=title, as_at=as_at(), filename=f"{key}-by-lsoa.csv",
+                    title=title, as_at=as_at(), filename=f"{key}-by-lsoa.csv", version=version,
                     caption="Some LSOA values are estimates (made by a documented rule)."
                     if lsoa["is_estimate"].any() else None)
 
 
-def _trends(version: str, trends: pd.DataFrame) -> None:
+@shared
+def _trend_charts(version: str, code: str, when: dt.date) -> list[tuple[go.Figure, pd.DataFrame, str, bool]]:
+    """Each trend of the area and the force: its figure, its table, its title and whether it holds estimates.
+    Built once per area and date (five figures built on every rerun were a tenth of a warm page on national data)."""
+    charts = []
+    lines = trend_lines(_profile(version, code, when).need.trends)
+    for (indicator, where), rows in lines.groupby(["indicator", "geography"], sort=False):
+        table = pd.DataFrame({"Period": rows["period"], "Value": rows["value"], "Where": rows["geography"],
+                              "Estimate": rows["is_estimate"].map({True: "estimate", False: ""})})
+        charts.append((trend_chart(rows, str(indicator), str(where)), table, f"{indicator} ({where})",
+                       bool(rows["is_estimate"].any())))
+    return charts
+
+
+def _trends(version: str, code: str, when: dt.date) -> None:
     st.markdown("**Trends**")
-    lines = trend_lines(trends)
-    if lines.empty:
+    charts = _trend_charts(version, code, when)
+    if not charts:
         st.info("No indicator has two or more periods for this area or the force yet, so there is no trend to "
                 "draw. Import later periods (police.uk crime month by month, for example) to see trends.")
         return
-    for i, ((indicator, where), rows) in enumerate(lines.groupby(["indicator", "geography"], sort=False)):
-        table = pd.DataFrame({"Period": rows["period"], "Value": rows["value"], "Where": rows["geography"],
-                              "Estimate": rows["is_estimate"].map({True: "estimate", False: ""})})
-        chart_with_data(trend_chart(rows, str(indicator), str(where)), table, key=f"trend_{i}",
-                        title=f"{indicator} ({where})", as_at=as_at(), filename=f"trend-{i + 1}.csv",
-                        caption="Includes estimates (hollow markers)." if rows["is_estimate"].any() else None)
+    for i, (fig, table, title, estimated) in enumerate(charts):
+        chart_with_data(fig, table, key=f"trend_{i}", title=title, as_at=as_at(), filename=f"trend-{i + 1}.csv",
+                        caption="Includes estimates (hollow markers)." if estimated else None, version=version)
 
 
 def _need(profile: AreaProfile, version: str, code: str, when: dt.date) -> None:
@@ -188,7 +208,7 @@ def _need(profile: AreaProfile, version: str, code: str, when: dt.date) -> None:
         _need_table(ind)
         st.caption("The spine chart under In brief places each of these against the force's areas.")
         _need_by_lsoa(version, code, profile.name, ind)
-    _trends(version, profile.need.trends)
+    _trends(version, code, when)
 
 
 def _plans(profile: AreaProfile, when: dt.date) -> None:
@@ -225,7 +245,7 @@ def _current_services(profile: AreaProfile, version: str, code: str, when: dt.da
     chart_with_data(_coverage_map(version, code, when, ids, plain(title)),
                     map_table(_coverage(version, code, when, ids), value="services", label="Current services",
                               place="LSOA"),
-                    key="coverage_map", title=title, as_at=when, filename="services-by-lsoa.csv")
+                    key="coverage_map", title=title, as_at=when, filename="services-by-lsoa.csv", version=version)
 
 
 def _not_current(profile: AreaProfile, when: dt.date) -> None:
@@ -301,7 +321,7 @@ def _brief_spine(brief: AreaBrief, version: str, when: dt.date) -> None:
     spine = brief.spine
     chart_with_data(None if spine.empty else _spine_figure(version, brief.code, when), spine_table(spine),
                     key="spine_chart", title=f"{brief.name} against the force's areas on each need indicator",
-                    as_at=when, filename="area-need-spine.csv", caption=spine_caption(spine),
+                    as_at=when, filename="area-need-spine.csv", caption=spine_caption(spine), version=version,
                     empty=_empty_need(brief.name))
 
 
@@ -309,7 +329,7 @@ def _brief_gaps(brief: AreaBrief, version: str, when: dt.date) -> None:
     gaps = brief.gaps
     chart_with_data(None if gaps.empty else _gap_figure(version, brief.code, when), gap_table(gaps),
                     key="gap_chart", title=f"{brief.name}: share of the need against share of the provision, by theme",
-                    as_at=when, filename="area-need-provision.csv", caption=gap_caption(gaps),
+                    as_at=when, filename="area-need-provision.csv", caption=gap_caption(gaps), version=version,
                     empty=f"No theme has a need figure for {escape(brief.name)}, so its need cannot be set against "
                           "its provision. The need data listed above would give it one.")
 

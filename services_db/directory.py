@@ -21,6 +21,7 @@ from services_db.counting import CURRENT, period_contains, service_states
 from services_db.db import Database
 from services_db.hierarchy import UnknownAreaName, hierarchy_of, normalise_name
 from services_db.models import Service
+from services_db.queries import scoped_service_ids
 from services_db.review.apportion import service_funding
 from services_db.review.context import Context
 from services_db.review.data import ReviewData
@@ -31,11 +32,17 @@ EXTRA_COLUMNS = ["service_id", "key", "description", "eligibility", "referral_ro
                  "address", "confidential_location", "last_reviewed", "source"]
 
 
-def service_extras(db: Database) -> pd.DataFrame:
-    """The descriptive columns of every service, which the review frames leave out."""
+def service_extras(db: Database, force: str | None = None) -> pd.DataFrame:
+    """The descriptive columns the review frames leave out, of the services the snapshot of `force` holds
+    (`queries.review_scope`; None: what the database is configured for): every service of the demo, unfiltered;
+    one force's of a national database, filtered in SQL (`queries.scoped_service_ids`), since reading all 100,000
+    services' descriptions for one force's 3,000 took seconds. One row per service, in no promised order."""
     stmt = select(Service.id.label("service_id"), Service.key, Service.description, Service.eligibility,
                   Service.referral_route, Service.contact, Service.capacity, Service.address,
                   Service.confidential_location, Service.last_reviewed, Service.source)
+    ids = scoped_service_ids(db, force)
+    if ids is not None:
+        stmt = stmt.where(Service.id.in_(ids))
     with db.engine.connect() as c:
         result = c.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

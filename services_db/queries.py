@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, literal_column, select, text, union
+from sqlalchemy.sql.expression import CompoundSelect
 
 from services_db.counting import MONEY_STATUSES
 from services_db.db import ALL_FORCES, Database
@@ -450,3 +451,23 @@ def theme_names(db: Database) -> dict[str, str]:
 def target_group_names(db: Database) -> dict[str, str]:
     return dict(_frame(db, select(TargetGroup.key, TargetGroup.name).order_by(TargetGroup.name))
                 .itertuples(index=False, name=None))
+
+
+def scoped_service_ids(db: Database, force: str | None = None) -> list[int] | CompoundSelect | None:
+    """The ids of the services the snapshot of `force` holds (`review_scope`; None: what the database is configured
+    for), or None when that snapshot is the whole database (the demo's one force, the national view).
+
+    For the reads that add columns to the snapshot's services (the directory's descriptions and contacts): without
+    it they read all 100,000 services of a national database for one force's 3,000. The same rule as the
+    snapshot's (`_Scope.service_ids`): the services covering any area of the force, and those covering nothing.
+    A list of ids, or past `_MAX_IDS` the subquery itself, for `Service.id.in_(...)`."""
+    scope = review_scope(db, force)
+    if scope is None:
+        return None
+    child = Area.__table__.alias("child")
+    tree = select(Area.code.label("code")).where(Area.code == scope).cte("force_tree", recursive=True)
+    tree = tree.union_all(select(child.c.code).where(child.c.parent_code == tree.c.code))
+    cov, svc = Coverage.__table__.alias("cov"), Service.__table__.alias("svc")
+    with db.engine.connect() as c:
+        return _Scope._ids(c, union(select(cov.c.service_id).where(cov.c.area_code.in_(select(tree.c.code))),
+                                    select(svc.c.id).where(svc.c.id.not_in(select(cov.c.service_id)))))

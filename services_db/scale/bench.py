@@ -467,12 +467,13 @@ def _area_page(steps: Steps, url: str, timeout: float) -> None:
 
 def _directory(steps: Steps, db: Database, data: ReviewData, as_at: dt.date) -> None:
     try:
+        from services_db.db import ALL_FORCES
         from services_db.directory import DirectoryFilter, directory_frame, search, service_extras
     except ImportError as exc:
         print(f"  {'directory':<46}skipped: not built yet ({exc})")
         return
     frame = steps.run("directory frame (built once per data version)",
-                      lambda: directory_frame(data, service_extras(db), as_at), "directory frame",
+                      lambda: directory_frame(data, service_extras(db, ALL_FORCES), as_at), "directory frame",
                       note=lambda f: f"{len(f):,} rows")
     if frame is None:
         steps.figures["directory search failed"] = 1.0
