@@ -22,9 +22,7 @@ from services_db.db import Database
 from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
 from services_db.documents.model import Briefing, ScenarioMark, file_stem
-from services_db.documents.pdf import render_pdf
 from services_db.documents.scenario import force_content, scenario_blocks
-from services_db.documents.word import ZIP_TIME, render_docx
 from services_db.gaps import gap_log
 from services_db.groupings import snapshot_at
 from services_db.hierarchy import UnknownAreaName, hierarchy_of
@@ -198,7 +196,14 @@ def content_for(inputs: Inputs, area: str, as_at: dt.date) -> Briefing:
 
 
 def render(b: Briefing, fmt: str) -> bytes:
-    return render_pdf(b) if check_format(fmt) == "pdf" else render_docx(b)
+    # reportlab and python-docx load on the first briefing drawn, not with every page that offers the button
+    if check_format(fmt) == "pdf":
+        from services_db.documents.pdf import render_pdf
+
+        return render_pdf(b)
+    from services_db.documents.word import render_docx
+
+    return render_docx(b)
 
 
 def build_briefing(db: Database, area: str, as_at: dt.date | str, fmt: str = "pdf", *,
@@ -213,6 +218,8 @@ def build_briefing(db: Database, area: str, as_at: dt.date | str, fmt: str = "pd
 def build_all(db: Database, as_at: dt.date | str, fmt: str = "pdf", progress: Progress | None = None) -> bytes:
     """Every area's briefing in one zip (bytes); `progress(done, total, area_name)` is called after each one."""
     fmt, day = check_format(fmt), parse_as_at(as_at)
+    from services_db.documents.word import ZIP_TIME
+
     inputs = gather(db, as_at=day)
     names = area_names(inputs.data)
     out = io.BytesIO()

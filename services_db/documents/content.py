@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from services_db.areas import REVIEW_SECTIONS, AreaProfile
-from services_db.documents import figures as fig
 from services_db.documents.model import (
     ESTIMATE_KEY,
     ESTIMATE_MARK,
@@ -491,6 +490,8 @@ def _map(p: AreaProfile, data: ReviewData, ind: pd.DataFrame, features: dict[str
     district_of = {c: tree.name_of(d, "") for c, d in district.items()}
     districts = set(district.values())
     outlines = [f for f in features.get("district", []) if f["properties"]["code"] in districts]
+    from services_db.documents import figures as fig  # matplotlib: loaded when a briefing is drawn
+
     png = fig.area_map(own, dict(zip(values["code"], values["rate"], strict=True)), district_of,
                        f"{chosen['indicator']}\nper 1,000 residents", outlines=outlines or None)
     estimate = bool(values["is_estimate"].any())
@@ -545,6 +546,8 @@ def _activity(p: AreaProfile, data: ReviewData, share: pd.DataFrame, own: OwnFor
     long = share.explode("theme_keys").dropna(subset=["theme_keys"])
     long = long.assign(theme_name=long["theme_keys"].map(lambda k: theme_name.get(k, str(k))))
     blocks.append(Heading("Funding by theme and prevention tier", 2))
+    from services_db.documents import figures as fig
+
     blocks.append(Figure(fig.funding_chart(long[["theme_name", "tier", "amount"]]), 16.0,
                          _chart_height(long["theme_name"].nunique()),
                          f"The area's share of annual funding by theme, as at {date_long(p.as_at)}, stacked by "
