@@ -41,7 +41,7 @@ def download_briefing(area_name: str, as_at: dt.date, *, key: str = "briefing") 
     db = database()
     with st.container(border=True):
         st.markdown("**Briefing snapshot**")
-        st.caption(f"A dated briefing for {area_name} with every figure as at {as_at:%d %B %Y}, to print or "
+        st.caption(f"A dated briefing for {area_name} with every figure as at {as_at:%-d %B %Y}, to print or "
                    "circulate. It records a fingerprint of the data it was built from.")
         fmt = _format_choice(key)
         st.download_button(
@@ -56,7 +56,7 @@ def all_briefings(as_at: dt.date, *, key: str = "all_briefings") -> None:
     with st.container(border=True):
         n = len(queries.areas(db, "area"))
         st.markdown(f"**All {n} briefings**")
-        st.caption(f"One briefing per place-based area, figures as at {as_at:%d %B %Y}, in one zip file.")
+        st.caption(f"One briefing per place-based area, figures as at {as_at:%-d %B %Y}, in one zip file.")
         fmt = _format_choice(key)
         state = f"{key}_zip"
         wanted = (db.data_version(), as_at.isoformat(), fmt)
@@ -85,7 +85,7 @@ def download_scenario_briefing(scenario: str, as_at: dt.date, *, key: str = "sce
     whole = f"The force ({force})"
     with st.container(border=True):
         st.markdown("**Scenario briefing**")
-        st.caption(f"A briefing with every figure as at {as_at:%d %B %Y} as this scenario would have it, marked "
+        st.caption(f"A briefing with every figure as at {as_at:%-d %B %Y} as this scenario would have it, marked "
                    "\u201cScenario \u2014 not actual allocations\u201d on every page, with the changes and what "
                    "they do. The fingerprint names the actual data and the scenario's changes.")
         place = st.selectbox("Briefing of", [whole, *area_names(data)], key=f"{key}_place")

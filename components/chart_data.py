@@ -48,7 +48,7 @@ def data_fingerprint(version: str | None = None) -> str:
 def footer(as_at: dt.date, what: str = "", version: str | None = None) -> dict[str, str]:
     """The lines a CSV ends with: source (and which figures), the "as at" date, the data's fingerprint (of
     `version`, the data version, when the caller has read it; see `data_fingerprint`)."""
-    return {"Source": SOURCE + (f": {what}" if what else ""), "As at": f"{as_at:%d %B %Y}",
+    return {"Source": SOURCE + (f": {what}" if what else ""), "As at": f"{as_at:%-d %B %Y}",
             "Data fingerprint": data_fingerprint(version)}
 
 

@@ -89,7 +89,7 @@ def as_at_picker() -> dt.date:
     st.sidebar.date_input(
         "As at", key="as_at", format="DD/MM/YYYY",
         help="Funding, services and plans are counted as they stood on this date. The demo data's own date is "
-             f"{_default_as_at():%d %B %Y}.")
+             f"{_default_as_at():%-d %B %Y}.")
     return as_at()
 
 

@@ -52,12 +52,12 @@ def estimate(text: str, is_estimate: bool) -> str:
 
 
 def day(value) -> str:
-    """A date as briefings write it: 31 Mar 2014 ('–' when missing)."""
+    """A date as briefings write it: 31 Mar 2014, 1 Apr 2014 ('–' when missing)."""
     import pandas as pd
 
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
-    return pd.Timestamp(value).strftime("%d %b %Y")
+    return pd.Timestamp(value).strftime("%-d %b %Y")
 
 
 NOT_RECORDED = "not recorded"

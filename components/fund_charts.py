@@ -284,7 +284,7 @@ def end_timeline_figure(timeline: pd.DataFrame, colours: dict[str, str], highlig
     if as_at is not None:
         fig.add_shape(type="line", x0=as_at, x1=as_at, y0=0, y1=1, yref="paper",
                       line={"color": "#333333", "dash": "dot", "width": 1})
-        fig.add_annotation(x=as_at, y=1, yref="paper", text=f"As at {as_at:%d %b %Y}", showarrow=False,
+        fig.add_annotation(x=as_at, y=1, yref="paper", text=f"As at {as_at:%-d %b %Y}", showarrow=False,
                            yanchor="bottom", font={"size": 12})
     starts = pd.to_datetime(timeline["fund_start"]).min()
     ends = pd.to_datetime(timeline["ends"]).max()

@@ -77,7 +77,7 @@ def as_at_url_problem(value: dt.date) -> str | None:
         return None
     st.session_state[_PROBLEM] = (bad, shown)
     return (f"The link's as-at date “{bad[:40]}” is not a date this app can show (write it as YYYY-MM-DD, "
-            f"for example 2014-01-27), so figures are as at {value:%d %B %Y} instead.")
+            f"for example 2014-01-27), so figures are as at {value:%-d %B %Y} instead.")
 
 
 def query_string() -> str:

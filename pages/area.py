@@ -216,7 +216,7 @@ def _plans(profile: AreaProfile, when: dt.date) -> None:
     if not _section("Plans", pr, "No current strategic plan applies to this area. Add plans on the Data page or "
                     "change the \"as at\" date."):
         return
-    st.markdown(f"{len(pr)} priorities of the plans that apply at {when:%d %B %Y}; "
+    st.markdown(f"{len(pr)} priorities of the plans that apply at {when:%-d %B %Y}; "
                 f"**{profile.plans.unanswered}** with no current service linked in this area.")
     show = pr.rename(columns={"plan": "Plan", "priority": "Priority",
                               "services": "Current services linked in this area",
@@ -227,7 +227,7 @@ def _plans(profile: AreaProfile, when: dt.date) -> None:
 
 def _current_services(profile: AreaProfile, version: str, code: str, when: dt.date) -> None:
     svc = profile.activity.services
-    st.markdown(f"{len(svc)} services cover some or all of {escape(profile.name)} as at {when:%d %B %Y} "
+    st.markdown(f"{len(svc)} services cover some or all of {escape(profile.name)} as at {when:%-d %B %Y} "
                 f"(services current at that date); their annual funding (whole services, wherever they work) "
                 f"is {money(profile.activity.annual_funding)}.")
     show = pd.DataFrame({
@@ -252,7 +252,7 @@ def _not_current(profile: AreaProfile, when: dt.date) -> None:
     others = profile.activity.others
     if not len(others):
         return
-    st.markdown(f"**Not current at {when:%d %B %Y}**: {len(others)} more services cover the area but are "
+    st.markdown(f"**Not current at {when:%-d %B %Y}**: {len(others)} more services cover the area but are "
                 "planned, not yet started, ended or withdrawn at this date; they are not counted above.")
     st.dataframe(pd.DataFrame({
         "Service": others["name"], "At this date": others["state"], "Provider": others["provider"],
@@ -354,7 +354,7 @@ def main() -> None:
     st.header(escape(profile.name))
     st.caption(f"Districts: {escape(', '.join(profile.districts))} · "
                f"{estimate(f'{profile.population:,.0f} residents', profile.population_is_estimate)} · "
-               f"as at {when:%d %B %Y}")
+               f"as at {when:%-d %B %Y}")
     download_briefing(profile.name, when)
     _in_brief(profile, version, when)
 

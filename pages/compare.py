@@ -133,7 +133,7 @@ def _risk_and_findings(c: Comparison) -> None:
 def main() -> None:
     version, when = data_version(), as_at()
     st.title("Compare areas")
-    st.caption(f"As at {when:%d %B %Y}. Pick two or more places; the link in the address bar opens this comparison.")
+    st.caption(f"As at {when:%-d %B %Y}. Pick two or more places; the link in the address bar opens this comparison.")
     options = choices(review_data())
     picked = _chosen(options)
     if len(picked) < 2:

@@ -41,7 +41,7 @@ from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
 
 URL = dict(bind="query-params", persist_state="page")  # a filter is in the link, and kept while a service is open
 VIEWS = ("Table", "Cards")
-FACTS = {"status": "Status", "state": "At {when:%d %B %Y}", "themes": "Themes", "target_groups": "Target groups",
+FACTS = {"status": "Status", "state": "At {when:%-d %B %Y}", "themes": "Themes", "target_groups": "Target groups",
          "commissioners": "Commissioners", "coverage": "Covers", "eligibility": "Eligibility",
          "referral_route": "Referral route", "contact": "Contact", "capacity": "Capacity", "address": "Address",
          "last_reviewed": "Last reviewed", "source": "Source"}
@@ -174,7 +174,7 @@ def _filters(version: str, when: dt.date) -> tuple[DirectoryFilter, Place | None
         ends = c8.date_input("Funding ends before", value=None, key="ends_before", format="DD/MM/YYYY", **URL,
                              help="Leave empty for any end date.")
         f_states = st.multiselect(
-            f"At {when:%d %B %Y} the service is", [CURRENT, PLANNED, NOT_STARTED, ENDED, WITHDRAWN],
+            f"At {when:%-d %B %Y} the service is", [CURRENT, PLANNED, NOT_STARTED, ENDED, WITHDRAWN],
             default=[CURRENT], key="state", **URL,
             help="Current at the \"as at\" date by default; planned, not yet started, ended and withdrawn services "
                  "can be added. Totals count current services.")

@@ -85,7 +85,7 @@ def _year_section(version: str, fy: funds.FundYear, when: dt.date, figs: dict) -
         "Fund": summary["name"], "Total (£)": summary["total"], "Allocated (£)": summary["allocated"],
         "Applied for (£)": summary["applied"], "Unallocated (£)": summary["unallocated"],
         "Allocated (%)": (summary["share_allocated"] * 100).round(1), "Allocations": summary["allocations"],
-        f"At {when:%d %b %Y}": [f"future: starts {day(s)}" if f else "" for s, f in
+        f"At {when:%-d %b %Y}": [f"future: starts {day(s)}" if f else "" for s, f in
                                 zip(summary["starts"], summary["is_future"], strict=True)],
         "Estimates": summary["has_estimates"].map({True: "some estimates", False: ""}),
         "Owner": summary["owner"],
@@ -97,7 +97,7 @@ def _year_section(version: str, fy: funds.FundYear, when: dt.date, figs: dict) -
     if fy.future:
         one = fy.future == 1
         st.caption(f"{charts.count_text(fy.future, 'fund')} of this year {'starts' if one else 'start'} after "
-                   f"{when:%d %B %Y} (the \"as at\" date): {'its' if one else 'their'} allocations are future money, "
+                   f"{when:%-d %B %Y} (the \"as at\" date): {'its' if one else 'their'} allocations are future money, "
                    "not money received by that date.")
     if fy.has_estimates:
         st.caption(ESTIMATE_NOTE)

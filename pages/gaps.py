@@ -98,7 +98,7 @@ def _follow(version: str, actor: Actor | None, shown: pd.DataFrame) -> None:
     gap, hist = detail.gap, detail.history
     st.markdown(f"**Status:** {STATUS_LABELS[gap['status']]}  \n**What happened:** {escape(gap['description'])}")
     st.dataframe(pd.DataFrame({
-        "When": hist["changed_at"].map(lambda v: pd.Timestamp(v).strftime("%d %b %Y %H:%M")),
+        "When": hist["changed_at"].map(lambda v: pd.Timestamp(v).strftime("%-d %b %Y %H:%M")),
         "Who": hist["changed_by"], "From": hist["from_status"].map(lambda s: STATUS_LABELS.get(s, "–")),
         "To": hist["to_status"].map(STATUS_LABELS), "Note": hist["note"]}),
         hide_index=True, width="stretch", key="gap_history")

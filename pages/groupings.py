@@ -9,7 +9,7 @@ import streamlit as st
 
 from components.auth import current_actor
 from components.context import as_at, database
-from components.format import escape
+from components.format import day, escape
 from components.grouping_map import NONE_LABEL, area_map, colour_names
 from services_db.groupings import (
     Grouping,
@@ -32,7 +32,7 @@ def _list(groupings: list[Grouping]) -> None:
         "Applies from": [g.applies_from_text for g in groupings],
         "Areas": [len(g.areas) for g in groupings],
         "Made by": [g.created_by or "the grouping files" for g in groupings],
-        "Made on": [f"{g.created_at:%d/%m/%Y}" if g.created_at else "" for g in groupings],
+        "Made on": [day(g.created_at) if g.created_at else "" for g in groupings],
     }), hide_index=True, key="groupings_list")
 
 
@@ -63,7 +63,7 @@ def _read(groupings: list[Grouping], in_force: Grouping) -> None:
 def _editor(actor: Actor, when: dt.date) -> None:
     source = grouping_at(database(), when)
     st.subheader("Make a new grouping")
-    st.caption(f"Starting from the grouping in force on {when:%d %B %Y} (“{escape(source.name)}”). Type an area's "
+    st.caption(f"Starting from the grouping in force on {when:%-d %B %Y} (“{escape(source.name)}”). Type an area's "
                "name against each district: a new name makes a new area, an area's old name keeps it. An area "
                "smaller than a district is a list of LSOAs inside one district.")
     name = st.text_input("Name of the grouping", max_chars=120, key="grouping_name")

@@ -49,12 +49,12 @@ def _map(version: str, when, measure: str, indicator: str | None) -> pd.DataFram
 def _headline_section(version: str, when: dt.date) -> None:
     figures, counts = _headline(version), _at(version, when)
     cols = st.columns(4)
-    cols[0].metric("Services", f"{counts['services']:,}", help=f"Services current at {when:%d %B %Y}.")
+    cols[0].metric("Services", f"{counts['services']:,}", help=f"Services current at {when:%-d %B %Y}.")
     cols[1].metric("Organisations", f"{figures['organisations']:,}")
     cols[2].metric("Funds", f"{figures['funds']:,}")
     cols[3].metric("Money allocated", money(counts["allocated"]),
-                   help=f"Awarded or paid allocations of funds begun by {when:%d %B %Y}, each pound counted once.")
-    notes = [f"{counts['services']:,} services current at {when:%d %B %Y}"]
+                   help=f"Awarded or paid allocations of funds begun by {when:%-d %B %Y}, each pound counted once.")
+    notes = [f"{counts['services']:,} services current at {when:%-d %B %Y}"]
     if counts["planned"] or counts["not_started"]:
         notes.append(f"{counts['planned'] + counts['not_started']:,} more planned or not yet started")
     if counts["future"]:
@@ -78,7 +78,7 @@ def _map_section(version: str, when: dt.date) -> None:
         st.info("No figures for this measure in any area. Choose another measure or indicator.")
         return
     unit = values["unit"].iloc[0]
-    notes = [f"Awarded or paid allocations of every fund begun by {when:%d %B %Y} (later funds are future money; "
+    notes = [f"Awarded or paid allocations of every fund begun by {when:%-d %B %Y} (later funds are future money; "
              "applications are not money); an allocation to several areas is shared over them by population, and "
              "one naming no area covers the whole force."] if measure == "funding" else []
     if values["is_estimate"].any():
@@ -112,7 +112,7 @@ def main() -> None:
     version, when = data_version(), as_at()
     st.title("Commissioned services in Lancashire")
     st.caption("Need, plans and activity for each place-based area, reviewed for gaps, duplication and inequity. "
-               f"As at {when:%d %B %Y}.")
+               f"As at {when:%-d %B %Y}.")
     _headline_section(version, when)
     with st.spinner("Reviewing the force…"):
         gaps, cliffs, _, cliff_table = _force(version, when)

@@ -260,7 +260,7 @@ def _fair_share_tab(version: str, fund_names: dict[str, str]) -> None:
 def main() -> None:
     version, when = data_version(), as_at()
     st.title("Review across the force")
-    st.caption(f"As at {when:%d %B %Y}. Every threshold is shown beside its result.")
+    st.caption(f"As at {when:%-d %B %Y}. Every threshold is shown beside its result.")
     with st.spinner("Reviewing the force…"):
         index, groups, params = _force(version, when)
     fund_names = labels(review_data().funds, "fund_key")

@@ -11,6 +11,7 @@ from components.auth import current_actor
 from components.briefing import download_scenario_briefing
 from components.context import as_at, cached, data_version, database, review_data, shared
 from components.format import escape
+from components.tables import money_styled
 from services_db.permissions import Actor, PermissionDenied, allowed
 from services_db.scenarios import (
     AddService,
@@ -194,18 +195,13 @@ def _manage(actor: Actor, scenario: StoredScenario) -> None:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str], key: str) -> None:
-    """The columns shown under their headings: £ as whole pounds, Gini to two places, ratios to one."""
-    def fmt(label: str) -> object:
-        if "(£" in label:
-            return st.column_config.NumberColumn(label, format="£%,.0f")
-        if label.startswith("Gini"):
-            return st.column_config.NumberColumn(label, format="%.2f")
-        if label.startswith("Ratio"):
-            return st.column_config.NumberColumn(label, format="%.1f")
-        return None
-
-    st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch", key=key,
-                 column_config={label: fmt(label) for label in columns.values() if fmt(label)})
+    """The columns under their headings: £ as "£20,000" or "−£14,647" (`money_styled`), Gini to two places, ratios
+    to one; the numbers stay underneath so a column sorts by amount."""
+    shown = frame[list(columns)].rename(columns=columns)
+    styled = money_styled(shown, [label for label in columns.values() if "(£" in label])
+    styled = styled.format("{:.2f}", subset=[c for c in shown.columns if c.startswith("Gini")], na_rep="—")
+    styled = styled.format("{:.1f}", subset=[c for c in shown.columns if c.startswith("Ratio")], na_rep="—")
+    st.dataframe(styled, hide_index=True, width="stretch", key=key)
 
 
 # (heading, ScenarioReview frame, what to say when nothing moved, column -> heading)
@@ -215,11 +211,12 @@ _SECTIONS = [
      {"area_name": "Area", "theme_name": "Theme", "change": "Change", "provision_before": "Provision (£, actual)",
       "provision_after": "Provision (£, scenario)", "money_to_parity_before": "To parity (£, actual)",
       "money_to_parity_after": "To parity (£, scenario)"}),
-    ("**Inequity** (Gini: 0 equal per head, 1 all in one district; ratio: highest to lowest per head)", "inequity",
+    ("**Inequity** (Gini: 0 equal per head, 1 all in one district; ratio: highest to lowest per head; with nothing: "
+     "districts that received nothing)", "inequity",
      "No fund's or theme's spread changes.",
      {"label": "Fund or theme", "gini_before": "Gini (actual)", "gini_after": "Gini (scenario)",
       "ratio_before": "Ratio (actual)", "ratio_after": "Ratio (scenario)",
-      "nothing_before": "Districts with nothing (actual)", "nothing_after": "Districts with nothing (scenario)"}),
+      "nothing_before": "With nothing (actual)", "nothing_after": "With nothing (scenario)"}),
     ("**Duplication**", "duplication", "No duplication group forms or dissolves.",
      {"change": "Change", "theme_name": "Theme", "target_group_name": "Who for", "services": "Services"}),
     ("**Funding cliffs** (annual funding ending within the review's window)", "cliffs",
@@ -230,7 +227,7 @@ _SECTIONS = [
 
 def _effects(scenario: StoredScenario, when: dt.date) -> None:
     st.warning(f"**Scenario: {escape(scenario.name)}** — not actual allocations. The figures below are the force "
-               f"review as at {when:%d %B %Y} with this scenario's changes, beside the actual review.")
+               f"review as at {when:%-d %B %Y} with this scenario's changes, beside the actual review.")
     if not scenario.changes:
         st.info("This scenario has no changes yet.")
         return
@@ -272,8 +269,8 @@ def main() -> None:
         return
     if scenario.description:
         st.markdown(escape(scenario.description))
-    st.caption(f"Made by {escape(scenario.created_by)} on {scenario.created_at:%d %B %Y}; last changed by "
-               f"{escape(scenario.updated_by)} on {scenario.updated_at:%d %B %Y}.")
+    st.caption(f"Made by {escape(scenario.created_by)} on {scenario.created_at:%-d %B %Y}; last changed by "
+               f"{escape(scenario.updated_by)} on {scenario.updated_at:%-d %B %Y}.")
     if editor:
         _edit(actor, scenario)
         _manage(actor, scenario)

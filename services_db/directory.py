@@ -361,7 +361,7 @@ def results_summary(found: DirectoryResults, as_at: dt.date) -> str:
 
     Unknown funding is left out of the total and said so; when none of the current services has its funding
     recorded the total is "not recorded", never "£0" (the mental-health services of the demo)."""
-    head = f"**{len(found.rows)} of {found.of} services**; {found.current} of them current at {as_at:%d %B %Y}"
+    head = f"**{len(found.rows)} of {found.of} services**; {found.current} of them current at {as_at:%-d %B %Y}"
     if not found.current:
         return head + "."
     if found.unrecorded >= found.current:

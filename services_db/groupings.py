@@ -104,7 +104,7 @@ class Grouping:
 
     @property
     def applies_from_text(self) -> str:
-        return "the beginning" if self.applies_from is None else f"{self.applies_from:%d %B %Y}"
+        return "the beginning" if self.applies_from is None else f"{self.applies_from:%-d %B %Y}"
 
     def area_named(self, name: str) -> GroupedArea | None:
         wanted = normalise_name(name)
@@ -703,7 +703,7 @@ def _date_problems(db: Database, grouping: Grouping) -> list[str]:
         return ["Say from which date the grouping applies."]
     same = [g for g in _stored(db, grouping.force_code) if g.applies_from == grouping.applies_from]
     if same:
-        return [f"“{same[0].name}” already applies from {grouping.applies_from:%d %B %Y}: pick another date."]
+        return [f"“{same[0].name}” already applies from {grouping.applies_from:%-d %B %Y}: pick another date."]
     return []
 
 
@@ -733,7 +733,7 @@ def save_grouping(db: Database, actor: Actor, grouping: Grouping) -> Grouping:
         clash = s.scalars(select(PlaceGrouping.name).where(PlaceGrouping.force_code == grouping.force_code,
                                                            PlaceGrouping.applies_from == grouping.applies_from)).first()
         if clash is not None:  # saved by someone else since the check
-            raise GroupingError([f"“{clash}” already applies from {grouping.applies_from:%d %B %Y}."])
+            raise GroupingError([f"“{clash}” already applies from {grouping.applies_from:%-d %B %Y}."])
         row = PlaceGrouping(force_code=grouping.force_code, name=grouping.name.strip(),
                             applies_from=grouping.applies_from, note=grouping.note, created_by=who.username,
                             created_at=utcnow())

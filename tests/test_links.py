@@ -98,7 +98,7 @@ def test_a_bad_date_in_a_link_is_reported_and_falls_back(default_as_at, bad):
     assert at.query_params["as_at"] == default_as_at.isoformat()
     (warning,) = [w.value for w in at.warning]
     assert warning == (f"The link's as-at date “{bad}” is not a date this app can show (write it as YYYY-MM-DD, "
-                       f"for example 2014-01-27), so figures are as at {default_as_at:%d %B %Y} instead.")
+                       f"for example 2014-01-27), so figures are as at {default_as_at:%-d %B %Y} instead.")
     at.run()
     assert [w.value for w in at.warning] == [warning]  # it stays until the person picks a date
     at.sidebar.date_input(key="as_at").set_value(dt.date(2013, 9, 30)).run()

@@ -29,7 +29,7 @@ def add_parsers(subparsers) -> None:  # noqa: ANN001
 
 def _list(args: argparse.Namespace) -> int:
     for g in list_groupings(open_database()):
-        made = f"\tby {g.created_by} on {g.created_at:%d %B %Y}" if g.created_at else ""
+        made = f"\tby {g.created_by} on {g.created_at:%-d %B %Y}" if g.created_at else ""
         print(f"{g.name}\tfrom {g.applies_from_text}\t{len(g.areas)} areas{made}")
     return 0
 
@@ -48,7 +48,7 @@ def _show(args: argparse.Namespace) -> int:
                   sys.stdout, indent=2, default=str)
         print()
         return 0
-    print(f"{g.name} (applies from {g.applies_from_text}; in force on {when:%d %B %Y})")
+    print(f"{g.name} (applies from {g.applies_from_text}; in force on {when:%-d %B %Y})")
     for row in table.itertuples(index=False):
         print(f"{row.Code}\t{row.Area}\t{row.Division}\t{row.LSOAs} LSOAs\t{row.Districts}")
     return 0

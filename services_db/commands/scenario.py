@@ -36,7 +36,7 @@ def add_parsers(subparsers) -> None:  # noqa: ANN001
 
 def _list(args: argparse.Namespace) -> int:
     for s in list_scenarios(open_database()):
-        print(f"{s.name}\t{len(s.changes)} change(s)\tby {s.updated_by} on {s.updated_at:%d %B %Y %H:%M}")
+        print(f"{s.name}\t{len(s.changes)} change(s)\tby {s.updated_by} on {s.updated_at:%-d %B %Y %H:%M}")
     return 0
 
 
@@ -52,7 +52,7 @@ def _show(args: argparse.Namespace) -> int:
         print()
         return 0
     data = queries.review_data(db)
-    print(f"Scenario: {s.name} (not actual allocations; made by {s.created_by} on {s.created_at:%d %B %Y})")
+    print(f"Scenario: {s.name} (not actual allocations; made by {s.created_by} on {s.created_at:%-d %B %Y})")
     for c in s.changes:
         print(f"- {c.describe(data)}")
     return 0

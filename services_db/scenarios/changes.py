@@ -183,7 +183,7 @@ class EndService(Change):
 
     def describe(self, snap: Snapshot) -> str:
         name = _service_name(snap, self.service_id)
-        return f"End {name} on {pd.Timestamp(self.end_date):%d %B %Y}"
+        return f"End {name} on {pd.Timestamp(self.end_date):%-d %B %Y}"
 
     def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
         row = _service_row(frames, self.service_id, "End a service")
@@ -208,7 +208,7 @@ class ExtendFunding(Change):
 
     def describe(self, snap: Snapshot) -> str:
         name = _service_name(snap, self.service_id)
-        return f"Extend the funding of {name} to {pd.Timestamp(self.end_date):%d %B %Y}"
+        return f"Extend the funding of {name} to {pd.Timestamp(self.end_date):%-d %B %Y}"
 
     def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
         row = _service_row(frames, self.service_id, "Extend funding")
@@ -443,7 +443,7 @@ class FairShareReallocation(Change):
         piece, matrix, placed, codes = _placed_rows(ctx, rows, live, len(units))
         held = matrix.sum(axis=0)  # the fund's money per district now
         if not live.any() or held.sum() <= 0:
-            raise ScenarioError(f"Fair share: {fund} has no awarded or paid money at {ctx.as_at:%d %B %Y}; "
+            raise ScenarioError(f"Fair share: {fund} has no awarded or paid money at {ctx.as_at:%-d %B %Y}; "
                                 f"there is nothing to reallocate")
         try:
             fair = fair_share(now, self.fund_key, weights=dict(self.weights), level="district", as_at=ctx.as_at)

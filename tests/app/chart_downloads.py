@@ -44,7 +44,7 @@ def assert_ends_with_footer(data: bytes, as_at: dt.date) -> list[str]:
     footer = lines[-3:]
     assert lines[-4] == "", lines[-5:]
     assert footer[0].startswith(f'"Source: {SOURCE}'), footer
-    assert footer[1] == f'"As at: {as_at:%d %B %Y}"', footer
+    assert footer[1] == f'"As at: {as_at:%-d %B %Y}"', footer
     assert re.fullmatch(r'"Data fingerprint: [0-9a-f]{12}"', footer[2]), footer
     return footer
 

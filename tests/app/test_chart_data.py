@@ -31,7 +31,7 @@ def test_footer_names_the_figures_the_date_and_the_datas_fingerprint(demo_data):
     data, as_at, _ = demo_data
     lines = chart_data.footer(as_at, "Matching services per district")
     assert lines == {"Source": f"{chart_data.SOURCE}: Matching services per district",
-                     "As at": f"{as_at:%d %B %Y}", "Data fingerprint": fingerprint(data)}
+                     "As at": f"{as_at:%-d %B %Y}", "Data fingerprint": fingerprint(data)}
     assert chart_data.footer(dt.date(2016, 7, 21))["As at"] == "21 July 2016"
 
 

@@ -220,7 +220,7 @@ def _activity_names(at) -> set[str]:
 
 
 def _count_shown(at, area: str, day) -> int:
-    m = re.search(rf"(\d+) services cover some or all of {re.escape(area)}( as at {day:%d %B %Y})?", texts(at))
+    m = re.search(rf"(\d+) services cover some or all of {re.escape(area)}( as at {day:%-d %B %Y})?", texts(at))
     assert m, f"no service count for {area}"
     assert m.group(2), f"the service count does not say it is as at {day}"
     return int(m.group(1))

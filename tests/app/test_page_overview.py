@@ -46,7 +46,7 @@ def test_overview_counts_follow_the_as_at_widget(open_page, demo_data):
         expected = force_figures(data, day)
         assert metrics["Services"] == f"{expected['services']:,}"
         assert metrics["Money allocated"] == money(expected["allocated"])
-        assert f"{expected['services']:,} services current at {day:%d %B %Y}" in texts(at)
+        assert f"{expected['services']:,} services current at {day:%-d %B %Y}" in texts(at)
         shown[day] = expected
     early, late = shown[dt.date(2014, 1, 27)], shown[dt.date(2016, 7, 21)]
     assert early["future"] > 0 and late["future"] == 0 and early["allocated"] < late["allocated"]

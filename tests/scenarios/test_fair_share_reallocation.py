@@ -134,7 +134,7 @@ def test_a_formula_that_cannot_apply_says_why(demo):
     with pytest.raises(ScenarioError, match="there is no need indicator “burglaries”"):
         apply(data, [FairShareReallocation(CSG, {"population": 0.5, "burglaries": 0.5})])
     with pytest.raises(ScenarioError, match="Police Innovation Fund capital application .* has no awarded or paid "
-                                            "money at 01 April 2014; there is nothing to reallocate"):
+                                            "money at 1 April 2014; there is nothing to reallocate"):
         apply(data, [FairShareReallocation("pif-capital-application-2014-15", {"population": 1.0})])
 
 
