@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -75,11 +75,12 @@ def map_table(frame: pd.DataFrame, *, value: str, label: str, place: str = "Area
 def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, title: str, as_at: dt.date,
                     empty: str | None = None, caption: str | None = None, filename: str | None = None,
                     money_columns: Iterable[str] = (), column_config: dict | None = None,
-                    version: str | None = None) -> None:
+                    version: str | None = None, on_select: Callable[[], None] | None = None) -> None:
     """Draw `fig` (under `key`), `caption` under it, then "Data behind this chart: <title>" with `table` and its
     CSV (footer: `title`, `as_at`, fingerprint). With no figure, `empty` says what is missing, in words. A page
     drawing several charts passes the `version` it read (`context.data_version()`), so the fingerprint costs no
-    re-read of the snapshot per chart.
+    re-read of the snapshot per chart. `on_select`: a callback run when a point of the chart is clicked (its
+    selection, read from `st.session_state[key]`), for a map whose areas can be clicked.
 
     `money_columns` show as "£1,793,938", "−£576" or "not recorded" with the numbers kept underneath (they sort,
     and the CSV carries them exact); `caption` is Markdown the caller has escaped."""
@@ -87,7 +88,10 @@ def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, tit
         if empty:
             st.info(empty)
         return
-    st.plotly_chart(fig, width="stretch", key=key, config=CONFIG)
+    if on_select is None:
+        st.plotly_chart(fig, width="stretch", key=key, config=CONFIG)
+    else:
+        st.plotly_chart(fig, width="stretch", key=key, config=CONFIG, on_select=on_select, selection_mode="points")
     if caption:
         st.caption(caption)
     with st.expander(f"{DATA_TITLE}: {escape(title)}"):

@@ -65,13 +65,59 @@ def _count_scale(colorscale: str, lo: int, hi: int) -> tuple[list, dict, list[st
     return scale, bar, colours, width
 
 
+def centroid(geometry: dict) -> tuple[float, float] | None:
+    """A point to click for an area: the centroid of its largest outer ring (shoelace formula), or the mean of
+    that ring's vertices when the ring has no area."""
+    best, best_area, best_xy = None, -1.0, None
+    for ring in rings(geometry):
+        pts = [(float(p[0]), float(p[1])) for p in ring]
+        if len(pts) < 3:
+            continue
+        a = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True):
+            cross = x0 * y1 - x1 * y0
+            a += cross
+            cx += (x0 + x1) * cross
+            cy += (y0 + y1) * cross
+        if abs(a) > best_area:
+            best_area, best = abs(a), pts
+            best_xy = (cx / (3 * a), cy / (3 * a)) if a else None
+    if best is None:
+        return None
+    return best_xy or (sum(x for x, _ in best) / len(best), sum(y for _, y in best) / len(best))
+
+
+CLICK_HINT = "Click to list the services covering it"
+
+
+def clicked_code(event: object) -> str | None:
+    """The area code of the point clicked on a `clickable` choropleth, from Streamlit's selection state
+    (`{"selection": {"points": [{"customdata": [code, label], ...}]}}`, as `st.plotly_chart(on_select=...)` returns it
+    and keeps it in session state under its key), or None when no area point is selected."""
+    try:
+        points = event["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    for point in points or []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        code = data[0] if isinstance(data, list | tuple) and data else data
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
 def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit: str,
                codes_only: bool = False, height: int = 520, colorscale: str = "Blues",
-               integer: bool = False) -> go.Figure:
+               integer: bool = False, clickable: bool = False) -> go.Figure:
     """A map of `frame[value]` by `frame["code"]` (with `frame["name"]` in the hover text when present).
 
     `integer`: the values are counts (services): shown as whole numbers, coloured in steps of whole numbers
-    (`_count_scale`) with the colour bar ticked at whole numbers or ranges of them only."""
+    (`_count_scale`) with the colour bar ticked at whole numbers or ranges of them only.
+
+    `clickable`: a small marker at each area's centroid carrying [code, label] in `customdata`, so a click (a point
+    selection, `st.plotly_chart(on_select=..., selection_mode="points")`) names the area (`clicked_code`). Filled
+    shapes are not selectable in plotly (a fill's hover has no point index: a click inside it selects nothing,
+    checked in Chromium), hence the dots."""
     gj = outlines(level, tuple(frame["code"]) if codes_only else None)
     # Rounded as shown, so float noise (333.24973 vs 333.24978) is not painted as a difference.
     values = {c: (None if v is None or v != v else (round(float(v)) if integer else round(float(v), 2)))
@@ -91,6 +137,7 @@ def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit:
 
     fig = go.Figure()
     lats = []
+    targets: list[tuple[float, float, str, str]] = []  # x, y, code, label of each area's click target
     for feature in gj["features"]:
         code = feature["id"]
         if code not in values:
@@ -108,6 +155,16 @@ def choropleth(frame: pd.DataFrame, *, level: str, value: str, title: str, unit:
         fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
                                  line=dict(color="#555555", width=0.6), hoveron="fills", text=label,
                                  hoverinfo="text", showlegend=False, name=names.get(code, code)))
+        middle = centroid(feature["geometry"]) if clickable else None
+        if middle is not None:
+            targets.append((*middle, code, label))
+    if targets:
+        fig.add_trace(go.Scatter(
+            x=[t[0] for t in targets], y=[t[1] for t in targets], customdata=[[t[2], t[3]] for t in targets],
+            mode="markers", showlegend=False, name="districts",  # the label in customdata: `text` is the fills'
+            marker=dict(size=11, color="white", line=dict(color="#333333", width=1.5)),
+            hovertemplate=f"%{{customdata[1]}}<br>{CLICK_HINT}<extra></extra>",
+            selected=dict(marker=dict(color="#d62728")), unselected=dict(marker=dict(opacity=0.9))))
     if stepped:
         cmin, cmax = lo - 0.5, lo - 0.5 + len(steps) * width
     else:

@@ -13,7 +13,7 @@ import streamlit as st
 from components.chart_data import chart_with_data, map_table
 from components.context import as_at, cached, data_version, database, review_data
 from components.format import day, escape, plain
-from components.maps import choropleth, same_everywhere
+from components.maps import choropleth, clicked_code, same_everywhere
 from components.tables import date_col, estimate_cells, labels, money_col
 from services_db.counting import CURRENT, ENDED, NOT_STARTED, PLANNED, WITHDRAWN
 from services_db.directory import (
@@ -149,6 +149,26 @@ def _place(typed: str) -> Place | None:
         return None
 
 
+def place_text(areas: pd.DataFrame, code: str) -> str:
+    """What to put in the place box for the area `code`: its name when typing that name finds this same area (an
+    area is found before a district of the same name), else its code."""
+    named = areas.loc[areas["code"] == code, "name"]
+    name = str(named.iloc[0]) if len(named) else ""
+    try:
+        found = find_place(areas, name) if name else None
+    except UnknownPlace:
+        found = None
+    return name if found is not None and found.code == code else code
+
+
+def _map_clicked() -> None:
+    """A district clicked on the map: the place box (and ?place=) set to it, as if typed. A callback, so it runs
+    before the box is drawn in the run that follows."""
+    code = clicked_code(st.session_state.get("dir_map"))
+    if code:
+        st.session_state["place"] = place_text(review_data().areas, code)
+
+
 def _filters(version: str, when: dt.date) -> tuple[DirectoryFilter, Place | None]:
     """The search box, the place and the filters, as a DirectoryFilter (and the place found, to name it). Each
     widget is bound to the URL under its key, so the link carries them."""
@@ -274,9 +294,10 @@ def _results_view(version: str, when: dt.date, found: DirectoryResults, place: P
     else:
         title = "Matching services per district"
         chart_with_data(choropleth(found.districts, level="district", value="services", integer=True, title=title,
-                                   unit="services"),
+                                   unit="services", clickable=True),
                         map_table(found.districts, value="services", label="Matching services", place="District"),
-                        key="dir_map", title=title, as_at=when)
+                        key="dir_map", title=title, as_at=when, on_select=_map_clicked,
+                        caption="Click a district to list the services covering it (click the dot at its centre).")
 
 
 def main() -> None:
