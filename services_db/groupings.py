@@ -612,13 +612,18 @@ def list_groupings(db: Database, force: str | None = None) -> list[Grouping]:
     return [base, *_stored(db, base.force_code)]
 
 
-def grouping_at(db: Database, when: dt.date | dt.datetime | str, force: str | None = None) -> Grouping:
-    """The grouping in force on `when`: the saved grouping with the latest `applies_from` on or before it, else
-    the base. Reads are kept per data version, so after the first call this costs one settings read."""
+def _saved_at(db: Database, when: dt.date | dt.datetime | str, force: str | None) -> Grouping | None:
+    """The saved grouping with the latest `applies_from` on or before `when`, or None (the base applies)."""
     day = pd.Timestamp(when).date()
     code = _force_code(_tree_of(db), force)
     applying = [g for g in _stored(db, code) if g.applies_from is not None and g.applies_from <= day]
-    return applying[-1] if applying else base_grouping(db, code)
+    return applying[-1] if applying else None
+
+
+def grouping_at(db: Database, when: dt.date | dt.datetime | str, force: str | None = None) -> Grouping:
+    """The grouping in force on `when`: the saved grouping with the latest `applies_from` on or before it, else
+    the base. Reads are kept per data version, so after the first call this costs one settings read."""
+    return _saved_at(db, when, force) or base_grouping(db, _force_code(_tree_of(db), force))
 
 
 def taken_codes(db: Database) -> set[str]:
@@ -789,4 +794,5 @@ def snapshot_at(db: Database, when: dt.date | dt.datetime | str, data: Snapshot 
     forces = data.areas.loc[data.areas["level"] == "force", "code"].tolist()
     if len(forces) != 1:
         return data
-    return regroup(data, grouping_at(db, when, forces[0]))
+    saved = _saved_at(db, when, forces[0])  # every page run asks: no base grouping is built when none is saved
+    return data if saved is None else regroup(data, saved)

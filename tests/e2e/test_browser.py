@@ -3,12 +3,14 @@ port and a private copy of the demo database; every page must finish running wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,34 +40,43 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(sqlite_demo_url):
+@contextlib.contextmanager
+def running_app(database_url: str, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over `database_url`, its output in `log_path` (a file, not a pipe
+    nobody reads: a full pipe would block it); yields the base URL once /_stcore/health answers, stops it after."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": sqlite_demo_url}
+    env = {**os.environ, "DATABASE_URL": database_url}
     cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true", "--server.port",
            str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]  # a file saved mid-test would show a "Rerun" status widget
     if not Path(cmd[0]).exists():
         cmd[0:1] = [sys.executable, "-m", "streamlit"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start within 90 s")
-        yield url
-    finally:
-        proc.terminate()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            deadline = time.time() + 90
+            while time.time() < deadline:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise RuntimeError("streamlit did not start within 90 s: " + log_path.read_text(errors="replace"))
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def server(sqlite_demo_url, tmp_path):
+    with running_app(sqlite_demo_url, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 def wait_until_done(page, text: str, timeout_ms: int = 90_000) -> None:

@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -40,7 +37,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.test_accessibility import BASE_PATH_PROBE
-from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM, ROOT, _free_port, wait_until_done
+from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM, running_app, wait_until_done
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
@@ -75,33 +72,8 @@ def app(tmp_path_factory, _seeded_sqlite):
     where = tmp_path_factory.mktemp("journeys")
     db_path = where / "app.db"
     shutil.copy(_seeded_sqlite, db_path)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}"}
-    cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    if not Path(cmd[0]).exists():
-        cmd[0:1] = [sys.executable, "-m", "streamlit"]
-    log = (where / "streamlit.log").open("wb")  # a file, not a pipe nobody reads (a full pipe would block it)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start within 90 s: " + (where / "streamlit.log").read_text())
+    with running_app(f"sqlite:///{db_path}", where / "streamlit.log") as url:
         yield App(url, db_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
