@@ -616,6 +616,9 @@ def run_bench(quick: bool = False, postgres: str | None = None, sqlite_path: str
         url = sqlite_url if only == "sqlite" else pg_url
         if url is None:
             raise ValueError("--only postgresql needs --postgres URL")
+        if only == "postgresql":
+            _ensure_database(url)
+        _ensure_generated(url, seed, size, regenerate)  # a person may run --only first; the parent's call is a no-op
         with tempfile.TemporaryDirectory() as tmp:
             if only == "sqlite":
                 import_url, demo_url = f"sqlite:///{tmp}/import.db", f"sqlite:///{tmp}/demo.db"
