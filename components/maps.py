@@ -1,4 +1,4 @@
-"""Choropleth maps of the force drawn as plain SVG shapes: outlines from services_db.geography, one filled shape
+"""Choropleth maps of the force drawn as plain SVG shapes: outlines from services_db.boundaries, one filled shape
 per area coloured from a value per area code, with a colour bar naming the unit.
 
 Why not plotly's map traces: `geo` maps fetch a world topology from a CDN and draw nothing without it, and
@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.colors import get_colorscale, sample_colorscale
 
-from services_db.geography import map_geojson
+from services_db.boundaries import map_geojson
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -24,8 +24,8 @@ from components.maps import choropleth
 from components.tables import colour_comparison, date_col, money_col, review_tables
 from services_db.areas import AreaProfile, area_profile, coverage_lsoas, resolve_area
 from services_db.brief import NEED_IMPORT, NEED_SOURCES, AreaBrief, area_brief, default_area, trend_lines
-from services_db.gaps import gap_log
 from services_db.need import SHARED_OUT, lsoa_indicators, lsoa_need
+from services_db.raised_gaps import gap_log
 
 
 @shared

@@ -8,7 +8,8 @@ from components.auth import current_actor
 from components.context import area_options, cached, data_version, database, review_data
 from components.format import day, escape
 from components.tables import labels
-from services_db.gaps import (
+from services_db.permissions import Actor, PermissionDenied, allowed
+from services_db.raised_gaps import (
     STATUS_LABELS,
     GapDetail,
     GapError,
@@ -17,7 +18,6 @@ from services_db.gaps import (
     gap_log,
     raise_gap,
 )
-from services_db.permissions import Actor, PermissionDenied, allowed
 
 
 @cached

@@ -14,7 +14,7 @@ from components.context import as_at, cached, data_version, review_data
 from components.format import escape
 from components.tables import formatted, labels, money_col
 from services_db.funds import FairShareView, allocated_funds, fair_share_factors, fund_fair_share
-from services_db.gaps import (
+from services_db.raised_gaps import (
     CELL_NO_FIGURE,
     CELL_NO_NEED,
     CELL_NO_PROVISION,

@@ -3,7 +3,7 @@ Partnership Commissioning Review promised each Chief Inspector).
 
 The area page and the briefing documents both call `area_profile`, so a figure in a printed briefing is the figure
 on screen. It is pure over `ReviewData` (plus, optionally, the gaps Early Action Teams raised, which the caller
-reads with `services_db.gaps.gap_log`), and every review number comes from `services_db.review`.
+reads with `services_db.raised_gaps.gap_log`), and every review number comes from `services_db.review`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class ActivityPart:
 @dataclass(frozen=True)
 class ReviewPart:
     findings: Findings  # services_db.review.review_area: sentences, tables, parameters
-    raised: pd.DataFrame  # gaps raised by Early Action Teams for the area (services_db.gaps.gap_log rows)
+    raised: pd.DataFrame  # gaps raised by Early Action Teams for the area (services_db.raised_gaps.gap_log rows)
 
     def sections(self) -> list[tuple[str, str, list, pd.DataFrame]]:
         """(kind, heading, findings, table) for each kind of finding, in REVIEW_SECTIONS order."""
@@ -153,7 +153,7 @@ def area_profile(data: ReviewData, area: str, as_at: dt.date, *, raised_gaps: pd
                  **review_params) -> AreaProfile:
     """Everything the area page and the briefing show for one place-based area (code or name) at a date.
 
-    `raised_gaps` (from `services_db.gaps.gap_log`) are shown in the review and counted beside computed gaps;
+    `raised_gaps` (from `services_db.raised_gaps.gap_log`) are shown in the review and counted beside computed gaps;
     `review_params` go to `services_db.review.review_area` (thresholds; defaults from review.md).
     """
     code = resolve_area(data, area)

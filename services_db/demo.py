@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from services_db import geography
+from services_db import boundaries
 from services_db.auth import ensure_demo_users
 from services_db.db import DATA_DIR, Database, bump_data_version
 from services_db.models import (
@@ -118,15 +118,15 @@ def _read_all(directory: Path, errors: list[RecordError]) -> DemoFiles:
     return files
 
 
-def load_demo(db: Database, directory: Path = DEMO_DIR, grouping_dir: Path = geography.GEOGRAPHY_DIR) -> dict[str, int]:
+def load_demo(db: Database, directory: Path = DEMO_DIR, grouping_dir: Path = boundaries.GEOGRAPHY_DIR) -> dict[str, int]:
     """Load geography and demo facts and the demo's accounts; raise ImportRefused (and write nothing) if any row is
     bad. Idempotent: records are matched on their keys."""
-    grouping = geography.load_grouping(grouping_dir)
+    grouping = boundaries.load_grouping(grouping_dir)
     errors: list[RecordError] = []
     files = _read_all(directory, errors)
     if errors:
         raise ImportRefused(errors)
-    area_rows = geography.area_rows(grouping)
+    area_rows = boundaries.area_rows(grouping)
     with db.session() as s:
         try:
             counts = _write(s, files, area_rows, errors)

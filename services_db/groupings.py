@@ -5,7 +5,7 @@ becomes an area of its own). The facts (services, money, need) do not change whe
 place-based area each LSOA is reviewed in, from a date on. So a grouping is kept beside the data, not written into
 it:
 
-- The `area` table holds the grouping loaded from the grouping files (`services_db.geography`). It is the first
+- The `area` table holds the grouping loaded from the grouping files (`services_db.boundaries`). It is the first
   grouping (`base_grouping`) and applies from the beginning. It is read from `area`, never copied.
 - An administrator saves later groupings (`save_grouping`: role `edit_grouping`, audited, bumps the data version)
   in `place_grouping` with the date from which each applies; `grouping_at(db, date)` is the one in force on a date.

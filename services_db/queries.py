@@ -138,7 +138,7 @@ def _resolve_scope(db: Database, wanted: str | None) -> str | None:
     if len(forces) <= 1:
         return None
     try:
-        from services_db.geography import load_grouping
+        from services_db.boundaries import load_grouping
 
         demo_force = load_grouping().force_code
     except Exception:  # noqa: BLE001 - no grouping files: fall back to the first force

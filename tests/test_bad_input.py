@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services_db import geography, queries
+from services_db import boundaries, queries
 from services_db.demo import DEMO_DIR, load_demo
 from services_db.validation import ImportRefused
 
@@ -69,6 +69,6 @@ def test_wrong_header_names_the_missing_column(empty_db, tmp_path):
 
 
 def test_good_files_load(empty_db):
-    counts = load_demo(empty_db, DEMO_DIR, geography.GEOGRAPHY_DIR)
+    counts = load_demo(empty_db, DEMO_DIR, boundaries.GEOGRAPHY_DIR)
     assert counts["area"] == 968
     assert queries.table_counts(empty_db)["service"] == counts["services.csv"]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from services_db import demo, geography, queries
+from services_db import boundaries, demo, queries
 from services_db.commands import main
 from services_db.db import open_database
 from services_db.demo import seeded
@@ -30,7 +30,7 @@ def test_the_database_layer_imports_no_loader():
 def test_init_loads_the_demo_once_and_init_empty_does_not(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setattr(geography, "build_geometry_cache", lambda: {})  # the map cache is not this test's subject
+    monkeypatch.setattr(boundaries, "build_geometry_cache", lambda: {})  # the map cache is not this test's subject
     assert main(["init", "--empty"]) == 0
     assert open_database(url).is_empty()
     assert main(["review"]) == 2

@@ -13,7 +13,7 @@ from services_db.db import open_database
 
 def _cmd_init(args: argparse.Namespace) -> int:
     """Create or upgrade the schema, load the demo data into an empty database and build the map cache."""
-    from services_db import geography
+    from services_db import boundaries
     from services_db.demo import seeded
     from services_db.queries import table_counts
 
@@ -22,7 +22,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if not args.empty:
         seeded(db)
     t1 = time.perf_counter()
-    geography.build_geometry_cache()
+    boundaries.build_geometry_cache()
     t2 = time.perf_counter()
     print(f"database: {db.url}")
     print(f"schema and demo data: {t1 - t0:.2f} s; geometry cache: {t2 - t1:.2f} s")

@@ -23,10 +23,10 @@ from services_db.documents.content import briefing_content
 from services_db.documents.fingerprint import fingerprint
 from services_db.documents.model import Briefing, ScenarioMark, file_stem
 from services_db.documents.scenario import force_content, scenario_blocks
-from services_db.gaps import gap_log
 from services_db.groupings import snapshot_at
 from services_db.hierarchy import UnknownAreaName, hierarchy_of
 from services_db.queries import review_data
+from services_db.raised_gaps import gap_log
 from services_db.review.data import ReviewData
 from services_db.scenarios.changes import ScenarioError, apply, changes_key
 from services_db.scenarios.effects import ScenarioReview, review_scenario
@@ -181,7 +181,7 @@ def gather(db: Database, with_map: bool = True, as_at: dt.date | None = None) ->
     raised = raised_gaps(db)
     features = None
     if with_map:
-        from services_db.geography import map_geojson
+        from services_db.boundaries import map_geojson
 
         features = {level: map_geojson(level)["features"] for level in ("lsoa", "district")}
     return Inputs(data=data, raised=raised, fingerprint=fingerprint(data, {"raised_gaps": raised}),

@@ -275,20 +275,20 @@ def force_data(data: ReviewData, force_code: str) -> ReviewData:
 
 def force_lsoa_map_bytes() -> int:
     """Bytes of the LSOA GeoJSON the area pages send for Lancashire (the app's own simplified cache)."""
-    from services_db import geography
+    from services_db import boundaries
 
-    gj = geography.map_geojson("lsoa", geography.load_grouping())
+    gj = boundaries.map_geojson("lsoa", boundaries.load_grouping())
     return len(json.dumps(gj, separators=(",", ":")).encode())
 
 
 def nation_district_map_bytes() -> int:
     """Bytes of a national district-level GeoJSON built the way the app builds its district layer: LSOAs
-    dissolved by district, simplified by `geography.SIMPLIFY_DEGREES['district']`, coordinates to 1e-5°."""
-    from services_db import geography
+    dissolved by district, simplified by `boundaries.SIMPLIFY_DEGREES['district']`, coordinates to 1e-5°."""
+    from services_db import boundaries
 
-    lsoas = geography.read_lsoas()
+    lsoas = boundaries.read_lsoas()
     districts = lsoas.dissolve(by="district_name").reset_index()[["district_name", "geometry"]]
-    districts["geometry"] = districts.geometry.simplify(geography.SIMPLIFY_DEGREES["district"],
+    districts["geometry"] = districts.geometry.simplify(boundaries.SIMPLIFY_DEGREES["district"],
                                                         preserve_topology=True).set_precision(1e-5)
     gj = json.loads(districts.rename(columns={"district_name": "name"}).to_json(drop_id=True))
     return len(json.dumps(gj, separators=(",", ":")).encode())

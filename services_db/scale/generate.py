@@ -37,9 +37,9 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import Engine
 
+from services_db.boundaries import MEAN_LSOA_POPULATION, lsoa_source_path
 from services_db.bulk import reset_sequences, write_columns
 from services_db.db import DATA_DIR, Database, make_engine, upgrade
-from services_db.geography import MEAN_LSOA_POPULATION, lsoa_source_path
 from services_db.models import (
     AREA_LEVELS,
     ROLES,

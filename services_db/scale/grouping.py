@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from services_db.boundaries import GEOGRAPHY_DIR, load_grouping, read_lsoas
 from services_db.db import DATA_DIR
-from services_db.geography import GEOGRAPHY_DIR, load_grouping, read_lsoas
 
 NATIONAL_DIR = DATA_DIR / "national"
 WALES_FORCES = 4

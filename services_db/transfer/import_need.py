@@ -86,7 +86,7 @@ def national_lsoa_codes() -> frozenset[str] | None:
     try:
         import pyogrio
 
-        from services_db.geography import lsoa_source_path
+        from services_db.boundaries import lsoa_source_path
 
         frame = pyogrio.read_dataframe(lsoa_source_path(), columns=["LSOA11CD"], read_geometry=False)
     except Exception:  # noqa: BLE001 - the check is an extra; without the list the pattern still applies

@@ -852,7 +852,7 @@ def _location(item: dict, where: str, row: dict, paths: dict, errors: list[Recor
 
 def lsoas_at(points: list[tuple[float, float]], known: set[str]) -> list[str | None]:
     """The LSOA (of those in `known`) each (latitude, longitude) lies in, by point in polygon against the ONS LSOA
-    boundaries (services_db.geography); None outside them all."""
+    boundaries (services_db.boundaries); None outside them all."""
     out: list[str | None] = [None] * len(points)
     if not points or not known:
         return out
@@ -860,7 +860,7 @@ def lsoas_at(points: list[tuple[float, float]], known: set[str]) -> list[str | N
         import geopandas as gpd
         import pyogrio
 
-        from services_db.geography import lsoa_source_path
+        from services_db.boundaries import lsoa_source_path
 
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         pad = 1e-4

@@ -75,7 +75,7 @@ def test_clicked_code_reads_the_selection():
 
 
 def test_a_clickable_map_carries_each_districts_code_at_a_point_inside_it(demo_data):
-    from services_db.geography import map_geojson
+    from services_db.boundaries import map_geojson
 
     districts = [f for f in map_geojson("district")["features"]]
     frame = pd.DataFrame({"code": [f["id"] for f in districts], "name": [f["id"] for f in districts],

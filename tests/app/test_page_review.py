@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from services_db.gaps import INDEX_CAP
+from services_db.raised_gaps import INDEX_CAP
 from services_db.review import fair_share, review_force
 from services_db.review.gaps import NO_PROVISION, NOT_RECORDED
 from tests.app.chart_downloads import check_chart_data, downloaded

@@ -1,4 +1,4 @@
-"""services_db.gaps: one raised gap's story (gap_detail) and the review's gap index as the review page shows it."""
+"""services_db.raised_gaps: one raised gap's story (gap_detail) and the review's gap index as the review page shows it."""
 
 import datetime as dt
 import math
@@ -6,9 +6,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from services_db.gaps import FLAGGED_COLUMNS, INDEX_CAP, change_status, gap_detail, gap_index, raise_gap
 from services_db.permissions import Actor
 from services_db.queries import review_data
+from services_db.raised_gaps import (
+    FLAGGED_COLUMNS,
+    INDEX_CAP,
+    change_status,
+    gap_detail,
+    gap_index,
+    raise_gap,
+)
 from services_db.review import review_force
 from services_db.review.gaps import NOT_RECORDED
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from streamlit.testing.v1 import AppTest
 
-from services_db import auth, editing, gaps
+from services_db import auth, editing, raised_gaps
 from services_db.audit import history
 from services_db.models import AuditEvent, User
 from services_db.permissions import Actor, PermissionDenied
@@ -55,12 +55,12 @@ def test_a_save_with_the_sign_in_role_is_refused_once_the_account_changes(fresh_
     assert (after["name"], after["version"]) == (before["name"], before["version"])  # all rolled back
     assert _events(db) == events  # no audit entry either
     with pytest.raises(PermissionDenied):
-        gaps.change_status(db, actor, gaps.raise_gap(db, ADMIN, area_code=editing.options(db)["area"][0][0],
+        raised_gaps.change_status(db, actor, raised_gaps.raise_gap(db, ADMIN, area_code=editing.options(db)["area"][0][0],
                                                      theme_key=editing.options(db)["theme"][0][0], affected="",
                                                      description="x"), "acknowledged", "note", expected_version=1)
     if change.get("active") is False:
         with pytest.raises(PermissionDenied):
-            gaps.raise_gap(db, actor, area_code=editing.options(db)["area"][0][0],
+            raised_gaps.raise_gap(db, actor, area_code=editing.options(db)["area"][0][0],
                            theme_key=editing.options(db)["theme"][0][0], affected="", description="x")
 
 

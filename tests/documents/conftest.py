@@ -8,8 +8,8 @@ import pytest
 
 from services_db.areas import area_profile
 from services_db.documents.build import build_briefing, gather
-from services_db.gaps import gap_log
 from services_db.queries import default_as_at, review_data
+from services_db.raised_gaps import gap_log
 
 AREA = "Preston"
 _BUILT: dict[tuple[str, str], object] = {}

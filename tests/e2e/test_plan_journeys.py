@@ -271,8 +271,8 @@ def _areas_at(served: App, when: dt.date) -> list[str]:
 
 def _heatmap_areas(served: App, when: dt.date) -> list[str]:
     """The gap heatmap's rows as the core has them: the areas of the review as at `when` (its own grouping)."""
-    from services_db.gaps import gap_index
     from services_db.groupings import snapshot_at
+    from services_db.raised_gaps import gap_index
     from services_db.review import review_force
 
     db = core(served)

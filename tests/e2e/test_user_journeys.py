@@ -264,7 +264,7 @@ def _brief_items(app: App):
     from services_db import queries
     from services_db.areas import area_profile, resolve_area
     from services_db.brief import area_brief
-    from services_db.gaps import gap_log
+    from services_db.raised_gaps import gap_log
 
     db = core(app)
     try:
@@ -579,7 +579,7 @@ def test_early_action_team_raises_a_gap_and_sees_it_on_the_area_page(journey, ap
     log_in_view = columns_in_view(page.locator('[data-testid="stDataFrame"]').first)  # the log of raised gaps
     j.shot(page, "raised")
 
-    from services_db.gaps import gap_log
+    from services_db.raised_gaps import gap_log
 
     db = core(app)
     try:

@@ -12,7 +12,7 @@ import multiprocessing as mp
 import time
 from collections import Counter
 
-from services_db import editing, gaps
+from services_db import editing, raised_gaps
 from services_db.audit import history
 from services_db.permissions import Actor
 
@@ -68,9 +68,9 @@ def _race_gaps(url: str, me: int, gap_ids: list[int], barrier, out) -> None:
         for t, gap_id in enumerate(gap_ids):
             barrier.wait(WAIT)
             try:
-                gaps.change_status(db, RACER, gap_id, "acknowledged", f"p{me} t{t}", expected_version=1)
+                raised_gaps.change_status(db, RACER, gap_id, "acknowledged", f"p{me} t{t}", expected_version=1)
                 outcome = "won"
-            except gaps.StaleEdit:
+            except raised_gaps.StaleEdit:
                 outcome = "stale"
             except Exception as exc:  # noqa: BLE001
                 outcome = f"error {exc!r}"
@@ -139,11 +139,11 @@ def test_two_processes_saving_every_kind_at_once_exactly_one_wins(fresh_demo_db,
     tally = _check(backend, _run(_race_records, _url(db), tasks))
     area = editing.options(db)["area"][0][0]
     theme = editing.options(db)["theme"][0][0]
-    gap_ids = [gaps.raise_gap(db, RACER, area_code=area, theme_key=theme, affected="", description=f"race {i}")
+    gap_ids = [raised_gaps.raise_gap(db, RACER, area_code=area, theme_key=theme, affected="", description=f"race {i}")
                for i in range(KIND_TRIALS)]
     tally += _check(backend, _run(_race_gaps, _url(db), gap_ids))
     print(f"\n[race {backend}] per kind, (kind, winners): count {dict(sorted(tally.items()))}")
     assert tally == Counter({(kind, 1): KIND_TRIALS for kind in [*FIELD, "gap_report"]})
     for gap_id in gap_ids:  # the loser's status change (and its history line) was rolled back
-        moves = gaps.gap_history(db, gap_id)
+        moves = raised_gaps.gap_history(db, gap_id)
         assert moves["to_status"].tolist() == ["raised", "acknowledged"]
