@@ -75,12 +75,15 @@ def map_table(frame: pd.DataFrame, *, value: str, label: str, place: str = "Area
 def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, title: str, as_at: dt.date,
                     empty: str | None = None, caption: str | None = None, filename: str | None = None,
                     money_columns: Iterable[str] = (), column_config: dict | None = None,
-                    version: str | None = None, on_select: Callable[[], None] | None = None) -> None:
+                    version: str | None = None, on_select: Callable[[], None] | None = None,
+                    csv_footer: dict[str, str] | None = None) -> None:
     """Draw `fig` (under `key`), `caption` under it, then "Data behind this chart: <title>" with `table` and its
     CSV (footer: `title`, `as_at`, fingerprint). With no figure, `empty` says what is missing, in words. A page
     drawing several charts passes the `version` it read (`context.data_version()`), so the fingerprint costs no
     re-read of the snapshot per chart. `on_select`: a callback run when a point of the chart is clicked (its
-    selection, read from `st.session_state[key]`), for a map whose areas can be clicked.
+    selection, read from `st.session_state[key]`), for a map whose areas can be clicked. `csv_footer` replaces
+    the footer for figures counted in the database without a snapshot (the national view: the fingerprint would
+    hash the whole national snapshot that view exists not to read).
 
     `money_columns` show as "£1,793,938", "−£576" or "not recorded" with the numbers kept underneath (they sort,
     and the CSV carries them exact); `caption` is Markdown the caller has escaped."""
@@ -98,5 +101,5 @@ def chart_with_data(fig: go.Figure | None, table: pd.DataFrame, *, key: str, tit
         shown = money_styled(table, money_columns) if money_columns else table
         st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_table",
                      column_config=text_widths(table) | (column_config or {}))
-        st.download_button("Download this data (CSV)", csv_with_footer(table, footer(as_at, title, version)),
+        st.download_button("Download this data (CSV)", csv_with_footer(table, csv_footer or footer(as_at, title, version)),
                            filename or f"{key.replace('_', '-')}.csv", "text/csv", key=f"{key}_csv")

@@ -1,5 +1,6 @@
 """Overview: the force at a glance: headline figures, a map by place-based area, the top gaps and the funding
-cliffs of the next 12 months."""
+cliffs of the next 12 months. In the national view (`services_db.national.is_national`), the nation force by force
+from aggregates counted in the database, without reading the national snapshot."""
 
 import datetime as dt
 
@@ -10,9 +11,20 @@ from components.briefing import all_briefings
 from components.chart_data import chart_with_data, map_table
 from components.context import as_at, cached, data_version, database, review_data
 from components.format import ESTIMATE_NOTE, escape, money, plain
+from components.fund_charts import count_text
 from components.maps import choropleth
-from components.tables import labels, shown_frame
+from components.national import (
+    COLUMN_CONFIG,
+    MONEY_COLUMNS,
+    force_table,
+    national_footer,
+    per_1000_figure,
+    per_1000_order,
+    per_1000_table,
+)
+from components.tables import labels, money_styled, shown_frame, text_widths
 from services_db.areas import MAP_MEASURES, force_figures, force_map
+from services_db.national import is_national, national_overview
 from services_db.queries import headline_figures
 from services_db.review import review_force
 
@@ -108,7 +120,68 @@ def _gaps_and_cliffs(gaps: list[dict], cliffs: list[dict], cliff_table: pd.DataF
         st.info("No funding ends in the 12 months after this date. Move the \"as at\" date to look further ahead.")
 
 
+@cached
+def _national(version: str, when) -> tuple[pd.DataFrame, dict]:
+    """The forces' rows and the nation's totals, counted in the database (no snapshot read)."""
+    return national_overview(database(), when)
+
+
+def national_main(version: str, when: dt.date) -> None:
+    """The national view's overview: headline figures, the forces' table and known funding per 1,000 residents."""
+    summary, totals = _national(version, when)
+    st.title("Commissioned services in every force area")
+    st.caption(f"The national view: {len(summary)} police force areas, as at {when:%-d %B %Y}. This overview is "
+               "counted in the database; the other pages read the whole national snapshot when opened (a wait at "
+               "this size), and briefings are made for one force's areas (`SERVICES_DB_FORCE` set to its code).")
+    cols = st.columns(4)
+    cols[0].metric("Forces", f"{len(summary):,}")
+    cols[1].metric("Services", f"{totals['services']:,}",
+                   help=f"Services current at {when:%-d %B %Y}, each once (a force's row counts every service "
+                        "covering any part of it, so the rows add up to more).")
+    cols[2].metric("Residents", "not recorded" if pd.isna(totals["residents"]) else f"{totals['residents']:,.0f}")
+    cols[3].metric("Known funding", "not recorded" if pd.isna(totals["known_funding"])
+                   else money(totals["known_funding"]),
+                   help="A year: the funding lines current at the date of the services current then.")
+    notes = [f"Services covering several forces ({totals['multi_force']:,} current at this date) count in the row of "
+             "every force they cover; their known funding is shared between those forces by the residents they "
+             "cover in each, as the review shares money out, so each pound is in one force's row."]
+    if totals["funding_not_recorded"]:
+        notes.append(f"The funding of {count_text(totals['funding_not_recorded'], 'current service')} is not recorded: "
+                     "counted as unknown, never as £0.")
+    if totals["unplaced"]:
+        notes.append(f"{count_text(totals['unplaced'], 'current service')} covering no area of any force: in no "
+                     "force's row.")
+    if totals["unshared"]:
+        notes.append(f"{money(totals['unshared'])} of known funding is of services covering no LSOA: in no "
+                     "force's row.")
+    if summary["residents_is_estimate"].any() or summary["funding_is_estimate"].any():
+        notes.append("Figures marked estimate in the table rest on estimated residents or funding, made by a "
+                     "documented rule, not taken from a source.")
+    st.caption("  \n".join(escape(n) for n in notes))
+
+    st.subheader("Forces")
+    table = force_table(summary)
+    st.dataframe(money_styled(table, MONEY_COLUMNS), hide_index=True, width="stretch", key="national_forces",
+                 column_config=text_widths(table) | COLUMN_CONFIG)
+    _, missing = per_1000_order(summary)
+    caption = (f"Each bar: a force's share of the known annual funding of the services current at "
+               f"{when:%-d %B %Y} that cover it, per 1,000 residents; the grey bar: all forces together.")
+    if len(missing):
+        caption += (f" No known funding (not drawn; not £0): {', '.join(missing['force_name'])}.")
+    title = "Known funding per 1,000 residents, by force"
+    chart_with_data(per_1000_figure(summary, totals["per_1000"]), per_1000_table(summary, totals),
+                    key="national_per_1000", title=title, as_at=when, caption=escape(caption),
+                    money_columns=MONEY_COLUMNS, column_config=COLUMN_CONFIG,
+                    csv_footer=national_footer(title, when, version.rsplit("#", 1)[-1]),
+                    empty="No force has known funding at this date: no service current then has a current "
+                          "funding line. Try another \"as at\" date in the sidebar.")
+
+
 def main() -> None:
+    db = database()
+    if is_national(db):
+        national_main(db.data_version(), as_at())
+        return
     version, when = data_version(), as_at()
     st.title("Commissioned services in Lancashire")
     st.caption("Need, plans and activity for each place-based area, reviewed for gaps, duplication and inequity. "
