@@ -67,10 +67,74 @@ def period_end(period: object) -> pd.Timestamp:
         return pd.NaT
 
 
+def period_texts(period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's period as text (what `period.astype(str)` gives), as codes into the distinct texts: one
+    conversion per distinct value, not per row (a national need table has millions of rows and a dozen periods).
+    The code is -1 where the text is missing (a missing period stays missing)."""
+    period = pd.Series(period).reset_index(drop=True)
+    raw, distinct = pd.factorize(period)  # missing -> -1
+    text = pd.Series(distinct, dtype=period.dtype).astype(str).to_numpy(dtype=object)
+    missing = np.flatnonzero(raw < 0)
+    if len(missing):  # a missing value spelt out as text (it is not in every version of pandas)
+        extra = period.iloc[missing].astype(str).to_numpy(dtype=object)
+        spelt = np.array([isinstance(t, str) for t in extra], dtype=bool)
+        text = np.concatenate([text, extra[spelt]])
+        raw = raw.copy()
+        raw[missing[spelt]] = len(distinct) + np.arange(int(spelt.sum()))
+    raw = np.asarray(raw, dtype=np.int64)
+    known = np.array([isinstance(t, str) for t in text], dtype=bool)
+    codes, texts = pd.factorize(pd.Series(np.where(known, text, None), dtype=object))  # 2013 and "2013" are one
+    codes = np.asarray(codes, dtype=np.int64)
+    texts = np.asarray(texts, dtype=object)
+    if np.array_equal(codes, np.arange(len(text))):  # the usual case: distinct texts, none missing
+        return raw, texts
+    return np.where(raw >= 0, codes[np.maximum(raw, 0)] if len(codes) else -1, -1), texts
+
+
+def period_ranks(texts: np.ndarray) -> np.ndarray:
+    """The order of distinct period texts: by last day (unreadable periods first), then by the text itself."""
+    ends = [period_end(t) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: (not pd.isna(ends[i]), ends[i] if not pd.isna(ends[i]) else 0,
+                                                     texts[i]))
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[np.array(order, dtype=np.int64)] = np.arange(len(texts))
+    return rank
+
+
+def latest_period_codes(indicator: np.ndarray, n_indicators: int, period: np.ndarray,
+                        texts: np.ndarray) -> np.ndarray:
+    """For integer-coded rows (indicator codes in range(n_indicators), -1 for none; period codes into `texts`,
+    -1 for a missing period): the code of each indicator's latest period, -1 where it has none. One pass over
+    the rows, whatever their number."""
+    latest = np.full(n_indicators, -1, dtype=np.int64)
+    ok = (indicator >= 0) & (period >= 0)
+    if not ok.any():
+        return latest
+    rank = period_ranks(texts)
+    n_texts = len(texts)
+    best_rank = np.full(n_indicators, -1, dtype=np.int64)
+    if n_indicators * n_texts <= 1 << 22:  # which (indicator, period) pairs occur, as a small table
+        seen = np.bincount(indicator[ok] * n_texts + rank[period[ok]],
+                           minlength=n_indicators * n_texts).reshape(n_indicators, n_texts) > 0
+        some = seen.any(axis=1)
+        best_rank[some] = n_texts - 1 - np.argmax(seen[some, ::-1], axis=1)
+    else:
+        np.maximum.at(best_rank, indicator[ok], rank[period[ok]])
+    by_rank = np.empty(n_texts, dtype=np.int64)
+    by_rank[rank] = np.arange(n_texts)
+    has = best_rank >= 0
+    latest[has] = by_rank[best_rank[has]]
+    return latest
+
+
 def latest_periods(indicator: pd.Series, period: pd.Series) -> pd.Series:
-    """The latest period of each indicator (by last day; ties and unreadable periods by the text itself)."""
-    frame = pd.DataFrame({"indicator": indicator.to_numpy(), "period": period.astype(str).to_numpy()})
-    frame = frame.drop_duplicates()
-    frame["end"] = frame["period"].map(period_end)
-    frame = frame.sort_values(["indicator", "end", "period"], na_position="first")
-    return frame.groupby("indicator", sort=False)["period"].last()
+    """The latest period of each indicator (by last day; ties and unreadable periods by the text itself), indexed
+    by indicator in sorted order; an indicator with no period but missing ones has NaN."""
+    codes, keys = pd.factorize(pd.Series(indicator).reset_index(drop=True))  # a missing indicator has none
+    p_codes, texts = period_texts(period)
+    latest = latest_period_codes(np.asarray(codes, dtype=np.int64), len(keys), p_codes, texts)
+    keys = np.asarray(keys, dtype=object)
+    order = sorted(range(len(keys)), key=lambda i: keys[i])
+    value = np.array([texts[latest[i]] if latest[i] >= 0 else np.nan for i in order], dtype=object)
+    index = pd.Index(np.array([keys[i] for i in order], dtype=object), name="indicator")
+    return pd.Series(value, index=index, name="period")

@@ -36,6 +36,9 @@ def unique(x: np.ndarray) -> np.ndarray:
 
 #: The levels a review can be summarised at ("area" is the force's place-based policing area).
 REVIEW_LEVELS = ("lsoa", "district", "area")
+#: What a review over several forces with no common root calls the whole: the national database's 43 forces are
+#: those of England and Wales (`services_db.scale.grouping`; its national services cover "England and Wales").
+NATION = "England and Wales"
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 _MAX_DEPTH = 16  # a hierarchy deeper than this is a cycle in parent_code
 #: Rows per block when expanding or splitting national-size coverage (tens of millions of rows): big enough that
@@ -177,6 +180,11 @@ class Geography:
             get = self.code_pos.get
             return np.fromiter((get(c, -1) if isinstance(c, str) else -1 for c in codes), dtype=np.int64,
                                count=len(codes))
+        if isinstance(codes, pd.Series) and isinstance(codes.dtype, pd.StringDtype):
+            # arrow-backed text: look each distinct code up once rather than making a Python string of every row
+            row, distinct = pd.factorize(codes, use_na_sentinel=False)
+            found = self._code_index.get_indexer(np.asarray(distinct, dtype=object)).astype(np.int64)
+            return found[np.asarray(row, dtype=np.int64)]
         return self._code_index.get_indexer(np.asarray(codes, dtype=object)).astype(np.int64)
 
     def expand(self, keys: np.ndarray, area_positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -260,8 +268,16 @@ class Geography:
 
     @cached_property
     def force_name(self) -> str:
+        """The name of the whole the review covers ("Across Lancashire, ..."): the force's; over several forces,
+        their common parent's (a root above them in the areas frame), or else the nation's (`NATION`: the
+        national database's 43 forces have no root), never one of the forces standing for all of them."""
         force = np.flatnonzero(self.level_id == _LEVEL_ID["force"])
-        return str(self.names[force[0]]) if len(force) else "the force"
+        if len(force) == 0:
+            return "the force"
+        if len(force) == 1:
+            return str(self.names[force[0]])
+        roots = unique(self.parent[force])
+        return str(self.names[roots[0]]) if len(roots) == 1 and roots[0] >= 0 else NATION
 
     def lookup(self) -> pd.DataFrame:
         """One row per LSOA: its district and area (codes and names) and its population used by the review."""

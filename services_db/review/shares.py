@@ -41,7 +41,7 @@ import pandas as pd
 from services_db.review.apportion import spread
 from services_db.review.context import Context, objects, unique
 from services_db.review.data import LEVELS, ReviewData
-from services_db.review.dates import DateLike, latest_periods
+from services_db.review.dates import DateLike, latest_period_codes, period_texts
 from services_db.review.geography import Units, check_level
 from services_db.review.intervals import (
     NONE,
@@ -249,46 +249,71 @@ def _higher_is(ctx: Context) -> dict[str, str]:
     return out
 
 
+def _need_rows(ctx: Context, indicators: tuple[str, ...] | None) -> dict[str, np.ndarray]:
+    """The need table as integer codes, one conversion per distinct text (not per row: a national table has
+    millions of rows of arrow-backed text): each row's indicator (a code into `keys`, -1 for none or one not
+    asked for), period (a code into `periods`, -1 when missing), area position in the hierarchy and level."""
+    geo, need = ctx.geo, ctx.data.need
+    ind, keys = pd.factorize(need["indicator_key"].reset_index(drop=True))  # a missing key -> -1
+    ind = np.asarray(ind, dtype=np.int64)
+    keys = np.asarray(keys, dtype=object)
+    if indicators is not None:
+        asked = pd.Index(keys, dtype=object).isin(list(indicators))
+        ind = np.where(ind >= 0, np.where(asked[np.maximum(ind, 0)], ind, -1), -1) if len(keys) else ind
+    period, periods = period_texts(need["period"])
+    pos = geo.positions(need["area_code"])  # each distinct code looked up once
+    lvl = np.where(pos >= 0, geo.level_id[np.maximum(pos, 0)], -1)
+    return {"ind": ind, "keys": keys, "period": period, "periods": periods, "pos": pos, "lvl": lvl}
+
+
 def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -> Need:
     geo, units = ctx.geo, ctx.geo.units(level)
     need = ctx.data.need
     meta = ctx.prep.indicator_meta
-    if indicators is not None:
-        need = need[need["indicator_key"].isin(list(indicators))]
-    pos = geo.positions(need["area_code"])
-    lvl = np.where(pos >= 0, geo.level_id[np.maximum(pos, 0)], -1)
+    coded = _need_rows(ctx, indicators)
+    code, pos, lvl = coded["ind"], coded["pos"], coded["lvl"]
+    value = pd.to_numeric(need["value"], errors="coerce")
+    value_all = value.to_numpy(dtype=float)
     num_all = pd.to_numeric(need["numerator"], errors="coerce").to_numpy(dtype=float)
     den_all = pd.to_numeric(need["denominator"], errors="coerce").to_numpy(dtype=float)
     with_ratio = np.isfinite(num_all) & np.isfinite(den_all) & (den_all > 0)
-    figure = pd.to_numeric(need["value"], errors="coerce").notna().to_numpy() | with_ratio
-    usable = (pos >= 0) & (lvl >= 0) & (lvl < _LEVEL_ID["force"]) & figure
-    need = need.loc[usable].assign(_pos=pos[usable], _lvl=lvl[usable])
-    if need.empty:
+    figure = value.notna().to_numpy() | with_ratio
+    usable = (code >= 0) & (lvl >= 0) & (lvl < _LEVEL_ID["force"]) & figure  # lvl >= 0: a known area
+    if not usable.any():
         return _empty_need(units)
 
-    latest = latest_periods(need["indicator_key"], need["period"])
-    need = need[need["period"].astype(str).to_numpy() == latest.reindex(need["indicator_key"]).to_numpy()]
+    # Each indicator's latest period (over its usable rows), then its rows of that period.
+    n_codes = len(coded["keys"])
+    latest = latest_period_codes(np.where(usable, code, -1), n_codes, coded["period"], coded["periods"])
+    wanted = np.where(latest >= 0, latest, -2)  # never a row's period code (-1 is a missing period)
+    current = usable & (coded["period"] == wanted[code])  # code -1 only where not usable
 
     # The source level of each indicator: the coarsest level at or below the one asked for, else the finest above.
     target = _LEVEL_ID[level]
-    levels = need.groupby("indicator_key")["_lvl"].agg(lambda s: tuple(sorted(set(s))))
-    chosen = {k: (max(v for v in lv if v <= target) if any(v <= target for v in lv) else min(lv))
-              for k, lv in levels.items()}
-    need = need[need["_lvl"].to_numpy() == need["indicator_key"].map(chosen).to_numpy()]
+    n_levels = len(LEVELS)
+    present = np.bincount(code[current] * n_levels + lvl[current],
+                          minlength=n_codes * n_levels).reshape(n_codes, n_levels) > 0
+    levels = np.arange(n_levels)
+    at_or_below = np.where(present & (levels <= target)[None, :], levels[None, :], -1).max(axis=1)
+    finest_above = np.where(present, levels[None, :], n_levels).min(axis=1)
+    chosen = np.where(at_or_below >= 0, at_or_below, finest_above)  # n_levels: no rows at all
+    with_rows = np.flatnonzero(present.any(axis=1))
+    rows = np.flatnonzero(current & (lvl == chosen[code]))
 
-    keys = np.array(sorted(chosen), dtype=object)
+    order = sorted(with_rows.tolist(), key=lambda i: coded["keys"][i])
+    keys = np.array([coded["keys"][i] for i in order], dtype=object)
+    column = np.full(max(n_codes, 1), -1, dtype=np.int64)
+    column[np.array(order, dtype=np.int64)] = np.arange(len(order))
     n_units, n_ind = len(units), len(keys)
     unit_text = [meta.get(k, ("", "", ()))[1] for k in keys]
     kinds = np.array([indicator_kind(u) for u in unit_text], dtype=object)
     direction = _higher_is(ctx)
     higher_is = np.array([direction.get(k, "worse") for k in keys], dtype=object)
-    ind = np.searchsorted(keys, need["indicator_key"].to_numpy(dtype=object))
-    area_pos = need["_pos"].to_numpy()
-    row_lvl = need["_lvl"].to_numpy()
+    ind = column[code[rows]]
+    area_pos = pos[rows]
+    row_lvl = lvl[rows]
     area_pop = geo.area_population[area_pos]
-    value = pd.to_numeric(need["value"], errors="coerce").to_numpy(dtype=float)
-    num = pd.to_numeric(need["numerator"], errors="coerce").to_numpy(dtype=float)
-    den = pd.to_numeric(need["denominator"], errors="coerce").to_numpy(dtype=float)
+    value, num, den = value_all[rows], num_all[rows], den_all[rows]
     base = np.array([unit_base(u) for u in unit_text])[ind]
     score = kinds[ind] == SCORE
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -298,11 +323,11 @@ def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -
                                    np.where(np.isfinite(base), value * area_pop / base, value)))
     amount = np.nan_to_num(amount)
     uses_population = from_ratio | np.isfinite(base) | score
-    value_est = need["is_estimate"].fillna(False).astype(bool).to_numpy() | (row_lvl > target)
+    value_est = need["is_estimate"].fillna(False).astype(bool).to_numpy()[rows] | (row_lvl > target)
     est = value_est | (uses_population & geo.area_population_is_estimate[area_pos])
 
     # Share every row over its LSOAs by population, then add the LSOAs up to the level asked for.
-    row_key, lsoa = geo.expand(np.arange(len(need)), area_pos)
+    row_key, lsoa = geo.expand(np.arange(len(rows)), area_pos)
     per_lsoa = spread(row_key, geo.population[lsoa], amount)
     unit = units.of_lsoa[lsoa]
     ok = unit >= 0
@@ -350,12 +375,11 @@ def _need_matrix(ctx: Context, level: str, indicators: tuple[str, ...] | None) -
     testable &= (has.sum(axis=0) > 1)[None, :]  # a unit alone with a figure is the force rate itself
     significant = np.where(testable, (lower > force_rate[None, :]).astype(float), np.nan)
 
-    sl = need.groupby("indicator_key")["_lvl"].first().reindex(keys).to_numpy()
     return Need(
         units=units, keys=keys,
         names=np.array([meta[k][0] if k in meta else k.replace("_", " ") for k in keys], dtype=object),
-        periods=latest.reindex(keys).to_numpy(dtype=object),
-        source_levels=np.array([LEVELS[int(v)] for v in sl], dtype=object),
+        periods=np.array([coded["periods"][latest[i]] for i in order], dtype=object),
+        source_levels=np.array([LEVELS[int(chosen[i])] for i in order], dtype=object),
         values=values, estimate=flag & has,
         themes=[meta[k][2] if k in meta else () for k in keys],
         has=has, kinds=kinds, higher_is=higher_is, methods=methods, rate=rate, lower=lower, upper=upper,

@@ -3,9 +3,11 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from services_db.review.geography import Geography, geography_of
+from services_db.review import review_force
+from services_db.review.geography import NATION, Geography, geography_of
 
 
 def codes(geo, idx):
@@ -85,3 +87,44 @@ def test_duplicate_area_codes_are_refused(make):
     b = make().area("L1", "again", "lsoa", "D1", 1.0)
     with pytest.raises(ValueError, match="not unique"):
         Geography(b.build().areas)
+
+
+def _two_forces(make, root=None):
+    """A national-like hierarchy: two forces (first "Northshire") side by side, each with its own LSOAs; `root`
+    (code, name) puts a common parent above them."""
+    b = make(areas=[])
+    if root is not None:
+        b.area(root[0], root[1], "country")
+    for f, name in [("F1", "Northshire"), ("F2", "Southshire")]:
+        b.area(f, name, "force", root[0] if root else None, math.nan)
+        b.area(f"{f}-D", f"{name} district", "district", f, math.nan)
+        b.area(f"{f}-L", f"{name} 001A", "lsoa", f"{f}-D", 100.0)
+    return b
+
+
+def test_a_national_snapshot_names_the_nation_not_its_first_force(make):
+    """Across 43 forces with no common root the whole is England and Wales, never the first force's name; one
+    force is named itself, and forces under a common root are named after it."""
+    assert Geography(_two_forces(make).build().areas).force_name == NATION == "England and Wales"
+    assert Geography(_two_forces(make, ("UK", "United Kingdom")).build().areas).force_name == "United Kingdom"
+    assert geography_of(make().build().areas).force_name == "Testshire"
+    assert Geography(make(areas=[("L1", "L1", "lsoa", None, 1.0)]).build().areas).force_name == "the force"
+
+
+def test_a_national_review_speaks_of_the_nation(make):
+    b = _two_forces(make).service(1, themes=("mh",), coverage=("F1",), amount=1000, end="2016-12-31")
+    b.service(2, themes=("mh",), coverage=("F2",), amount=3000, end="2016-12-31")
+    found = review_force(b.build(), "2016-07-21")
+    assert found.scope_name == NATION
+    across = [f.sentence for f in found.findings if f.sentence.startswith("Across ")]
+    assert across and all(s.startswith("Across England and Wales, ") for s in across)
+    assert not any("Northshire" in f.sentence for f in found.findings)
+
+
+def test_positions_of_arrow_text_match_those_of_python_strings(make):
+    geo = Geography(make().build().areas)
+    codes = ["L1", "D3", None, "NOPE", "F", "L5"] * 400  # over 1,000 codes: the hash-table path
+    arrow = geo.positions(pd.Series(codes, dtype="str"))
+    assert arrow.tolist() == geo.positions(pd.Series(codes, dtype=object)).tolist()
+    assert arrow[:6].tolist() == [geo.code_pos["L1"], geo.code_pos["D3"], -1, -1, geo.code_pos["F"],
+                                  geo.code_pos["L5"]]

@@ -2,11 +2,15 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from services_db.review import need_by_indicator, need_shares, provision_shares
-from services_db.review.dates import latest_periods, period_end
+from services_db.review.context import Context
+from services_db.review.data import COLUMNS, ReviewData
+from services_db.review.dates import latest_period_codes, latest_periods, period_end, period_texts
+from services_db.review.shares import _need_matrix
 
 AS_AT = "2016-07-21"
 
@@ -177,3 +181,78 @@ def test_provision_counts_services_with_unknown_funding(make):
     assert cell(frame, "A1", "mh", "services") == 3 and cell(frame, "A1", "mh", "unknown_funding") == 2
     assert cell(frame, "A1", "mh", "provision") == 600.0
     assert cell(frame, "A2", "mh", "services") == 1 and cell(frame, "A2", "mh", "unknown_funding") == 0
+
+
+def _latest_by_sorting(indicator: pd.Series, period: pd.Series) -> pd.Series:
+    """The rule spelt out with pandas (the implementation before it was vectorised): sort each indicator's
+    distinct periods by last day (unreadable first) then text, and keep the last one that is not missing."""
+    frame = pd.DataFrame({"indicator": indicator.to_numpy(), "period": period.astype(str).to_numpy()})
+    frame = frame.drop_duplicates()
+    frame["end"] = frame["period"].map(period_end)
+    frame = frame.sort_values(["indicator", "end", "period"], na_position="first")
+    return frame.groupby("indicator", sort=False)["period"].last()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_latest_periods_in_one_pass_match_the_sorting_rule(dtype):
+    rng = np.random.default_rng(7)
+    periods = ["2013-14", "2013-10", "2012-10/2014-03", "spring", "2015", "2014-03-31", "autumn", None, "2013-14"]
+    n = 3000
+    indicator = pd.Series(rng.choice(["a", "b", "c", "d", None], n).tolist(), dtype=dtype)
+    period = pd.Series(rng.choice(np.array(periods, dtype=object), n).tolist(), dtype=dtype)
+    period[indicator == "d"] = None  # an indicator whose every period is missing
+    period[(indicator == "c") & (period == "2015")] = "2013-14"  # c: three periods end on 31 March 2014
+    got, want = latest_periods(indicator, period), _latest_by_sorting(indicator, period)
+    assert got.index.tolist() == want.index.tolist() == ["a", "b", "c", "d"]
+    assert got.tolist()[:3] == want.tolist()[:3] == ["2015", "2015", "2014-03-31"]
+    assert pd.isna(got["d"]) and pd.isna(want["d"])
+    # Periods written as numbers are read as their text (2015 and "2015" are one period).
+    mixed = pd.Series([2015, "2015", "2014-15", 2013], dtype=object)
+    assert latest_periods(pd.Series(["x"] * 4), mixed).tolist() == ["2015"]
+    assert period_texts(mixed)[0].tolist()[:2] == [0, 0]
+
+
+def test_latest_period_codes_ties_and_unreadable_periods_by_text():
+    codes = latest_period_codes(np.array([0, 0, 1, 1, -1, 2]), 4, np.array([0, 1, 2, 3, 4, -1]),
+                                np.array(["spring", "autumn", "2013-14", "2014-03", "2020-21"], dtype=object))
+    # 0: both unreadable, "spring" > "autumn"; 1: both end on 31 March 2014, "2014-03" > "2013-14"; 2: only a
+    # missing period; 3: no rows; the row of no indicator (-1) counts for none.
+    assert codes.tolist() == [0, 3, -1, -1]
+
+
+def _need_of(data, level="area", indicators=None):
+    return _need_matrix(Context(data, None), level, indicators)
+
+
+def test_need_matrix_is_the_same_from_arrow_text_and_python_objects(make):
+    """National need tables arrive as arrow-backed text, hand-built ones as objects: both are read alike, and rows
+    with a missing indicator, area or period, or an area the hierarchy does not know, are left out."""
+    b = make().indicator("ea", "Early Action incidents", ("mh",)).indicator("da", "Domestic abuse", ("da",))
+    b.need("ea", "L1", 10, "2014-15").need("ea", "L4", 30, "2014-15").need("ea", "D2", 5, "2014-15")
+    b.need("ea", "L1", 99, "2013-14").need("da", "D1", 40, "2015-16").need("da", "A2", 60, "2015-16")
+    b.need("da", "NOPE", 7, "2015-16").need("ea", "L2", 1, None)
+    data = b.build()
+    need = data.need.copy()
+    need.loc[len(need)] = dict(indicator_key=None, area_code="L3", period="2016-17", value=5.0,
+                               numerator=math.nan, denominator=math.nan, is_estimate=False)
+    need.loc[len(need)] = dict(indicator_key="ea", area_code=None, period="2016-17", value=5.0,
+                               numerator=math.nan, denominator=math.nan, is_estimate=False)
+    frames = {}
+    for dtype in ("str", object):
+        n = need.copy()
+        for c in ("indicator_key", "area_code", "period"):
+            n[c] = n[c].astype(dtype) if dtype == "str" else n[c].astype(object)
+        frames[dtype] = _need_of(ReviewData(**{**{f: getattr(data, f) for f in COLUMNS}, "need": n}))
+    arrow, objs = frames["str"], frames[object]
+    assert arrow.keys.tolist() == objs.keys.tolist() == ["da", "ea"]
+    assert arrow.periods.tolist() == objs.periods.tolist() == ["2015-16", "2014-15"]
+    # da: South's own figure (area level) beats Alpha's district one; ea: 2014-15 (not 2013-14, nor the row with
+    # no period), at the district level (Beta), the coarsest at or below the area level, so no area has a figure.
+    assert arrow.source_levels.tolist() == objs.source_levels.tolist() == ["area", "district"]
+    np.testing.assert_array_equal(arrow.values, objs.values)
+    np.testing.assert_array_equal(arrow.has, objs.has)
+    assert arrow.has.tolist() == [[False, False], [True, False]]
+    assert arrow.values[1, 0] == 60.0
+    only = _need_of(data, indicators=("ea",))
+    assert only.keys.tolist() == ["ea"] and only.periods.tolist() == ["2014-15"]
+    assert _need_of(data, level="lsoa", indicators=("ea", "da")).source_levels.tolist() == ["district", "lsoa"]
