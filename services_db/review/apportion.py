@@ -16,6 +16,8 @@ whoever asks for them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -154,9 +156,12 @@ def spread(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.nda
 
 # -- the same split, atom by atom ------------------------------------------------------------------------------------
 
-#: A coverage set shared by at least this many funded services is split as one matrix (services x LSOAs); rarer
-#: sets go through one flat pass together, so a national review's thousands of one-off sets cost no Python loop.
-MATRIX_SERVICES = 8
+#: A coverage set shared by at least `MATRIX_SERVICES` funded services with at least `MATRIX_CELLS` (service, LSOA)
+#: cells between them is split as one matrix (services x LSOAs, the set's weights broadcast); every other service
+#: goes through flat passes of a block of cells at a time, so a national review's thousands of small sets cost no
+#: Python loop and its few big ones no per-cell lookups.
+MATRIX_SERVICES = 4
+MATRIX_CELLS = 1 << 12
 
 
 def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, population: np.ndarray,
@@ -164,12 +169,19 @@ def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, populatio
     """For (service, atom) rows (sorted, unique): the pence `split_pence` puts on the atom's LSOAs, added up.
 
     Exactly what splitting each service over its LSOAs and adding the LSOAs up per atom gives, to the penny, but
-    without a row per (service, LSOA): a service with one atom (or no money) gets its whole total there, since the
-    split adds back to it; the others are split LSOA by LSOA with the same floating-point operations in the same
-    order as `split_pence`, but once per *coverage set* (the services with the same atoms share their LSOAs and
-    weights), as a matrix of services x LSOAs for a common set. Even the tie-break is reproduced: `split_pence`
-    ranks on `group + (1 - fraction) / 2`, where `group` counts from the first service of its block of
-    `chunk_size()` rows, so the same block cuts are worked out here from the services' LSOA counts.
+    without a row per (service, LSOA) kept: a service with one atom (or no money) gets its whole total there, since
+    the split adds back to it; the others are split LSOA by LSOA with the same floating-point operations as
+    `split_pence` (the same shares `w / sum(w)`, the sum taken in the same order, the same products, floors and
+    fractions, and the same sort key `group + (1 - fraction) / 2`, so fractions closer than the key's precision tie
+    just as they do there), once per *coverage set* for the weights (services with the same atoms share their
+    LSOAs and weights), a block of cells at a time for the rest. `group` counts from the first service of its
+    block of `chunk_size()` rows in `split_pence`, so the same block cuts are worked out here from the services'
+    LSOA counts.
+
+    The spare pence need no stable argsort of every cell by (service, key), only each service's threshold: the key
+    at its rank `need` (`_first`), found in a plain sort (or a partition) of the keys' values. Cells keyed below it
+    take the spare pence, and of those keyed equal to it, the first in LSOA order (`_untie`), as `split_pence`'s
+    stable sort has it. The pence are then added up per atom, each set's columns being laid out atom by atom.
 
     `outside` (per service position, 0 for none): residents a service covers beyond the snapshot's areas, split
     with its LSOAs as one more row after them and then dropped, as `Context._apportion` does for a one-force
@@ -178,76 +190,124 @@ def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, populatio
     svc = np.asarray(svc, dtype=np.int64)
     atom = np.asarray(atom, dtype=np.int64)
     totals = np.asarray(totals, dtype=np.int64)
-    out = np.zeros(len(svc), dtype=np.int64)
     if len(svc) == 0:
-        return out
+        return np.zeros(0, dtype=np.int64)
     n_svc = len(totals)
-    ptr = csr(svc, n_svc)
+    ptr = np.searchsorted(svc, np.arange(n_svc + 1, dtype=np.int64))  # `csr` of sorted rows, without a count
     n_atoms = np.diff(ptr)
-    lsoas = np.bincount(svc, weights=atoms.size[atom], minlength=n_svc).round().astype(np.int64)
+    lsoas = _run_sums(np.asarray(atoms.size, dtype=np.int64)[atom], ptr)
     outside = np.zeros(n_svc) if outside is None else np.asarray(outside, dtype=float)
     beyond = outside > 0
     one = ((n_atoms == 1) & ~beyond) | (totals == 0)
-    out[:] = np.where(one[svc], totals[svc], 0)  # the split of a service adds back to its total
+    out = np.repeat(np.where(one, totals, 0), n_atoms)  # the split of a service adds back to its total
     split = np.flatnonzero(~one & (n_atoms > 0))
     if len(split) == 0:
         return out
     group = _block_groups(lsoas + beyond)  # a service's rows in `split_pence`: its LSOAs and the one outside
 
-    # Coverage sets of the services left: the same atoms (two 64-bit sums of random keys, and the count).
-    rng = np.random.default_rng(20261204)
-    k1, k2 = (rng.integers(0, 2**63, size=max(len(atoms), 1), dtype=np.uint64) for _ in range(2))
-    which, rows = gather(ptr, split)
-    starts = np.r_[0, np.cumsum(n_atoms[split])[:-1]]
-    a = atom[rows]
-    with np.errstate(over="ignore"):
-        sig = np.stack([np.add.reduceat(k1[a], starts), np.add.reduceat(k2[a], starts),
-                        n_atoms[split].astype(np.uint64), np.where(beyond, outside, 0.0)[split].view(np.uint64)],
-                       axis=1)
-    first, set_of = unique_rows(sig)
-    set_of = set_of.ravel()
-    n_sets = len(first)
-    reps = split[first]
+    outside = np.where(beyond, outside, 0.0)
+    first, set_of = _coverage_sets(atom, ptr, split, outside)
+    sets = _set_columns(split[first], atom, ptr, atoms, population, outside)
 
-    # Each set's LSOAs in LSOA order (the order of `split_pence`'s rows), their weights and their atom's place
-    # among the set's atoms.
+    width = np.diff(sets.ptr)
+    k = np.bincount(set_of, minlength=len(first))
+    matrix = (k >= MATRIX_SERVICES) & (k * width >= MATRIX_CELLS)
+    in_matrix = matrix[set_of]
+    work = _Scratch(chunk_size() + int(width.max()))  # a block of cells: `chunk_size()`, give or take one service
+    if in_matrix.any():
+        by_set = np.argsort(set_of[in_matrix], kind="stable")
+        members = split[in_matrix][by_set]
+        member_ptr = csr(set_of[in_matrix][by_set], len(first))
+        for c in np.flatnonzero(matrix).tolist():
+            _split_matrix(members[member_ptr[c]:member_ptr[c + 1]], c, sets, totals, group, ptr, out, work)
+    if not in_matrix.all():
+        _split_flat(split[~in_matrix], set_of[~in_matrix], sets, totals, group, ptr, out, work)
+    return out
+
+
+def _run_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Sums of `values` over the runs ptr[i]:ptr[i + 1], which cover all of it (empty runs add up to 0)."""
+    out = np.zeros(len(ptr) - 1, dtype=values.dtype)
+    full = np.flatnonzero(ptr[1:] > ptr[:-1])
+    if len(full):
+        out[full] = np.add.reduceat(values, ptr[full])
+    return out
+
+
+def _coverage_sets(atom: np.ndarray, ptr: np.ndarray, split: np.ndarray,
+                   outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The coverage set of each service of `split`: (the index in `split` of each set's first service, the set of
+    each service). Services share a set when they have the same atoms and the same residents outside, told apart
+    by a sum of a random 64-bit key per atom, the sum of the atoms' numbers and their count."""
+    key = np.random.default_rng(20261204).integers(0, 2**63, size=int(atom.max()) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        keys = _run_sums(key[atom], ptr)[split]  # modulo 2**64
+    columns = [keys, _run_sums(atom, ptr)[split].astype(np.uint64), np.diff(ptr)[split].astype(np.uint64),
+               outside[split].view(np.uint64)]
+    first, set_of = unique_rows(np.stack(columns, axis=1))
+    return first, set_of.ravel()
+
+
+@dataclass(frozen=True, eq=False)
+class _Sets:
+    """The columns of each coverage set (its LSOAs, and one for its residents outside if any), atom by atom."""
+
+    ptr: np.ndarray  # the columns of set c are ptr[c]:ptr[c + 1]
+    q: np.ndarray  # each column's share: its weight over the set's (as `_split_block` works it out)
+    order: np.ndarray  # each column's LSOA (the residents outside numbered after every LSOA): `split_pence`'s
+    #                    row order within a set
+    seg_ptr: np.ndarray  # the runs of columns (the outside first, then the atoms) of set c: seg_ptr[c]:seg_ptr[c + 1]
+    seg_start: np.ndarray  # each run's first column, counted from its set's first
+    seg_rank: np.ndarray  # each run's atom's place among the set's atoms; -1 for the residents outside
+    seg_size: np.ndarray  # columns in each run
+
+
+def _set_columns(reps: np.ndarray, atom: np.ndarray, ptr: np.ndarray, atoms: Atoms, population: np.ndarray,
+                 outside: np.ndarray) -> _Sets:
+    """The columns of the sets whose first services are `reps`, with each column's share of the set's weight: the
+    set's weights are clipped at 0 and added up in `split_pence`'s row order (LSOA order, the residents outside
+    last), so the shares are the very floats `_split_block` gets; a set weighing nothing is shared equally."""
+    n_sets = len(reps)
     r_which, r_rows = gather(ptr, reps)
     r_atom = atom[r_rows]
-    a_which, a_at = gather(atoms.ptr, r_atom)
-    col_set = r_which[a_which]
-    col_lsoa = atoms.members[a_at]
-    col_rank = (r_rows - ptr[reps][r_which])[a_which]
-    w = np.asarray(population, dtype=float)[col_lsoa]
-    out_sets = np.flatnonzero(beyond[reps])  # one more column, after the LSOAs: the residents outside (rank -1)
-    col_set = np.concatenate([col_set, out_sets])
-    col_lsoa = np.concatenate([col_lsoa, np.full(len(out_sets), len(atoms.of_lsoa), dtype=np.int64)])
-    col_rank = np.concatenate([col_rank, np.full(len(out_sets), -1, dtype=np.int64)])
-    w = np.concatenate([w, outside[reps[out_sets]]])
-    order = np.lexsort((col_lsoa, col_set))
-    col_set, col_rank, w = col_set[order], col_rank[order], w[order]
-    set_ptr = csr(col_set, n_sets)
-    w = np.clip(w, 0.0, None)
-    wsum = np.bincount(col_set, weights=w, minlength=n_sets)
+    out_sets = np.flatnonzero(outside[reps] > 0)
+    n_out = len(out_sets)
+    n_lsoa = len(atoms.of_lsoa)
+    # Runs of columns: per set its residents outside (rank -1), then its atoms in order.
+    seg_set = np.concatenate([out_sets, r_which])
+    by_set = np.argsort(seg_set, kind="stable")
+    seg_set = seg_set[by_set]
+    seg_rank = np.concatenate([np.full(n_out, -1, dtype=np.int64), r_rows - ptr[reps][r_which]])[by_set]
+    seg_size = np.concatenate([np.ones(n_out, dtype=np.int64), np.asarray(atoms.size, dtype=np.int64)[r_atom]])[by_set]
+    # Where each run's columns are in `source`: an atom's LSOAs, or the set's residents outside (numbered after
+    # the LSOAs, so they come last in LSOA order).
+    source = np.concatenate([atoms.members, n_lsoa + np.arange(n_out, dtype=np.int64)])
+    seg_src = np.concatenate([len(atoms.members) + np.arange(n_out, dtype=np.int64), atoms.ptr[r_atom]])[by_set]
+    col_end = np.cumsum(seg_size)
+    n_cols = int(col_end[-1]) if len(col_end) else 0
+    col_lsoa = source[np.repeat(seg_src - (col_end - seg_size), seg_size) + np.arange(n_cols, dtype=np.int64)]
+    col_set = np.repeat(seg_set, seg_size)
+    seg_ptr = csr(seg_set, n_sets)
+    set_ptr = np.concatenate([[0], col_end])[seg_ptr].astype(np.int64)
+    w = np.clip(np.concatenate([np.asarray(population, dtype=float), outside[reps[out_sets]]])[col_lsoa], 0.0, None)
+    wsum = _set_sums(w, col_set, col_lsoa, n_sets)
     equal = wsum[col_set] <= 0
     if equal.any():
         w = np.where(equal, 1.0, w)
-        wsum = np.bincount(col_set, weights=w, minlength=n_sets)
-    q = w / wsum[col_set]
+        wsum = _set_sums(w, col_set, col_lsoa, n_sets)
+    return _Sets(set_ptr, w / wsum[col_set], col_lsoa, seg_ptr, (col_end - seg_size) - set_ptr[seg_set], seg_rank,
+                 seg_size)
 
-    by_set = np.argsort(set_of, kind="stable")
-    set_services = split[by_set]
-    svc_ptr = csr(set_of[by_set], n_sets)
-    k = np.diff(svc_ptr)
-    for c in np.flatnonzero(k >= MATRIX_SERVICES).tolist():
-        cols = slice(set_ptr[c], set_ptr[c + 1])
-        members = set_services[svc_ptr[c]:svc_ptr[c + 1]]
-        _split_matrix(members, q[cols], col_rank[cols], totals, group, ptr, out)
-    rare = np.flatnonzero(k < MATRIX_SERVICES)
-    if len(rare):
-        members = set_services[np.concatenate([np.arange(svc_ptr[c], svc_ptr[c + 1]) for c in rare.tolist()])]
-        member_set = set_of[np.searchsorted(split, members)]
-        _split_flat(members, member_set, set_ptr, q, col_rank, totals, group, ptr, out)
-    return out
+
+def _set_sums(w: np.ndarray, col_set: np.ndarray, col_lsoa: np.ndarray, n_sets: int) -> np.ndarray:
+    """Per set, its columns' weights added up in LSOA order, as `_split_block`'s `bincount` adds its rows. Whole
+    numbers (populations usually are) add up exactly in any order while the sums stay well below 2**53, so only
+    fractional weights need the columns sorted into LSOA order first."""
+    wsum = np.bincount(col_set, weights=w, minlength=n_sets)
+    if (w == np.floor(w)).all() and (wsum < 2.0**52).all():
+        return wsum
+    by_lsoa = np.argsort(col_set * (int(col_lsoa.max()) + 1) + col_lsoa)  # unique keys: (set, LSOA)
+    return np.bincount(col_set[by_lsoa], weights=w[by_lsoa], minlength=n_sets)
 
 
 def _block_groups(lsoas: np.ndarray) -> np.ndarray:
@@ -278,67 +338,154 @@ def _block_groups(lsoas: np.ndarray) -> np.ndarray:
     return group
 
 
-def _split_matrix(members: np.ndarray, q: np.ndarray, rank_of_col: np.ndarray, totals: np.ndarray,
-                  group: np.ndarray, ptr: np.ndarray, out: np.ndarray) -> None:
-    """`_split_block`'s arithmetic for services sharing one coverage set: one row per service, one column per
-    LSOA (in LSOA order); each row's pence added up per atom into `out` at the service's (service, atom) rows."""
+class _Scratch:
+    """Arrays a block of cells is worked in, reused from block to block: a new array of millions of floats costs
+    more in first-touch page faults than the arithmetic done on it."""
+
+    def __init__(self, size: int) -> None:
+        self.floats = [np.empty(size) for _ in range(3)]
+        self.flags = [np.empty(size, dtype=bool) for _ in range(2)]
+        self.index = np.empty(size, dtype=np.int64)
+        self.iota = np.arange(size, dtype=np.int64)
+
+    def arrays(self, shape: tuple[int, ...]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        size = int(np.prod(shape))
+        return [f[:size].reshape(shape) for f in self.floats], [b[:size].reshape(shape) for b in self.flags]
+
+
+def _keys(key: np.ndarray, floor: np.ndarray, group: np.ndarray) -> None:
+    """In place, `_split_block`'s arithmetic on cells: `key` holds the raw shares `total * q` on entry; on return
+    `floor` holds their floors and `key` the sort keys `group + (1 - fraction) / 2` (the same float operations)."""
+    np.floor(key, out=floor)
+    key -= floor  # the fraction
+    np.subtract(1.0, key, out=key)
+    key *= 0.5
+    key += group
+
+
+def _first(left: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """How many of a service's cells come first in `split_pence`'s order and are told apart from the rest: with
+    `left` > 0 spare pence, the first `left` get one more; with `left` < 0 (float error overshot), all but the
+    first `n + left` get one less."""
+    return np.where(left >= 0, np.minimum(left, n), np.maximum(n + left, 0))
+
+
+def _untie(which: np.ndarray, order: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Of cells at their service's threshold key (`which` service, `order` their place in `split_pence`'s row
+    order): the indices of those its stable sort puts after the first `keep[which]` of them, not picked after all."""
+    by_row = np.lexsort((order, which))
+    count = np.bincount(which, minlength=len(keep))
+    rank = np.empty(len(which), dtype=np.int64)
+    rank[by_row] = np.arange(len(which)) - (np.cumsum(count) - count)[which[by_row]]
+    return np.flatnonzero(rank >= keep[which])
+
+
+#: Rows at least this long find their threshold key by a partition each rather than in one sort of all the rows.
+PARTITION_COLUMNS = 4096
+
+
+def _split_matrix(members: np.ndarray, c: int, sets: _Sets, totals: np.ndarray, group: np.ndarray,
+                  ptr: np.ndarray, out: np.ndarray, work: _Scratch) -> None:
+    """The split of services sharing coverage set `c`: one row per service, one column per LSOA (atom by atom),
+    a block of rows at a time; each row's pence added up per atom into `out` at the service's (service, atom) rows.
+
+    A row's first `m` cells (`_first`) are those with keys below its `m`-th smallest key, and as many of those
+    equal to it as `split_pence`'s stable sort takes, in row order."""
+    cols = slice(sets.ptr[c], sets.ptr[c + 1])
+    q, order = sets.q[cols], sets.order[cols]
     n = len(q)
-    col_order = np.argsort(rank_of_col, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, rank_of_col[col_order][1:] != rank_of_col[col_order][:-1]])
+    segs = slice(sets.seg_ptr[c], sets.seg_ptr[c + 1])
+    seg_start, seg_rank, seg_size = sets.seg_start[segs], sets.seg_rank[segs], sets.seg_size[segs]
+    atom_segs = seg_rank >= 0  # the residents outside are split with the rest, then dropped
     step = max(1, chunk_size() // max(n, 1))
-    cols = np.arange(n, dtype=np.int64)
     for i in range(0, len(members), step):
         svc = members[i:i + step]
+        (key, floor, ranked), (picked, equal) = work.arrays((len(svc), n))
         total = totals[svc]
-        raw = total.astype(float)[:, None] * q[None, :]
-        floor = np.floor(raw)
-        frac = raw - floor
-        left = total - floor.sum(axis=1).round().astype(np.int64)
-        key = group[svc].astype(float)[:, None] + (1.0 - frac) * 0.5
-        order = np.argsort(key, axis=1, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.broadcast_to(cols, order.shape), axis=1)
-        need = left[:, None]
-        pence = floor.astype(np.int64) + ((need > 0) & (rank < need)) - ((need < 0) & ((n - 1 - rank) < -need))
-        per_atom = np.add.reduceat(pence[:, col_order], bounds, axis=1)
-        if rank_of_col[col_order[0]] < 0:  # the residents outside: split with the rest, then dropped
-            per_atom = per_atom[:, 1:]
-        out[ptr[svc][:, None] + np.arange(per_atom.shape[1])[None, :]] = per_atom
+        np.multiply(total.astype(float)[:, None], q[None, :], out=key)
+        _keys(key, floor, group[svc].astype(float)[:, None])
+        left = total - floor.sum(axis=1).astype(np.int64)
+        m = _first(left, n)
+        threshold = np.full(len(svc), -np.inf)
+        some = np.flatnonzero(m > 0)
+        if n >= PARTITION_COLUMNS:
+            for r in some.tolist():
+                threshold[r] = np.partition(key[r], m[r] - 1)[m[r] - 1]
+        elif len(some):
+            np.copyto(ranked, key)
+            ranked.sort(axis=1)
+            threshold[some] = ranked[some, m[some] - 1]
+        np.less_equal(key, threshold[:, None], out=picked)
+        upto = np.count_nonzero(picked, axis=1)
+        tied = np.flatnonzero(upto > m)
+        if len(tied):
+            np.equal(key, threshold[:, None], out=equal)
+            which, col = np.nonzero(equal[tied])
+            drop = _untie(which, order[col], m[tied] - upto[tied] + np.bincount(which, minlength=len(tied)))
+            picked[tied[which[drop]], col[drop]] = False
+        floor += picked
+        pence = np.add.reduceat(floor, seg_start, axis=1).astype(np.int64)
+        pence -= (left < 0)[:, None] * seg_size[None, :]
+        out[ptr[svc][:, None] + seg_rank[atom_segs][None, :]] = pence[:, atom_segs]
 
 
-def _split_flat(members: np.ndarray, member_set: np.ndarray, set_ptr: np.ndarray, q: np.ndarray,
-                rank_of_col: np.ndarray, totals: np.ndarray, group: np.ndarray, ptr: np.ndarray,
-                out: np.ndarray) -> None:
-    """`_split_matrix` for services of rarely shared sets: a row per (service, LSOA of its set), services in
-    position order. `split_pence`'s key rises from service to service within one of its blocks (`group` counts
-    up from the block's first service), so one stable sort per block ranks every service's rows as it did."""
-    order = np.argsort(members, kind="stable")
-    members, member_set = members[order], member_set[order]
-    block_start = np.flatnonzero(np.r_[True, group[members][1:] <= group[members][:-1]])
-    for lo, hi in zip(block_start.tolist(), np.r_[block_start[1:], len(members)].tolist(), strict=True):
-        _split_rows(members[lo:hi], member_set[lo:hi], set_ptr, q, rank_of_col, totals, group, ptr, out)
+def _split_flat(members: np.ndarray, member_set: np.ndarray, sets: _Sets, totals: np.ndarray, group: np.ndarray,
+                ptr: np.ndarray, out: np.ndarray, work: _Scratch) -> None:
+    """The split of the other services (in position order): a row per (service, column of its set), in batches
+    of about `chunk_size()` cells along which `group` rises from service to service (it falls back at each new
+    block of `split_pence`, where a batch is cut). A service's keys lie in [group, group + 1/2], so one sort of a
+    batch's key values puts every service's keys in a stretch of their own, at the same offsets as its cells."""
+    n = np.diff(sets.ptr)[member_set]
+    g = group[members]
+    new_block = np.r_[True, g[1:] <= g[:-1]]
+    begin = np.cumsum(n) - n
+    window = (begin - np.maximum.accumulate(np.where(new_block, begin, 0))) // chunk_size()
+    cut = np.flatnonzero(new_block | np.r_[True, window[1:] != window[:-1]])
+    for lo, hi in zip(cut.tolist(), np.r_[cut[1:], len(members)].tolist(), strict=True):
+        _split_cells(members[lo:hi], member_set[lo:hi], sets, totals, group, ptr, out, work)
 
 
-def _split_rows(members: np.ndarray, member_set: np.ndarray, set_ptr: np.ndarray, q: np.ndarray,
-                rank_of_col: np.ndarray, totals: np.ndarray, group: np.ndarray, ptr: np.ndarray,
-                out: np.ndarray) -> None:
-    row_of, col = gather(set_ptr, member_set)
-    if len(col) == 0:
-        return
-    svc = members[row_of]
-    total = totals[svc]
-    raw = total.astype(float) * q[col]
-    floor = np.floor(raw)
-    frac = raw - floor
-    m = len(members)
-    left = totals[members] - np.bincount(row_of, weights=floor, minlength=m).round().astype(np.int64)
-    order = np.argsort(group[svc] + (1.0 - frac) * 0.5, kind="stable")  # as `_split_block` sorts
-    starts = csr(row_of, m)
-    rank = np.empty(len(col), dtype=np.int64)
-    rank[order] = np.arange(len(col), dtype=np.int64) - starts[row_of[order]]
-    size = np.diff(starts)[row_of]
-    need = left[row_of]
-    pence = floor.astype(np.int64) + ((need > 0) & (rank < need)) - ((need < 0) & ((size - 1 - rank) < -need))
-    inside = rank_of_col[col] >= 0  # the residents outside are split with the rest, then dropped
-    out += np.bincount(ptr[svc][inside] + rank_of_col[col][inside], weights=pence[inside],
-                       minlength=len(out)).round().astype(np.int64)
+def _split_cells(members: np.ndarray, member_set: np.ndarray, sets: _Sets, totals: np.ndarray, group: np.ndarray,
+                 ptr: np.ndarray, out: np.ndarray, work: _Scratch) -> None:
+    """One batch of `_split_flat`: services whose `group` rises from one to the next, a row per cell."""
+    n = sets.ptr[member_set + 1] - sets.ptr[member_set]
+    end = np.cumsum(n)
+    start = end - n
+    size = int(end[-1])
+    (key, floor, spare), (picked, equal) = work.arrays((size,))
+    row = np.repeat(np.arange(len(members), dtype=np.int64), n)
+    col = np.take(sets.ptr[member_set] - start, row, out=work.index[:size], mode="clip")
+    col += work.iota[:size]
+    total = totals[members]
+    np.take(sets.q, col, out=key, mode="clip")
+    key *= np.take(total.astype(float), row, out=spare, mode="clip")
+    _keys(key, floor, np.take(group[members].astype(float), row, out=spare, mode="clip"))
+    left = total - np.add.reduceat(floor, start).astype(np.int64)
+    m = _first(left, n)
+    ranked = spare
+    np.copyto(ranked, key)
+    ranked.sort()
+    threshold = np.where(m > 0, ranked[np.maximum(start + m - 1, 0)], -np.inf)
+    upto = np.searchsorted(ranked, threshold, side="right") - start
+    at_threshold = np.take(threshold, row, out=spare, mode="clip")
+    np.less_equal(key, at_threshold, out=picked)
+    tied = (m > 0) & (upto > m)
+    if tied.any():
+        cell = np.flatnonzero(np.equal(key, at_threshold, out=equal))
+        which = row[cell]
+        cell, which = cell[tied[which]], which[tied[which]]
+        drop = _untie(which, sets.order[col[cell]], m - upto + np.bincount(which, minlength=len(members)))
+        picked[cell[drop]] = False
+    floor += picked
+    which, seg = gather(sets.seg_ptr, member_set)
+    first = start[which] + sets.seg_start[seg]
+    if np.abs(total).sum() + size < 2**53:  # every running sum a whole number of pence a float holds exactly
+        np.cumsum(floor, out=floor)
+        last = floor[first + sets.seg_size[seg] - 1]
+        pence = (last - np.where(first > 0, floor[first - 1], 0.0)).astype(np.int64)
+    else:
+        pence = np.add.reduceat(floor, first).astype(np.int64)
+    pence -= (left < 0)[which] * sets.seg_size[seg]
+    rank = sets.seg_rank[seg]
+    keep = rank >= 0  # the residents outside are split with the rest, then dropped
+    out[ptr[members][which[keep]] + rank[keep]] = pence[keep]

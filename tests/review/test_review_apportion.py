@@ -1,5 +1,7 @@
 """Apportioning annual funding to LSOAs by population, to the penny."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,45 @@ def test_results_are_shared_between_dates_with_the_same_funding(make):
     assert a.money_key == b.money_key and a.apportioned is b.apportioned
     c = Context(data, "2017-04-01")  # the line has ended
     assert c.money_key != a.money_key and c.apportioned[2].tolist() == [0, 0, 0]  # no money on any LSOA
+
+
+def _largest_remainder(group: int, weights: list[float], total: int) -> list[int]:
+    """review.md's rule for one service, written out plainly: shares of the total by weight (equal shares when
+    the weights add to nothing), floors, then the spare pence one each to the largest fractions, ties to the
+    earlier row; fractions are compared as `split_pence` keys them, `group + (1 - fraction) / 2`."""
+    w = [max(x, 0.0) for x in weights]
+    wsum = 0.0
+    for x in w:
+        wsum += x
+    if wsum <= 0:
+        w, wsum = [1.0] * len(w), float(len(w))
+    raw = [float(total) * (x / wsum) for x in w]
+    floors = [math.floor(r) for r in raw]
+    keys = [group + (1.0 - (r - f)) * 0.5 for r, f in zip(raw, floors, strict=True)]
+    order = sorted(range(len(w)), key=lambda i: (keys[i], i))
+    left = total - sum(floors)
+    out = list(floors)
+    for rank, i in enumerate(order):
+        if left > 0 and rank < left:
+            out[i] += 1
+        if left < 0 and len(w) - 1 - rank < -left:
+            out[i] -= 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_split_pence_is_the_plain_largest_remainder_rule_on_random_ties(seed):
+    rng = np.random.default_rng(seed)
+    values = [0.0, 1000.0, float(np.nextafter(1000.0, 2000.0)), 1500.0, 1234.5, 0.1, 0.3, 7.0 / 3.0]
+    sizes = rng.integers(1, 40, rng.integers(1, 30))
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    weights = rng.choice(values, len(group)) if seed % 3 else np.full(len(group), 1500.0)
+    totals = rng.choice([0, 1, 99, 100, 12345, -12345, 10**11 + 7], len(sizes)).astype(np.int64)
+    huge = rng.random(len(sizes)) < 0.2
+    totals[huge] = rng.integers(2**50, 2**52, huge.sum())
+    got = split_pence(group, weights, totals).tolist()
+    want = []
+    for g in range(len(sizes)):
+        rows = group == g
+        want += _largest_remainder(g, weights[rows].tolist(), int(totals[g]))
+    assert got == want

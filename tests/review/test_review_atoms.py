@@ -98,6 +98,9 @@ def test_random_data_give_the_lsoa_pence_per_atom_in_every_path(make, monkeypatc
         rows = _assert_same_pence(data, "2016-07-21")
         assert rows > 100
         monkeypatch.setattr(apportion_module, "MATRIX_SERVICES", 1)  # every set as a matrix
+        monkeypatch.setattr(apportion_module, "MATRIX_CELLS", 0)
+        _assert_same_pence(data, "2016-07-21")
+        monkeypatch.setattr(apportion_module, "PARTITION_COLUMNS", 1)  # thresholds by a partition per row
         _assert_same_pence(data, "2016-07-21")
         monkeypatch.setattr(apportion_module, "MATRIX_SERVICES", 10**9)  # every set in the flat pass
         _assert_same_pence(data, "2016-07-21")
@@ -105,6 +108,112 @@ def test_random_data_give_the_lsoa_pence_per_atom_in_every_path(make, monkeypatc
         _assert_same_pence(data, "2016-07-21")
         monkeypatch.setattr(apportion_module, "MATRIX_SERVICES", 2)
         _assert_same_pence(data, "2016-07-21")
+        monkeypatch.undo()
+
+
+def _reference_atom_pence(svc, atom, atoms, population, totals, outside):
+    """The definition: every service split over its LSOAs (in LSOA order, its residents outside last) by
+    `split_pence` over all services at once, as `Context._apportion` does, and the LSOAs' pence added up per atom."""
+    lsoa_rows, svc_rows = [], []
+    for s, a in zip(svc.tolist(), atom.tolist(), strict=True):
+        members = atoms.members[atoms.ptr[a]:atoms.ptr[a + 1]].tolist()
+        lsoa_rows += members
+        svc_rows += [s] * len(members)
+    rows = sorted(zip(svc_rows, lsoa_rows, strict=True)) + [(s, -1) for s in np.flatnonzero(outside > 0).tolist()]
+    rows.sort(key=lambda r: (r[0], r[1] < 0, r[1]))  # the residents outside after the service's LSOAs
+    group = np.array([r[0] for r in rows], dtype=np.int64)
+    lsoa = np.array([r[1] for r in rows], dtype=np.int64)
+    weights = np.where(lsoa >= 0, population[np.maximum(lsoa, 0)], outside[group])
+    pence = apportion_module.split_pence(group, weights, totals)
+    want = dict.fromkeys(zip(svc.tolist(), atom.tolist(), strict=True), 0)
+    for s, lsoa_, p in zip(group.tolist(), lsoa.tolist(), pence.tolist(), strict=True):
+        if lsoa_ >= 0:
+            want[(s, int(atoms.of_lsoa[lsoa_]))] += p
+    return np.array([want[(s, a)] for s, a in zip(svc.tolist(), atom.tolist(), strict=True)], dtype=np.int64)
+
+
+def _random_atoms_case(rng: np.random.Generator):
+    """Atoms of random sizes, services covering random atoms (a few coverage sets shared by many services),
+    populations full of ties (repeated values, zeros, values a float apart) and totals of every sign and size."""
+    from services_db.review.context import Atoms
+
+    n_lsoa = int(rng.integers(5, 80))
+    n_atoms = int(rng.integers(2, min(n_lsoa, 12) + 1))
+    of_lsoa = np.sort(np.r_[np.arange(n_atoms), rng.integers(0, n_atoms, n_lsoa - n_atoms)])
+    of_lsoa = rng.permutation(of_lsoa)  # atoms' LSOAs interleave in LSOA order
+    atoms = Atoms.from_labels(of_lsoa, np.ones(n_lsoa), np.zeros(n_lsoa, dtype=np.int64))
+    values = np.array([0.0, 1000.0, np.nextafter(1000.0, 2000.0), 1500.0, 1234.5, 3.0, 1e-9, 7.0 / 3.0, 0.1, 0.3])
+    kind = rng.integers(0, 4)
+    if kind == 0:
+        population = np.full(n_lsoa, float(rng.choice(values[1:])))  # every LSOA alike: ties everywhere
+    elif kind == 1:
+        population = rng.choice(values, n_lsoa)
+    elif kind == 2:
+        population = rng.integers(0, 4, n_lsoa).astype(float) * 500.0  # whole numbers, zeros among them
+    else:
+        population = np.zeros(n_lsoa)  # nobody anywhere: equal shares
+    n_svc = int(rng.integers(1, 60))
+    common = [np.sort(rng.choice(n_atoms, rng.integers(1, n_atoms + 1), replace=False)) for _ in range(3)]
+    pairs = []
+    for s in range(n_svc):
+        if rng.random() < 0.15:
+            continue  # no coverage
+        cover = common[rng.integers(0, 3)] if rng.random() < 0.6 else rng.choice(
+            n_atoms, rng.integers(1, n_atoms + 1), replace=False)
+        pairs += [(s, int(a)) for a in cover]
+    pairs = sorted(set(pairs)) or [(0, 0)]
+    svc = np.array([p[0] for p in pairs], dtype=np.int64)
+    atom = np.array([p[1] for p in pairs], dtype=np.int64)
+    totals = rng.choice([0, 1, 7, 99, 100, 101, 12345, -100, -12345, 10**11 + 3], n_svc).astype(np.int64)
+    totals *= rng.integers(1, 3, n_svc)
+    huge = rng.random(n_svc) < 0.2  # near 2**53 pence the floors can add up to more than the total
+    totals[huge] = rng.integers(2**50, 2**52, huge.sum()) * rng.choice([-1, 1], huge.sum())
+    outside = np.where(rng.random(n_svc) < 0.2, rng.choice([1.0, 1000.0, 2500.5], n_svc), 0.0)
+    return svc, atom, atoms, population, totals, outside
+
+
+@pytest.mark.parametrize("matrix", [1, 10**9])
+def test_floors_adding_up_to_more_than_the_total_take_a_penny_back(monkeypatch, matrix):
+    """Float error can make the floors of a huge total add up to one penny more than it: the split then takes a
+    penny back from the smallest fractions (`split_pence`'s `need < 0`), and the atoms must follow it."""
+    from services_db.review.context import Atoms
+
+    population = np.array([0.1, 0.3, 0.3, 0.1])
+    atoms = Atoms.from_labels(np.array([0, 1, 2, 2]), population, np.zeros(4, dtype=np.int64))
+    totals = np.array([6907545929327266, 6907545929327266], dtype=np.int64)
+    svc, atom = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2])  # service 1: LSOAs 1, 2, 3 (0.3, 0.3, 0.1)
+    raw = totals[1] * (population[1:] / population[1:].sum())
+    assert np.floor(raw).astype(np.int64).sum() > totals[1]  # the case this test is about
+    want = _reference_atom_pence(svc, atom, atoms, population, totals, np.zeros(2))
+    assert want[2:].sum() == totals[1]
+    monkeypatch.setattr(apportion_module, "MATRIX_SERVICES", matrix)
+    monkeypatch.setattr(apportion_module, "MATRIX_CELLS", 0)
+    np.testing.assert_array_equal(apportion_module.split_pence_atoms(svc, atom, atoms, population, totals), want)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_atom_split_matches_the_lsoa_split_on_random_ties(monkeypatch, seed):
+    """Property: `split_pence_atoms` (matrix path, flat path, partitioned rows, one block or many) gives every
+    (service, atom) exactly the LSOA split's pence, on inputs built to tie at the threshold."""
+    rng = np.random.default_rng(seed)
+    svc, atom, atoms, population, totals, outside = _random_atoms_case(rng)
+    if seed % 2:
+        outside = None
+    want = _reference_atom_pence(svc, atom, atoms, population, totals,
+                                 np.zeros(len(totals)) if outside is None else outside)
+    for chunk, matrix, partition in [(None, 8, 4096), (None, 1, 4096), (None, 1, 1), (None, 10**9, 1),
+                                     (7, 1, 4096), (7, 10**9, 4096), (50, 2, 1), (1, 1, 1)]:
+        if chunk:
+            monkeypatch.setattr(geography_module, "CHUNK", chunk)
+            want_here = _reference_atom_pence(svc, atom, atoms, population, totals,
+                                              np.zeros(len(totals)) if outside is None else outside)
+        else:
+            want_here = want
+        monkeypatch.setattr(apportion_module, "MATRIX_SERVICES", matrix)
+        monkeypatch.setattr(apportion_module, "MATRIX_CELLS", 0)
+        monkeypatch.setattr(apportion_module, "PARTITION_COLUMNS", partition)
+        got = apportion_module.split_pence_atoms(svc, atom, atoms, population, totals, outside)
+        np.testing.assert_array_equal(got, want_here, err_msg=f"chunk {chunk}, matrix {matrix}, part {partition}")
         monkeypatch.undo()
 
 
