@@ -191,12 +191,24 @@ class Finding:
 
 
 class _Built:
-    """One sentence built once, when any of its parts (text, figures, names) is first read."""
+    """One sentence built once, when any of its parts (text, figures, names) is first read.
 
-    __slots__ = ("args", "build", "sentence")
+    `opening(*args)`, when given, is the text the sentence starts with (whatever the rest), worked out without
+    building it: what ordering reads first (`opening_text`, `_SentenceKey`)."""
 
-    def __init__(self, build: Any, *args: Any) -> None:
+    __slots__ = ("args", "build", "opening", "sentence", "start")
+
+    def __init__(self, build: Any, *args: Any, opening: Any = None) -> None:
         self.build, self.args, self.sentence = build, args, None
+        self.opening, self.start = opening, None
+
+    def opening_text(self) -> str:
+        """What the sentence is known to start with: all of it once built, else its opening ("" if none given)."""
+        if self.sentence is not None:
+            return self.sentence.text()
+        if self.start is None:
+            self.start = self.opening(*self.args) if self.opening is not None else ""
+        return self.start
 
     def get(self) -> wording.Sentence:
         if self.sentence is None:
@@ -211,6 +223,19 @@ class _Built:
 
     def texts(self) -> dict:
         return dict(self.get().texts)
+
+
+class _BuiltText(Later):
+    """The text of a `_Built` sentence, worked out when first read; until then its opening can be read alone."""
+
+    __slots__ = ("built",)
+
+    def __init__(self, built: _Built) -> None:
+        super().__init__(built.text)
+        self.built = built
+
+    def opening_text(self) -> str:
+        return self.built.opening_text()
 
 
 def _plain(v: Any) -> Any:
@@ -302,18 +327,47 @@ class Findings:
         }, indent=2, default=str)
 
 
-class _SentenceKey:
-    """A finding's sentence as the last part of its sort key, read only when the parts before it tie."""
+def _known_start(finding: Finding) -> str:
+    """Text the finding's sentence is known to start with, without building it: the sentence itself once built
+    (or given), a lazy sentence's opening (`_BuiltText`), else "" (known to start with nothing)."""
+    value = finding.__dict__.get("_sentence_value")  # the deferred field's slot (`_Deferred`), left unread
+    if isinstance(value, str):
+        return value
+    opening = getattr(value, "opening_text", None)
+    return opening() if opening is not None else ""
 
-    __slots__ = ("finding",)
+
+class _SentenceKey:
+    """A finding's sentence as the last part of its sort key, read only when the parts before it tie.
+
+    Two sentences are first told apart by what each is known to start with (`_known_start`: for a duplication
+    group, "Three domestic abuse services for adults, "), which most tied findings already differ in: if neither
+    start is a prefix of the other, the sentences first differ where the starts do, so they compare as the starts
+    do and neither is built. Otherwise (one start is a prefix of the other, or they are equal) the whole sentences
+    are read and compared."""
+
+    __slots__ = ("finding", "start")
 
     def __init__(self, finding: Finding) -> None:
-        self.finding = finding
+        self.finding, self.start = finding, None
+
+    def _start(self) -> str:
+        if self.start is None:
+            self.start = _known_start(self.finding)
+        return self.start
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SentenceKey) and self.finding.sentence == other.finding.sentence
+        if not isinstance(other, _SentenceKey):
+            return False
+        a, b = self._start(), other._start()
+        if not (a.startswith(b) or b.startswith(a)):
+            return False
+        return self.finding.sentence == other.finding.sentence
 
     def __lt__(self, other: _SentenceKey) -> bool:
+        a, b = self._start(), other._start()
+        if not (a.startswith(b) or b.startswith(a)):
+            return a < b
         return self.finding.sentence < other.finding.sentence
 
     __hash__ = None  # type: ignore[assignment]
@@ -416,9 +470,10 @@ def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bo
     for row in records(groups):
         if area and row["wide"]:
             continue
-        built = _Built(wording.duplication_sentence, row, noun, force_name)  # built when first read
+        built = _Built(wording.duplication_sentence, row, noun, force_name,  # built when first read
+                       opening=wording.duplication_opening)
         money = row["money_duplicated"]
-        out.append(Finding("duplication", Later(built.text), float(money) if money is not None else float("nan"),
+        out.append(Finding("duplication", _BuiltText(built), float(money) if money is not None else float("nan"),
                            theme_key=row["theme_key"], figures=Later(built.figures), texts=Later(built.texts),
                            row_key={"group_id": int(row["group_id"])}))
     return out

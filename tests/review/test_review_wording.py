@@ -2,7 +2,17 @@
 
 import pytest
 
-from services_db.review.wording import Sentence, count, date_text, hyphenated, money, money_rate, percent
+from services_db.review.wording import (
+    Sentence,
+    count,
+    date_text,
+    duplication_opening,
+    duplication_sentence,
+    hyphenated,
+    money,
+    money_rate,
+    percent,
+)
 
 
 @pytest.mark.parametrize("value, text, shown", [
@@ -43,3 +53,18 @@ def test_lists_of_names():
     s = Sentence().names("x", ["A", "B", "C", "D", "E"], other="other area")
     assert s.text() == "A, B, C and two other areas"
     assert s.figures == {"x_others": 2.0} and s.texts == {"x": "A, B, C"}
+
+
+@pytest.mark.parametrize("row", [
+    dict(n_services=3, theme_name="Domestic abuse", target_group_name="adults", target_group="adults"),
+    dict(n_services=12, theme_name="BME outreach", target_group_name=None, target_group="women"),
+    dict(n_services=1, theme_name="mental health", target_group_name="", target_group=""),
+    dict(n_services=2, theme_name="mental health", target_group_name="young adults, carers"),
+])
+@pytest.mark.parametrize("commissioners, force_wide", [(2, False), (1, True)])
+def test_a_duplication_sentence_starts_with_its_opening(row, commissioners, force_wide):
+    row = dict(row, n_commissioners=commissioners, n_providers=2, overlap=0.8, shared_areas=["North"],
+               force_wide=force_wide, n_unknown_funding=0, combined_funding=1000.0, money_duplicated=500.0)
+    opening = duplication_opening(row, "district", "Testshire")
+    assert opening.endswith(", ") and duplication_sentence(row, "district", "Testshire").text().startswith(opening)
+    assert duplication_opening(row) == opening  # the same whatever the other arguments (and from the cache)
