@@ -10,7 +10,8 @@ Choices made here:
 - Areas are the units: each district (or area) is one observation, as a Chief Inspector compares areas, not
   people. Areas without residents in the hierarchy are left out.
 - A fund's money at the date is what `services_db.review.allocations.place_fund` says: awarded or paid, not
-  future, each pound once. Applications (`applied`) and future money are in the summary, never in the table.
+  future, each pound once (`place_funds` places all the funds together, to the same figures). Applications
+  (`applied`) and future money are in the summary, never in the table.
 - A fund open to some areas only (a county council fund excludes the unitary councils) is compared over its
   eligible areas: an area the fund is not open to is never "received nothing" and takes no part in the statistics
   (unless money reached it all the same, when it is compared with the rest rather than left out).
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from services_db.review.allocations import counted, place_fund
+from services_db.review.allocations import counted, place_funds
 from services_db.review.context import Context, flags
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
@@ -122,8 +123,7 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
     units = ctx.geo.units(level)
     n_units = len(units)
     columns, reached, eligible, estimated, unknown, meta = [], [], [], [], [], []
-    for key in funds:
-        placed = place_fund(ctx, key, level)
+    for key, placed in zip(funds, place_funds(ctx, funds, level), strict=True):
         columns.append(placed.amount)
         reached.append(placed.reached)
         eligible.append(placed.eligible)
@@ -151,6 +151,11 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
     amount = np.column_stack(columns)
     stats = _statistics(units.population, amount, np.column_stack(reached), np.column_stack(eligible),
                         np.column_stack(estimated), np.column_stack(unknown))
+    # how many funded areas share the lowest / highest rate as a sentence shows it
+    rates = stats["per_head"] * per
+    rounded = np.where(np.abs(rates) < 100, np.round(rates, 2), np.round(rates))
+    n_min = _sharing(rounded, stats["funded"], stats["min"] * per)
+    n_max = _sharing(rounded, stats["funded"], stats["max"] * per)
     out = []
     for k, (basis, key, label, unplaced, allocated, extra) in enumerate(meta):
         split = stats["split"][:, k]
@@ -167,21 +172,19 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
             "label": label, "total": float(stats["total"][k]), "allocated": allocated, "unplaced": unplaced,
             "n_areas": int(stats["n_areas"][k]), "n_funded": int(stats["n_funded"][k]),
             "n_rated": int(stats["n_rated"][k]),
-            "funded_areas": tuple(str(x) for x in units.names[stats["received"][:, k]]),
-            "zero_areas": tuple(str(x) for x in units.names[stats["nothing"][:, k]]),
-            "zero_codes": tuple(str(x) for x in units.codes[stats["nothing"][:, k]]),
-            "not_broken_down": tuple(str(x) for x in units.names[split]),
-            "not_broken_down_codes": tuple(str(x) for x in units.codes[split]),
+            "funded_areas": tuple(map(str, units.names[stats["received"][:, k]].tolist())),
+            "zero_areas": tuple(map(str, units.names[stats["nothing"][:, k]].tolist())),
+            "zero_codes": tuple(map(str, units.codes[stats["nothing"][:, k]].tolist())),
+            "not_broken_down": tuple(map(str, units.names[split].tolist())),
+            "not_broken_down_codes": tuple(map(str, units.codes[split].tolist())),
             "not_broken_down_amount": float(amount[split, k].sum()), "per": per,
-            "not_recorded": tuple(str(x) for x in units.names[stats["unknown"][:, k]]),
-            "not_recorded_codes": tuple(str(x) for x in units.codes[stats["unknown"][:, k]]),
+            "not_recorded": tuple(map(str, units.names[stats["unknown"][:, k]].tolist())),
+            "not_recorded_codes": tuple(map(str, units.codes[stats["unknown"][:, k]].tolist())),
             "min_per": float(stats["min"][k] * per) if funded else float("nan"),
             "max_per": float(stats["max"][k] * per) if funded else float("nan"),
             "min_area": str(units.names[stats["argmin"][k]]) if funded else "",
             "max_area": str(units.names[stats["argmax"][k]]) if funded else "",
-            # how many funded areas share the lowest / highest rate as a sentence shows it
-            "n_min": _sharing(stats["per_head"][:, k] * per, stats["funded"][:, k], stats["min"][k] * per),
-            "n_max": _sharing(stats["per_head"][:, k] * per, stats["funded"][:, k], stats["max"][k] * per),
+            "n_min": int(n_min[k]), "n_max": int(n_max[k]),
             "ratio": float(stats["ratio"][k]), "cv": float(stats["cv"][k]), "gini": float(stats["gini"][k]),
             "misallocated": float(stats["misallocated"][k]), **extra,
         }
@@ -189,14 +192,12 @@ def inequities(ctx: Context, level: str, per: float, funds: list[str], themes: l
     return out
 
 
-def _sharing(rates: np.ndarray, funded: np.ndarray, value: float) -> int:
-    """How many funded areas show the same rate as `value` once rounded as a sentence rounds it."""
-    if not funded.any():
-        return 0
-    shown = money_rate(value)[1]
-    r = rates[funded]
-    rounded = np.where(np.abs(r) < 100, np.round(r, 2), np.round(r))
-    return int(np.isclose(rounded, shown, rtol=0, atol=1e-9).sum())
+def _sharing(rounded: np.ndarray, funded: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per column: how many funded areas show the same rate as `values[k]` once rounded as a sentence rounds it
+    (`rounded`: the areas' rates, rounded so)."""
+    some = funded.any(axis=0)
+    shown = np.array([money_rate(v)[1] if s else 0.0 for v, s in zip(values.tolist(), some.tolist(), strict=True)])
+    return (np.isclose(rounded, shown[None, :], rtol=0, atol=1e-9) & funded).sum(axis=0)
 
 
 def _statistics(pop: np.ndarray, amount: np.ndarray, reached: np.ndarray, eligible: np.ndarray | None = None,

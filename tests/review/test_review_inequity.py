@@ -298,3 +298,159 @@ def test_an_eligible_area_with_nothing_is_always_listed_and_an_ineligible_one_ne
         assert all(_NAMES[d] in finding.texts["zero_areas"] for d in expected_zero)
         assert finding.sentence.count("received nothing") == 1
         assert not any(_NAMES[d] in finding.texts["zero_areas"] for d in set(_NAMES) - open_to)
+
+
+# -- placing many funds at once gives the LSOA-by-LSOA figures, to the last bit -------------------------------------
+
+def _lsoa_by_lsoa(ctx, fund_key, level):
+    """The placement as it was: each allocation's money spread over its LSOAs by population (`spread`), then added
+    up per unit LSOA row by LSOA row (the reference `place_funds` must match bit for bit)."""
+    from services_db.review import allocations as al
+    from services_db.review.apportion import spread
+
+    a = al._parsed(ctx)
+    rows = al.fund_rows(ctx, fund_key)
+    live, future = al.counted(ctx)[rows], al._future(ctx)[rows]
+    units = ctx.geo.units(level)
+    eligible = al.fund_eligible(ctx, fund_key, level)
+    nothing = np.zeros(len(units), dtype=bool)
+    if len(rows) == 0:
+        return al.Placed(np.zeros(len(units)), nothing, 0.0, 0.0, 0, False, eligible, nothing)
+    n = len(rows)
+    where = {int(x): i for i, x in enumerate(a["id"][rows].tolist())}
+    parent = np.array([where.get(int(p), -1) for p in a["parent_id"][rows].tolist()], dtype=np.int64)
+    parent[parent == np.arange(n)] = -1
+    amount = np.where(live, a["amount"][rows], 0.0)
+    depth = np.zeros(n, dtype=np.int64)
+    cur = parent.copy()
+    for _ in range(al._MAX_DEPTH):
+        up = cur >= 0
+        if not up.any():
+            break
+        depth[up] += 1
+        cur = np.where(up, parent[np.maximum(cur, 0)], -1)
+    parent[depth >= al._MAX_DEPTH] = -1
+    depth[depth >= al._MAX_DEPTH] = 0
+    top = parent < 0
+    raw = a["amount"][rows]
+    applied_rows = top & (a["status"][rows] == "applied") & ~al._past(ctx)[rows]
+    future_rows = top & a["money"][rows] & future
+    codes = [a["codes"][r] for r in rows.tolist()]
+    split_estimated = a["areas_are_estimate"][rows].copy()
+    value = np.where(top, amount, 0.0)
+    children_sum = np.bincount(parent[~top], weights=amount[~top], minlength=n)
+    for d in range(1, int(depth.max()) + 1):
+        at = np.flatnonzero(depth == d)
+        p = parent[at]
+        cs = children_sum[p]
+        value[at] = amount[at] * np.where(cs > value[p], value[p] / np.where(cs > 0, cs, 1), 1)
+        for i, pi in zip(at.tolist(), p.tolist(), strict=True):
+            if not codes[i]:
+                codes[i] = codes[pi]
+                split_estimated[i] = split_estimated[i] or split_estimated[pi]
+    piece = np.maximum(value - np.bincount(parent[~top], weights=value[~top], minlength=n), 0.0)
+    every = np.arange(ctx.geo.n_lsoa)
+    lens = np.array([len(c) for c in codes], dtype=np.int64)
+    k1, l1 = ctx.geo.expand(np.repeat(np.arange(n), lens), ctx.geo.positions([c for t in codes for c in t]))
+    whole = np.flatnonzero(lens == 0)
+    k = np.concatenate([k1, np.repeat(whole, len(every))])
+    lsoa = np.concatenate([l1, np.tile(every, len(whole))])
+    order = np.argsort(k, kind="stable")
+    k, lsoa = k[order], lsoa[order]
+    money = spread(k, ctx.geo.population[lsoa], piece)
+    unit = units.of_lsoa[lsoa]
+    inside = unit >= 0
+    per_unit = np.bincount(unit[inside], weights=money[inside], minlength=len(units))
+    paid = (piece[k] > 0) & inside
+    est = split_estimated[k]
+    has = np.bincount(k, minlength=n) > 0
+    return al.Placed(
+        per_unit, np.bincount(unit[paid], minlength=len(units)) > 0, float(amount[top].sum()),
+        float(piece[~has].sum()), int((top & live).sum()),
+        bool((a["is_estimate"][rows] & live).any() or (split_estimated & (piece > 0)).any()), eligible,
+        np.bincount(unit[paid & est], minlength=len(units)) > 0,
+        np.bincount(unit[paid & ~est], minlength=len(units)) > 0,
+        float(piece[split_estimated & has].sum()), float(raw[applied_rows].sum()), int(applied_rows.sum()),
+        float(raw[future_rows].sum()))
+
+
+def _mixed_funds(make, seed, whole_numbers):
+    """Districts of many LSOAs (numbered out of district order, one with nobody living there) and of one, an LSOA
+    in no district, and funds whose allocations name districts, areas, the force, single LSOAs, mixtures of those (some
+    nested), unknown codes or nothing, with breakdowns, applications, withdrawals and estimates."""
+    import random
+
+    rng = random.Random(seed)
+    areas = [("F", "Testshire", "force", None, math.nan), ("V", "Division", "division", "F", math.nan),
+             ("A1", "North", "area", "V", math.nan), ("A2", "South", "area", "V", math.nan),
+             ("D1", "Alpha", "district", "A1", math.nan), ("D2", "Beta", "district", "A1", math.nan),
+             ("D3", "Gamma", "district", "A2", math.nan), ("D4", "Delta", "district", "A2", math.nan),
+             ("D5", "Epsilon", "district", "A1", math.nan)]
+    homes = ["D1"] * 30 + ["D2"] * 12 + ["D3"] * 25 + ["D4"] * 3 + ["D5"] + ["A2"]
+    rng.shuffle(homes)
+    lsoas = []
+    for i, home in enumerate(homes):
+        pop = 0.0 if home == "D4" else rng.randint(900, 3100) if whole_numbers else rng.uniform(900, 3100)
+        if i == 5:
+            pop = math.nan  # unknown: an average LSOA
+        areas.append((f"L{i:02d}", f"LSOA {i}", "lsoa", home, pop))
+        lsoas.append(f"L{i:02d}")
+    b = make(areas)
+    singles = ["D1", "D2", "D3", "D4", "D5", "A1", "A2", "V", "F", "ZZ"] + lsoas
+    aid = 0
+    for f in range(4):
+        key = f"f{f}"
+        b.fund(key, f"Fund {f}", eligible=("A1",) if f == 3 else ())
+        ids = []
+        for _ in range(60):
+            aid += 1
+            shape = rng.random()
+            if shape < 0.4:
+                codes = (rng.choice(singles),)
+            elif shape < 0.55:
+                codes = tuple(rng.sample(lsoas, rng.randint(2, 6)))
+            elif shape < 0.7:
+                codes = (rng.choice(["D1", "D2", "D3", "A1", "A2"]), *rng.sample(lsoas, rng.randint(1, 4)))
+            elif shape < 0.8:
+                codes = ("A1", "D1") if rng.random() < 0.5 else ("D3", "A2", "D3")
+            elif shape < 0.9:
+                codes = tuple(rng.sample(["D1", "D2", "D3", "D4", "A1", "A2"], 2))
+            else:
+                codes = ()
+            parent = rng.choice(ids) if ids and rng.random() < 0.15 else None
+            if parent is not None and rng.random() < 0.5:
+                codes = ()  # a breakdown with no areas of its own: its parent's
+            status = rng.choices(["awarded", "paid", "applied", "withdrawn"], [8, 3, 1, 1])[0]
+            b.allocation(aid, key, round(rng.uniform(100, 90_000), 2), codes, parent=parent, status=status,
+                         is_estimate=rng.random() < 0.1, areas_are_estimate=rng.random() < 0.15,
+                         start="2017-01-01" if rng.random() < 0.05 else None)
+            ids.append(aid)
+    return b.build()
+
+
+@pytest.mark.parametrize("whole_numbers", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_placing_funds_together_gives_the_lsoa_by_lsoa_figures_to_the_last_bit(make, monkeypatch, seed,
+                                                                               whole_numbers):
+    """`place_funds` adds each unit's money without a row per (allocation, LSOA), in blocks: every figure must be
+    what spreading each allocation over its LSOAs and adding the rows up gave, to the last bit (the order of a
+    floating-point sum shows in the last digit), with districts, areas, LSOAs and mixtures of them named."""
+    from services_db.review import allocations
+    from services_db.review import geography as geography_module
+    from services_db.review.context import Context
+
+    fields = ("amount", "reached", "total", "unplaced", "n_allocations", "is_estimate", "eligible", "estimated",
+              "firm", "estimated_amount", "applied", "n_applied", "future")
+    for chunk, cells in ((geography_module.CHUNK, allocations._CELLS), (40, 50)):  # and in small blocks
+        monkeypatch.setattr(geography_module, "CHUNK", chunk)
+        monkeypatch.setattr(allocations, "_CELLS", cells)
+        ctx = Context(_mixed_funds(make, seed, whole_numbers), AS_AT)
+        keys = ["f0", "f1", "f2", "f3", "nofund"]
+        for level in ("district", "area", "lsoa"):
+            for key, got in zip(keys, allocations.place_funds(ctx, keys, level), strict=True):
+                want = _lsoa_by_lsoa(ctx, key, level)
+                for name in fields:
+                    x, y = getattr(got, name), getattr(want, name)
+                    same = type(x) is type(y) and np.asarray(x).tobytes() == np.asarray(y).tobytes()
+                    assert same, (level, key, name)
+            assert allocations.place_fund(ctx, "f1", level) is allocations.place_funds(ctx, ["f1"], level)[0]
