@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from services_db.review import duplication, review_area, review_force
-from services_db.review.duplication import components, group_label, maximal_cliques, within_group_pairs
+from services_db.review.context import unique_inverse
+from services_db.review.duplication import (
+    _Bitmap,
+    _cliques,
+    _first_seen,
+    _slices,
+    _unique_inverse,
+    components,
+    group_label,
+    maximal_cliques,
+    within_group_pairs,
+)
 
 AS_AT = "2016-07-21"
 
@@ -298,3 +309,87 @@ def test_helpers():
     left, right = within_group_pairs([0, 0, 0, 5, 7, 7])
     assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (4, 5)]
     assert components(5, np.array([3, 1]), np.array([4, 3])).tolist() == [0, 1, 2, 1, 1]
+
+
+def test_maximal_cliques_list_a_trees_edges_by_first_node_then_second():
+    """What `_cliques` relies on to number a tree's cliques without searching it: they are its edges, and those
+    sharing a first node come out in the order of their second (the only order the clique ids decide)."""
+    rng = random.Random(5)
+    for _ in range(500):
+        n = rng.randint(2, 12)
+        nodes = rng.sample(range(200_000), n)  # large labels: sets do not iterate them in order
+        edges = sorted(tuple(sorted((nodes[i], nodes[rng.randrange(i)]))) for i in range(1, n))
+        adjacency = {}
+        for u, v in edges:
+            adjacency.setdefault(u, set()).add(v)
+            adjacency.setdefault(v, set()).add(u)
+        found = maximal_cliques(adjacency)
+        assert sorted(found) == [list(e) for e in edges]
+        by_first = {}
+        for c in found:
+            by_first.setdefault(c[0], []).append(c)
+        assert all(cs == sorted(cs) for cs in by_first.values())
+
+
+def test_cliques_are_each_components_maximal_cliques_in_the_order_that_decides_ties():
+    """`_cliques` against a search of every component: the same cliques, and those with the same first node in the
+    order `maximal_cliques` lists them (complete components whole, trees by their edges, the rest searched)."""
+    rng = random.Random(7)
+    for _ in range(60):
+        nb = rng.randint(1, 60)
+        p = rng.choice([0.05, 0.1, 0.3, 0.7])
+        edges = [(u, v) for u, v in itertools.combinations(range(nb), 2) if rng.random() < p]
+        size = np.array([rng.randint(1, 2) for _ in range(nb)])
+        ea = np.array([u for u, _ in edges], dtype=np.int64)
+        eb = np.array([v for _, v in edges], dtype=np.int64)
+        cq, bucket = _cliques(nb, size, ea, eb)
+        got = {}
+        for c, b in zip(cq.tolist(), bucket.tolist(), strict=True):
+            got.setdefault(c, []).append(b)
+        got = [sorted(got[c]) for c in sorted(got)]
+        label = components(nb, ea, eb)
+        expected = []
+        for comp in sorted(set(label.tolist())):
+            nodes = [v for v in range(nb) if label[v] == comp]
+            comp_edges = [(u, v) for u, v in edges if label[u] == comp]
+            if len(comp_edges) * 2 == len(nodes) * (len(nodes) - 1):
+                if size[nodes].sum() >= 2:
+                    expected.append(nodes)
+                continue
+            adjacency = {}
+            for u, v in comp_edges:
+                adjacency.setdefault(u, set()).add(v)
+                adjacency.setdefault(v, set()).add(u)
+            expected += maximal_cliques(adjacency)
+        assert sorted(got) == sorted(expected)
+
+        def by_first(cliques):
+            out = {}
+            for c in cliques:
+                out.setdefault(c[0], []).append(c)
+            return out
+
+        assert by_first(got) == by_first(expected)
+
+
+def test_array_helpers():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 50, size=400)
+    for a, b in zip(_unique_inverse(x), unique_inverse(x), strict=True):
+        assert np.array_equal(a, b)
+    values = np.array(["a", "b", "c", "d"], dtype=object)
+    got = _slices(values, np.array([0, 1, 3, 3]), np.array([2, 1, 4, 4]))
+    assert got.tolist() == [("a", "b"), (), ("d",), ("d",)] and got.dtype == object
+    got = _slices(np.array([10, 20, 30]), np.array([0, 1]), np.array([2, 3]), np.array([2, 0, 1]))
+    assert got.tolist() == [(30, 10), (10, 20)] and all(type(v) is int for t in got for v in t)
+    assert _slices(values, np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
+    first, which = _first_seen([("x",), (), ("x",), ("y", "z"), ()])
+    assert first.tolist() == [0, 1, 3] and which.tolist() == [0, 1, 0, 2, 1]
+    rows = np.unique(rng.integers(0, 7, size=300) * 10_000 + rng.integers(0, 10_000, size=300))  # sorted
+    sets, atoms = rows // 10_000, rows % 10_000
+    queries = np.r_[rows, rng.integers(0, 7 * 10_000, size=2000)]
+    qs, qa = queries // 10_000, queries % 10_000
+    expected = np.isin(queries, rows).tolist()
+    for limit in (2**26, 0):  # bits, or (sparse rows) the sorted rows
+        holds = _Bitmap(sets, atoms, 7, 10_000, limit)
+        assert (holds.keys is None) == (limit > 0) and holds(qs, qa).tolist() == expected

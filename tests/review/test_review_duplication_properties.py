@@ -76,16 +76,27 @@ def _in_period(start, end):
     return (start is None or start <= AS_AT) and (end is None or end >= AS_AT)
 
 
-def expected_groups(pops, services):
-    """{member ids: (theme, target group, overlap, combined, duplicated, unknown)} by review.md v2, by brute force."""
-    w = _weights(pops)
-    lsoas = {sid: {x for c in s["coverage"] for x in LSOAS_OF[c].split()} for sid, s in services}
-    spec = dict(services)
+def _lsoas(services):
+    return {sid: {x for c in s["coverage"] for x in LSOAS_OF[c].split()} for sid, s in services}
+
+
+def _jaccard(pops, services):
+    """The population-weighted Jaccard overlap of two services' coverage (by LSOA count where nobody lives)."""
+    w, lsoas = _weights(pops), _lsoas(services)
 
     def jaccard(a, b):
         inter, union = lsoas[a] & lsoas[b], lsoas[a] | lsoas[b]
         wu = sum(w[x] for x in union)
         return sum(w[x] for x in inter) / wu if wu > 0 else len(inter) / len(union)
+
+    return jaccard
+
+
+def expected_groups(pops, services):
+    """{member ids: (theme, target group, overlap, combined, duplicated, unknown)} by review.md v2, by brute force."""
+    lsoas = _lsoas(services)
+    spec = dict(services)
+    jaccard = _jaccard(pops, services)
 
     def partners_differ(ids):
         comms = {frozenset(spec[i]["commissioners"]) | {c for _, c, _, _ in spec[i]["lines"]} for i in ids}
@@ -132,6 +143,23 @@ def test_groups_are_the_maximal_cliques_of_one_theme_and_target_group(make, pops
     for r in result.groups.itertuples():
         p = pairs.get_group(r.group_id)
         assert len(p) == r.n_services * (r.n_services - 1) // 2 and (p["jaccard"] >= 0.5 - 1e-9).all()
+
+
+@SETTINGS
+@given(pops=populations, services=st.lists(service, max_size=7))
+def test_every_pair_of_a_groups_members_is_listed_once_with_its_own_overlap(make, pops, services):
+    services = numbered(services)
+    result = duplication(build(make, pops, services), AS_AT)
+    jaccard = _jaccard(pops, services)
+    pairs = result.pairs
+    assert list(zip(pairs["group_id"], pairs["service_id_a"], pairs["service_id_b"], strict=True)) == sorted(
+        (r.group_id, a, b) for r in result.groups.itertuples() for a, b in itertools.combinations(sorted(
+            r.service_ids), 2))
+    for p in pairs.itertuples():
+        assert math.isclose(p.jaccard, jaccard(p.service_id_a, p.service_id_b), rel_tol=1e-9)
+    themes = dict(zip(result.groups["group_id"], zip(result.groups["theme_key"], result.groups["target_group"],
+                                                     strict=True), strict=True))
+    assert all(themes[p.group_id] == (p.theme_key, p.target_group) for p in pairs.itertuples())
 
 
 @SETTINGS
