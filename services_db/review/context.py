@@ -5,7 +5,9 @@ cliffs, plans). Pandas calls cost a few hundred microseconds each, so the frames
 arrays and integer positions (`Prepared`, kept on the snapshot as `data.prepared`: `services_db.queries.review_data`
 hands out the same snapshot until the data change), and every measure then works with `searchsorted`, `bincount`
 and fancy indexing. `Context` adds the "as at" date: which services and funding lines are current, each
-service's annual funding and its apportionment, computed once and shared by every measure.
+service's annual funding and its apportionment, computed once and shared by every measure. Text and tuple
+columns are converted once per distinct value, not per row (`text_codes`, `tuple_codes`): pandas would make a
+Python string of every row of a national snapshot's arrow-backed text.
 
 Coverage is held as atoms (`Atoms`: a district, or the part of one that LSOA-level coverage splits off), not
 LSOAs: every coverage code is a union of atoms, so provision, overlaps and cliffs come out the same, from a
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -31,11 +35,42 @@ from services_db.review.geography import Geography, frame_geography
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 
 
+# Below this many rows, converting each value costs less than hashing them to find the distinct ones.
+DISTINCT_MIN = 1000
+# (service, atom) keys below this are worked in 32-bit integers (`Prepared.coverage_atoms`).
+KEYS_32 = 2**31
+
+
+def tuple_codes(values: pd.Series | list) -> tuple[np.ndarray, np.ndarray]:
+    """`tuples(values)` as (code of each row, object array of tuples): `table[codes]` is `tuples(values)`.
+
+    A column of what review_data gives (tuples of str, or `;`-separated text) is converted once per distinct value:
+    100,000 services have 833 distinct theme tuples. Values equal to a tuple of str or a str convert alike, so only
+    such columns are coded; any other (numbers, lists, arrays) is converted row by row."""
+    if isinstance(values, pd.Series) and len(values) >= DISTINCT_MIN:
+        try:
+            codes, distinct = pd.factorize(values.to_numpy(dtype=object))  # missing -> -1
+        except TypeError:  # an unhashable value (a list, an array)
+            distinct = None
+        if distinct is not None and set(map(type, distinct)) <= {tuple, str} \
+                and set(map(type, chain.from_iterable(v for v in distinct if type(v) is tuple))) <= {str}:
+            table = objects([*_tuples(distinct.tolist(), plain=True), ()])
+            return np.where(codes < 0, len(table) - 1, codes).astype(np.int64), table
+    table = objects(_tuples(values.tolist() if isinstance(values, pd.Series) else values))
+    return np.arange(len(table), dtype=np.int64), table
+
+
 def tuples(values: pd.Series | list) -> list[tuple]:
     """A column of tuples (or lists, or a `;`-separated string, or missing) as a list of tuples of str."""
+    codes, table = tuple_codes(values)
+    return table[codes].tolist()
+
+
+def _tuples(values: list, plain: bool = False) -> list[tuple]:
+    """`tuples`, value by value; `plain`: every tuple is known to hold only str."""
     out: list[tuple] = []
-    for v in values.tolist() if isinstance(values, pd.Series) else values:
-        if type(v) is tuple and all(type(x) is str for x in v):  # what review_data gives: kept as it is
+    for v in values:
+        if type(v) is tuple and (plain or all(type(x) is str for x in v)):  # what review_data gives: kept as it is
             out.append(v)
         elif isinstance(v, tuple | list | np.ndarray | set | frozenset):
             out.append(tuple(str(x) for x in v if x is not None and x == x))
@@ -56,9 +91,23 @@ def dates(values: pd.Series) -> np.ndarray:
     return as_datetimes(values).to_numpy(dtype="datetime64[ns]")
 
 
+def text_codes(values: pd.Series, default: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """`texts(values, default)` as (code of each row, object array of texts): `table[codes]` is `texts(values)`.
+
+    Arrow-backed text is coded once per distinct value (pandas would otherwise make a Python string of every row:
+    250,000 funding lines name 786 commissioners)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype) and len(values) >= DISTINCT_MIN:
+        codes, distinct = pd.factorize(values)  # missing -> -1
+        table = np.array([*(v if isinstance(v, str) else default for v in distinct.tolist()), default], dtype=object)
+        return np.where(codes < 0, len(table) - 1, codes).astype(np.int64), table
+    table = np.array([v if isinstance(v, str) else default for v in values.tolist()], dtype=object)
+    return np.arange(len(table), dtype=np.int64), table
+
+
 def texts(values: pd.Series, default: str = "") -> np.ndarray:
     """A text column as an object array of str (missing -> default)."""
-    return np.array([v if isinstance(v, str) else default for v in values.tolist()], dtype=object)
+    codes, table = text_codes(values, default)
+    return table[codes]
 
 
 def objects(values) -> np.ndarray:
@@ -70,6 +119,8 @@ def objects(values) -> np.ndarray:
 
 
 def flags(values: pd.Series) -> np.ndarray:
+    if isinstance(values, pd.Series) and values.dtype == np.bool_:  # no missing values to read as False
+        return values.to_numpy(dtype=bool, copy=True)
     return np.array([bool(v) if v is not None and v == v else False for v in values.tolist()], dtype=bool)
 
 
@@ -197,6 +248,28 @@ class Atoms:
                    np.asarray(cell_of_lsoa, dtype=np.int64)[first])
 
 
+class ServiceColumns(Mapping):
+    """`Prepared._services`: a mapping of the services' columns by service position that builds each column when
+    it is first read (a one-force app reading names does not pay for the commissioners)."""
+
+    KEYS = ("name", "provider", "start", "end", "end_is_estimate", "known_from", "status", "listed", "themes",
+            "groups", "commissioners")
+
+    def __init__(self, prep: Prepared) -> None:
+        self._prep = prep
+
+    def __getitem__(self, key: str):
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return self._prep.service_column(key)
+
+    def __iter__(self):
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
+
+
 class Prepared:
     """A ReviewData as arrays; every property is computed on first use and kept."""
 
@@ -207,6 +280,7 @@ class Prepared:
         self.geo: Geography = frame_geography(data.areas)  # shared with `geography_of(data.areas)`
         self.cache: dict = {}  # results that do not depend on the date (need, fund placements)
         self.money_cache: dict[tuple, dict] = {}  # results that depend on the funding at a date (Context.shared)
+        self._columns: dict[str, object] = {}  # the services' columns by position (`_services`), as first read
 
     @property
     def data(self) -> ReviewData:
@@ -235,65 +309,112 @@ class Prepared:
         return np.where(sid[pos] == arr, pos, -1).astype(np.int64)
 
     @cached_property
-    def _services(self) -> dict[str, object]:
-        s = self.data.services
-        n = len(self.service_ids)
-        pos = self.service_pos(s["service_id"])
-        keep = pos >= 0
+    def _service_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row in the services table, service position) of each listed service: its first row."""
+        pos = self.service_pos(self.data.services["service_id"])
         first = np.zeros(len(pos), dtype=bool)
-        kept = np.flatnonzero(keep)
+        kept = np.flatnonzero(pos >= 0)
         order = kept[np.argsort(pos[kept], kind="stable")]
         first[order[np.r_[True, pos[order][1:] != pos[order][:-1]]] if len(order) else order] = True
-        rows, at = np.flatnonzero(first), pos[first]
+        rows = np.flatnonzero(first)
+        return rows, pos[rows]
 
-        def column(values: np.ndarray, fill, dtype=object) -> np.ndarray:
-            out = np.full(n, fill, dtype=dtype)
-            out[at] = values[rows]
-            return out
+    def _service_column(self, values: np.ndarray, fill, dtype=object) -> np.ndarray:
+        """One value per service position from a column of the services table (`fill` for a service not listed)."""
+        rows, at = self._service_rows
+        out = np.full(len(self.service_ids), fill, dtype=dtype)
+        out[at] = values[rows]
+        return out
 
-        name = column(texts(s["name"]), "")
-        name = np.array([nm or f"Service {sid}" for nm, sid in zip(name, self.service_ids, strict=True)], dtype=object)
-        themes, groups, comm = [()] * n, [()] * n, [()] * n
-        all_themes, all_groups = tuples(s["themes"]), tuples(s["target_groups"])
-        all_comm = tuples(s["commissioners"])
-        for r, p in zip(rows.tolist(), at.tolist(), strict=True):
-            themes[p], groups[p], comm[p] = all_themes[r], all_groups[r], all_comm[r]
-        lines = self.lines
-        extra: dict[int, set] = {}
-        for p, c in zip(lines["pos"].tolist(), lines["commissioner"].tolist(), strict=True):
-            if p >= 0 and c:
-                extra.setdefault(p, set()).add(c)
-        comm = [tuple(sorted(set(c) | extra.get(i, set()))) for i, c in enumerate(comm)]
-        return {
-            "name": name, "provider": column(texts(s["provider"]), ""),
-            "start": column(dates(s["start_date"]), np.datetime64("NaT"), "datetime64[ns]"),
-            "end": column(dates(s["end_date"]), np.datetime64("NaT"), "datetime64[ns]"),
-            "end_is_estimate": column(flags(s["end_date_is_estimate"]), False, bool),
-            "known_from": column(dates(s["known_from"]), np.datetime64("NaT"), "datetime64[ns]"),
-            "status": column(texts(s["status"], "active"), "active"),
-            "listed": column(np.ones(len(s), dtype=bool), False, bool),
-            "themes": themes, "groups": groups, "commissioners": comm,
-        }
+    def _service_tuples(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A tuple column per service position as (code of each service, object array of distinct tuples)."""
+        codes, table = tuple_codes(self.data.services[column])
+        table = objects([*table.tolist(), ()])  # () for a service not listed
+        return self._service_column(codes, len(table) - 1, np.int64), table
 
     @property
+    def _services(self) -> ServiceColumns:
+        """The services' columns by service position (name, provider, start, end, end_is_estimate, known_from,
+        status, listed, themes, groups, commissioners), each built when first read."""
+        return ServiceColumns(self)
+
+    def service_column(self, key: str):
+        """One of the services' columns by service position (see `_services`), built on first use and kept."""
+        if key not in self._columns:
+            self._columns[key] = self._build_service_column(key)
+        return self._columns[key]
+
+    def _build_service_column(self, key: str):
+        s = self.data.services
+        if key == "name":
+            name = self._service_column(texts(s["name"]), "")
+            for p in np.flatnonzero(name == "").tolist():  # texts only: "" is the one false value
+                name[p] = f"Service {self.service_ids[p]}"
+            return name
+        if key == "provider":
+            return self._service_column(texts(s["provider"]), "")
+        if key in ("start", "end", "known_from"):
+            column = {"start": "start_date", "end": "end_date", "known_from": "known_from"}[key]
+            return self._service_column(dates(s[column]), np.datetime64("NaT"), "datetime64[ns]")
+        if key == "end_is_estimate":
+            return self._service_column(flags(s["end_date_is_estimate"]), False, bool)
+        if key == "status":
+            return self._service_column(texts(s["status"], "active"), "active")
+        if key == "listed":
+            return self._service_column(np.ones(len(s), dtype=bool), False, bool)
+        if key in ("themes", "groups"):
+            codes, table = self._service_theme_codes if key == "themes" else self._service_tuples("target_groups")
+            return table[codes].tolist()
+        if key == "commissioners":
+            return self._commissioners()
+        raise KeyError(key)
+
+    def _commissioners(self) -> list[tuple]:
+        """Per service position: the commissioners the services table names and those of its funding lines,
+        sorted and once each (`tuple(sorted(set(named) | {line commissioners}))`), worked out in codes."""
+        n = len(self.service_ids)
+        codes, table = self._service_tuples("commissioners")
+        line_codes, line_table = self._line_commissioners
+        named = table.tolist()
+        vocab = sorted({x for t in named for x in t} | {c for c in line_table.tolist() if c})
+        index = {v: i for i, v in enumerate(vocab)}
+        # each distinct tuple's names as codes (CSR), gathered per service
+        lengths = np.fromiter((len(t) for t in named), dtype=np.int64, count=len(named))
+        items = lookup(index, [x for t in named for x in t])
+        which, at = gather(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), codes)
+        line_item = np.array([index.get(c, -1) if c else -1 for c in line_table.tolist()], dtype=np.int64)[line_codes]
+        line_pos = self.lines["pos"]
+        ok = (line_pos >= 0) & (line_item >= 0)
+        width = max(len(vocab), 1)
+        pairs = unique(np.concatenate([which * width + items[at], line_pos[ok] * width + line_item[ok]]))
+        words = objects(vocab)[pairs % width].tolist() if len(vocab) else []
+        ptr = csr(pairs // width, n).tolist()
+        return [tuple(words[a:b]) for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
+
+    @cached_property
     def svc_name(self) -> np.ndarray:
-        return self._services["name"]
+        return self.service_column("name")
 
-    @property
+    @cached_property
     def svc_provider(self) -> np.ndarray:
-        return self._services["provider"]
+        return self.service_column("provider")
 
-    @property
+    @cached_property
     def svc_themes(self) -> list[tuple]:
-        return self._services["themes"]
+        return self.service_column("themes")
 
-    @property
+    @cached_property
     def svc_groups(self) -> list[tuple]:
-        return self._services["groups"]
+        return self.service_column("groups")
 
-    @property
+    @cached_property
     def svc_commissioners(self) -> list[tuple]:
-        return self._services["commissioners"]
+        return self.service_column("commissioners")
+
+    @cached_property
+    def _service_theme_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """`svc_themes` as (code of each service position, object array of distinct theme tuples)."""
+        return self._service_tuples("themes")
 
     @cached_property
     def themes(self) -> Themes:
@@ -302,7 +423,13 @@ class Prepared:
         keys = [str(k) for k in d.themes["theme_key"].tolist()]
         names = dict(zip(keys, d.themes["name"].tolist(), strict=True))
         seen = set(keys)
-        for t in self.svc_themes + self.indicator_themes:
+        # services' theme tuples in the order of each one's first service: the keys come first in the same order
+        # as going through every service
+        codes, table = self._service_theme_codes
+        order = np.argsort(codes, kind="stable")
+        new = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else np.empty(0, dtype=bool)
+        firsts = np.sort(order[new])
+        for t in table[codes[firsts]].tolist() + self.indicator_themes:
             for k in t:
                 if k not in seen:
                     seen.add(k)
@@ -313,7 +440,13 @@ class Prepared:
     @cached_property
     def service_themes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(service position, theme index) pairs sorted by service, and a pointer array by service."""
-        svc, theme = explode(self.svc_themes, self.themes.index)
+        codes, table = self._service_theme_codes
+        tuples_ = table.tolist()
+        lengths = np.fromiter((len(t) for t in tuples_), dtype=np.int64, count=len(tuples_))
+        items = lookup(self.themes.index, [x for t in tuples_ for x in t])
+        svc, at = gather(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), codes)
+        theme = items[at]  # `explode(self.svc_themes, self.themes.index)`, one lookup per distinct tuple
+        svc, theme = svc[theme >= 0], theme[theme >= 0]
         order = np.lexsort((theme, svc))
         svc, theme = svc[order], theme[order]
         return svc, theme, csr(svc, len(self.service_ids))
@@ -344,13 +477,11 @@ class Prepared:
         """The LSOAs grouped into atoms (see `Atoms`): a district, or a district's LSOAs named one by one by some
         coverage row split off as atoms of their own."""
         geo = self.geo
-        cov = self.data.coverage
-        svc, pos = self.service_pos(cov["service_id"]), geo.positions(cov["area_code"])
-        ok = (svc >= 0) & (pos >= 0)
+        svc, pos = self._coverage_rows
         # A code at district level or above is a union of whole districts. Any other (an LSOA, or an area with no
         # level) splits its district: the district's LSOAs are then told apart by which services cover them that
         # way (two 64-bit sums of a random key per service: LSOAs with the same services share an atom).
-        ok &= ~np.isin(geo.level_id[np.maximum(pos, 0)], [_LEVEL_ID[v] for v in LEVELS if v != "lsoa"])
+        ok = ~np.isin(geo.level_id[pos], [_LEVEL_ID[v] for v in LEVELS if v != "lsoa"])
         key, lsoa = geo.expand(svc[ok], pos[ok])  # unique (service, LSOA) rows of the splitting codes only
         rng = np.random.default_rng(20261204)
         sums = []
@@ -368,28 +499,62 @@ class Prepared:
                                  geo.population, unique_rows(ancestors)[1] if geo.n_lsoa else none)
 
     @cached_property
+    def _coverage_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(service position, area position) of the coverage rows naming a known service and a known area, in
+        the order of the service (and the table's within one)."""
+        cov = self.data.coverage
+        svc, pos = self.service_pos(cov["service_id"]), self.geo.positions(cov["area_code"])
+        ok = (svc >= 0) & (pos >= 0)
+        svc, pos = svc[ok], pos[ok]
+        if len(svc) > 1 and bool((svc[1:] < svc[:-1]).any()):
+            order = np.argsort(svc, kind="stable")
+            svc, pos = svc[order], pos[order]
+        return svc, pos
+
+    @cached_property
     def coverage_atoms(self) -> tuple[np.ndarray, np.ndarray]:
         """Unique (service position, atom) pairs, sorted: every service's coverage as atoms (a fifth of
         `coverage`'s rows at national size, and the same LSOAs: each coverage code is a union of atoms)."""
         geo, atoms = self.geo, self.atoms
-        cov = self.data.coverage
-        svc, pos = self.service_pos(cov["service_id"]), geo.positions(cov["area_code"])
-        ok = (svc >= 0) & (pos >= 0)
-        svc, pos = svc[ok], pos[ok]
+        svc, pos = self._coverage_rows
         codes, code_of_row = unique_inverse(pos)
         key, lsoa = geo.expand(np.arange(len(codes), dtype=np.int64), codes)  # each code's LSOAs, once per code
         n = max(len(atoms), 1)
         code_atom = unique(key * n + atoms.of_lsoa[lsoa])
-        which, at = gather(csr(code_atom // n, len(codes)), code_of_row)
-        pairs = unique(svc[which] * n + code_atom[at] % n)
-        return pairs // n, pairs % n
+        ptr = csr(code_atom // n, len(codes))
+        lens = ptr[code_of_row + 1] - ptr[code_of_row]
+        total = int(lens.sum())
+        # 32-bit integers when every (service, atom) key fits (6.5 million rows at national size): half the memory
+        # for every pass below to go through
+        small = np.int32 if max(len(self.service_ids), 1) * n < KEYS_32 and total < KEYS_32 else np.int64
+        atom_of = (code_atom % n).astype(small)  # the atoms of code c, ascending: atom_of[ptr[c]:ptr[c + 1]]
+        at = np.repeat((ptr[code_of_row] - (np.cumsum(lens) - lens)).astype(small), lens)
+        at += np.arange(total, dtype=small)
+        svc_rows = np.repeat(svc.astype(small), lens)
+        pairs = atom_of[at]
+        del at
+        pairs += svc_rows * small(n)
+        # Rows by service, each coverage row's atoms ascending: already sorted runs (the whole of a service named
+        # by one row), which a merge sort (NumPy's stable sort: timsort) takes whole, where a quicksort would not.
+        # The sort moves rows only within their service, so `svc_rows` still tells each row's service.
+        pairs.sort(kind="stable")
+        new = np.empty(total, dtype=bool)
+        new[:1] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=new[1:])
+        if not new.all():  # an atom two of a service's coverage rows share
+            pairs, svc_rows = pairs[new], svc_rows[new]
+        pairs -= svc_rows * small(n)
+        return svc_rows.astype(np.int64), pairs.astype(np.int64)
 
     @cached_property
     def lsoa_count(self) -> np.ndarray:
         """Per service position: how many LSOAs it covers (its atoms' LSOAs)."""
         svc, atom = self.coverage_atoms
-        return np.bincount(svc, weights=self.atoms.size[atom], minlength=len(self.service_ids)).round().astype(
-            np.int64)
+        out = np.zeros(len(self.service_ids), dtype=np.int64)
+        if len(svc):
+            starts = np.concatenate([[0], np.flatnonzero(svc[1:] != svc[:-1]) + 1])
+            out[svc[starts]] = np.add.reduceat(self.atoms.size[atom], starts)
+        return out
 
     @cached_property
     def service_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -397,9 +562,13 @@ class Prepared:
         what adding up to districts or coarser needs, a twentieth of the atom rows at national size (a force-wide
         service has a few hundred atoms but a dozen districts)."""
         svc, atom = self.coverage_atoms
-        cell = self.atoms.cell[atom]
-        starts = np.flatnonzero(np.r_[True, (svc[1:] != svc[:-1]) | (cell[1:] != cell[:-1])]) if len(svc) else svc
-        return svc[starts], cell[starts], starts
+        if not len(svc):
+            return svc, self.atoms.cell[atom], svc
+        cell = self.atoms.cell.astype(np.int32)[atom]  # fewer than 2**31 cells: half the memory to go through
+        change = svc[1:] != svc[:-1]
+        change |= cell[1:] != cell[:-1]
+        starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+        return svc[starts], cell[starts].astype(np.int64), starts
 
     @cached_property
     def cell_ptr(self) -> np.ndarray:
@@ -467,10 +636,16 @@ class Prepared:
     # -- funding lines ---------------------------------------------------------------------------------------------
 
     @cached_property
+    def _line_commissioners(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each funding line's commissioner as (code of each line, object array of distinct texts; "" if missing)."""
+        return text_codes(self.data.funding_lines["commissioner"])
+
+    @cached_property
     def lines(self) -> dict[str, np.ndarray]:
         fl = self.data.funding_lines
+        codes, commissioners = self._line_commissioners
         return {
-            "pos": self.service_pos(fl["service_id"]), "commissioner": texts(fl["commissioner"]),
+            "pos": self.service_pos(fl["service_id"]), "commissioner": commissioners[codes],
             "fund_key": texts(fl["fund_key"]),
             "amount": pd.to_numeric(fl["annual_amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float),
             "start": dates(fl["start_date"]), "end": dates(fl["end_date"]), "is_estimate": flags(fl["is_estimate"]),
@@ -508,7 +683,10 @@ class Prepared:
         """Funds in the funds table's order, then any fund key only allocations name."""
         keys = list(self.fund_names)
         seen = set(keys)
-        for k in self.data.allocations["fund_key"].tolist():
+        named = self.data.allocations["fund_key"]
+        if isinstance(named.dtype, pd.StringDtype):  # each distinct key once, in the order they first come
+            named = pd.factorize(named)[1]
+        for k in named.tolist():
             if isinstance(k, str) and k not in seen:
                 seen.add(k)
                 keys.append(k)
