@@ -142,7 +142,9 @@ def _plans(data: ReviewData, priorities: pd.DataFrame, activity: ActivityPart) -
     linked = links.groupby("priority_key")["service_id"].agg(
         lambda s: "; ".join(sorted(name_of[i] for i in s)))
     pr = priorities.copy()
-    pr["services"] = pr["priority_key"].map(linked).fillna("Nothing linked")
+    # a list, not .map().fillna(): with nothing linked the mapped column is float NaN, and filling it with text
+    # is deprecated in pandas (an error in pandas 4)
+    pr["services"] = [linked.get(k, "Nothing linked") for k in pr["priority_key"]]
     table = pr.rename(columns={"plan_name": "plan", "priority_name": "priority"})
     cols = ["plan", "priority", "services", "linked_services", "unanswered"]
     table = table[cols] if len(table) else pd.DataFrame(columns=cols)

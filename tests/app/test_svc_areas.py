@@ -1,5 +1,8 @@
 """services_db.areas: one profile per area whose figures equal the review's and the other pages'."""
 
+import datetime as dt
+import warnings
+
 import pytest
 
 from services_db.areas import area_profile, force_map, resolve_area
@@ -66,3 +69,13 @@ def test_the_plan_table_names_the_current_services_it_counts(demo_db):
                 named = [] if row.services == "Nothing linked" else row.services.split("; ")
                 assert len(named) == row.linked_services, (area, day, row.priority)
                 assert "Early Action Response service" not in named  # planned in the seed
+
+
+def test_plans_with_nothing_linked_say_so_without_a_pandas_deprecation(demo_db):
+    """Before any service answers a priority (Preston, June 2013) every row reads "Nothing linked"; filling the
+    float NaN column with text warned (Pandas4Warning: an error in pandas 4)."""
+    data = review_data(demo_db)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = area_profile(data, "Preston", dt.date(2013, 6, 1))
+    assert len(p.plans.priorities) and set(p.plans.priorities["services"]) == {"Nothing linked"}
