@@ -68,6 +68,7 @@ from services_db.models import (
     PlaceGroupingArea,
     Service,
 )
+from services_db.queries import read_frame
 
 #: The columns of `force_summary`, in order.
 COLUMNS = ["force_code", "force_name", "residents", "residents_is_estimate", "areas", "districts", "services",
@@ -178,12 +179,6 @@ class _Parts:
                     (sw.c.lsoas > 0, cast(sf.c.lsoas, Float) / cast(sw.c.lsoas, Float)), else_=None)
 
 
-def _frame(db: Database, stmt) -> pd.DataFrame:
-    with db.engine.connect() as c:
-        result = c.execute(stmt)
-        return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
-
-
 def _number(frame: pd.DataFrame, *cols: str) -> None:
     for col in cols:  # PostgreSQL returns Decimal for sums of NUMERIC, SQLite float or int
         frame[col] = pd.to_numeric(frame[col].map(lambda v: None if v is None else float(v)), errors="coerce")
@@ -192,7 +187,7 @@ def _number(frame: pd.DataFrame, *cols: str) -> None:
 def _areas_by_force(db: Database, parts: _Parts, as_at: dt.date) -> pd.DataFrame:
     """Per force: its districts and place-based areas (of the grouping in force at `as_at`)."""
     area, fo = Area.__table__, parts.force_of
-    base = _frame(db, select(
+    base = read_frame(db, select(
         fo.c.force_code,
         func.sum(case((area.c.level == "district", 1), else_=0)).label("districts"),
         func.sum(case((area.c.level == "area", 1), else_=0)).label("areas"),
@@ -200,7 +195,7 @@ def _areas_by_force(db: Database, parts: _Parts, as_at: dt.date) -> pd.DataFrame
     pg, pga = PlaceGrouping.__table__, PlaceGroupingArea.__table__
     latest = (select(pg.c.force_code, func.max(pg.c.applies_from).label("applies_from"))
               .where(pg.c.applies_from <= literal(as_at, Date)).group_by(pg.c.force_code).subquery())
-    saved = _frame(db, select(pg.c.force_code, func.count(pga.c.code).label("areas"))
+    saved = read_frame(db, select(pg.c.force_code, func.count(pga.c.code).label("areas"))
                    .join(latest, and_(latest.c.force_code == pg.c.force_code,
                                       latest.c.applies_from == pg.c.applies_from))
                    .join(pga, pga.c.grouping_id == pg.c.id).group_by(pg.c.force_code)).set_index("force_code")
@@ -240,7 +235,7 @@ def _money(db: Database, parts: _Parts) -> tuple[pd.DataFrame, pd.Series]:
         func.sum(case((unshareable, fu.c.funding), else_=nothing)),
     ).select_from(cur.outerjoin(sw, sw.c.service_id == cur.c.service_id)
                   .outerjoin(fu, fu.c.service_id == cur.c.service_id))
-    rows = _frame(db, union_all(per_force, nation))
+    rows = read_frame(db, union_all(per_force, nation))
     _number(rows, "known_funding", "unshared")
     for col in ("services", "multi_force", "funding_not_recorded", "funded", "funding_is_estimate", "unplaced"):
         rows[col] = rows[col].fillna(0).astype(int)
@@ -286,7 +281,7 @@ def national_totals(db: Database, as_at: dt.date) -> dict[str, float | int]:
 
 def _summary(db: Database, parts: _Parts, as_at: dt.date, money: pd.DataFrame) -> pd.DataFrame:
     area, cs = Area.__table__, parts.code_stats
-    forces = _frame(db, select(
+    forces = read_frame(db, select(
         area.c.code.label("force_code"), area.c.name.label("force_name"), area.c.population,
         area.c.population_is_estimate, cs.c.residents, cs.c.lsoas, cs.c.estimate.label("lsoa_estimate"),
     ).outerjoin(cs, cs.c.code == area.c.code).where(area.c.level == "force").order_by(area.c.name, area.c.code))

@@ -53,7 +53,8 @@ _SCOPES: dict[tuple[str, str | None], str | None] = {}  # (data version, force a
 _MAX_IDS = 20_000  # ids bound as parameters at most (SQLite allows 32,766 in one statement, psycopg 65,535)
 
 
-def _frame(db: Database, stmt) -> pd.DataFrame:
+def read_frame(db: Database, stmt) -> pd.DataFrame:
+    """A statement's rows as a DataFrame (the snapshot's reads and the national view's aggregates)."""
     with db.engine.connect() as c:
         result = c.execute(stmt)
         # plain tuples: pandas converts SQLAlchemy Row objects one by one (17 s for 2.1M need values; 2 s so)
@@ -286,21 +287,21 @@ SELECT o.service_id, SUM(r.pop) AS outside_population
 def _read_review_data(db: Database, version: str = "", force: str | None = None) -> ReviewData:
     scope = _Scope(db, force)
     only = scope.limit
-    areas = _frame(db, only(select(Area.code, Area.name, Area.level, Area.parent_code, Area.population,
+    areas = read_frame(db, only(select(Area.code, Area.name, Area.level, Area.parent_code, Area.population,
                                    Area.population_is_estimate), lambda: scope.in_tree(Area.code), "area"))
     areas["population"] = areas["population"].astype(float)
 
     provider = Organisation.__table__.alias("provider")
-    services = _frame(db, only(select(
+    services = read_frame(db, only(select(
         Service.id.label("service_id"), Service.name, provider.c.name.label("provider"),
         provider.c.sector.label("provider_sector"), Service.tier, Service.status, Service.start_date,
         Service.end_date, Service.end_date_is_estimate, Service.known_from,
     ).outerjoin(provider, provider.c.id == Service.provider_id).order_by(Service.id), lambda: scope.services))
     _dates(services, "start_date", "end_date", "known_from")
-    _attach(services, "service_id", "themes", _tuples(_frame(db, only(
+    _attach(services, "service_id", "themes", _tuples(read_frame(db, only(
         select(service_theme.c.service_id, service_theme.c.theme_key),
         lambda: service_theme.c.service_id.in_(scope.service_ids))), "service_id", "theme_key"))
-    _attach(services, "service_id", "target_groups", _tuples(_frame(db, only(
+    _attach(services, "service_id", "target_groups", _tuples(read_frame(db, only(
         select(service_target_group.c.service_id, service_target_group.c.group_key),
         lambda: service_target_group.c.service_id.in_(scope.service_ids))), "service_id", "group_key"))
     if force is not None:
@@ -308,7 +309,7 @@ def _read_review_data(db: Database, version: str = "", force: str | None = None)
             outside = dict(c.execute(text(_OUTSIDE_POPULATION), {"force": force}).fetchall())
         services["outside_population"] = services["service_id"].map(outside).fillna(0.0).astype(float)
 
-    funding = _frame(db, only(select(
+    funding = read_frame(db, only(select(
         FundingLine.service_id, Organisation.name.label("commissioner"), Fund.key.label("fund_key"),
         FundingLine.annual_amount, FundingLine.start_date, FundingLine.end_date, FundingLine.is_estimate,
     ).join(Organisation, Organisation.id == FundingLine.commissioner_id)
@@ -319,32 +320,32 @@ def _read_review_data(db: Database, version: str = "", force: str | None = None)
                             sort=False)  # in the order of their first line
     _attach(services, "service_id", "commissioners", commissioners)
 
-    coverage = _frame(db, only(select(Coverage.service_id, Coverage.area_code),
+    coverage = read_frame(db, only(select(Coverage.service_id, Coverage.area_code),
                                lambda: scope.in_tree(Coverage.area_code), "coverage"))
 
-    indicators = _frame(db, select(NeedIndicator.key.label("indicator_key"), NeedIndicator.name, NeedIndicator.unit,
+    indicators = read_frame(db, select(NeedIndicator.key.label("indicator_key"), NeedIndicator.name, NeedIndicator.unit,
                                    NeedIndicator.higher_is))
     _attach(indicators, "indicator_key", "themes",
-            _tuples(_frame(db, select(indicator_theme.c.indicator_key, indicator_theme.c.theme_key)),
+            _tuples(read_frame(db, select(indicator_theme.c.indicator_key, indicator_theme.c.theme_key)),
                     "indicator_key", "theme_key"))
-    need = _frame(db, only(select(NeedValue.indicator_key, NeedValue.area_code, NeedValue.period, NeedValue.value,
+    need = read_frame(db, only(select(NeedValue.indicator_key, NeedValue.area_code, NeedValue.period, NeedValue.value,
                                   NeedValue.numerator, NeedValue.denominator, NeedValue.is_estimate),
                            lambda: scope.in_tree(NeedValue.area_code), "need_value"))
     for col in ("value", "numerator", "denominator"):
         need[col] = need[col].astype(float)
 
     owner = Organisation.__table__.alias("owner")
-    funds = _frame(db, only(select(Fund.id, Fund.key.label("fund_key"), Fund.name, Fund.money_source,
+    funds = read_frame(db, only(select(Fund.id, Fund.key.label("fund_key"), Fund.name, Fund.money_source,
                                    Fund.financial_year, Fund.total_amount, owner.c.name.label("owner"),
                                    Fund.start_date, Fund.end_date)
                             .outerjoin(owner, owner.c.id == Fund.owner_id).order_by(Fund.id), lambda: scope.funds))
     _money(_dates(funds, "start_date", "end_date"), "total_amount")
-    _attach(funds, "id", "eligible_area_codes", _tuples(_frame(db, only(
+    _attach(funds, "id", "eligible_area_codes", _tuples(read_frame(db, only(
         select(fund_eligible_area.c.fund_id.label("id"), fund_eligible_area.c.area_code),
         lambda: fund_eligible_area.c.fund_id.in_(scope.fund_ids))), "id", "area_code"))
     funds = funds.drop(columns=["id"])
 
-    allocations = _frame(db, only(select(
+    allocations = read_frame(db, only(select(
         Allocation.id.label("allocation_id"), Fund.key.label("fund_key"), Organisation.name.label("recipient"),
         Allocation.service_id, Allocation.amount, Allocation.purpose, Allocation.planned_start,
         Allocation.planned_end, Allocation.is_estimate, Allocation.parent_id.label("parent_allocation_id"),
@@ -354,29 +355,29 @@ def _read_review_data(db: Database, version: str = "", force: str | None = None)
     _money(_dates(allocations, "planned_start", "planned_end"), "amount")
     allocations["service_id"] = allocations["service_id"].astype(float)
     allocations["parent_allocation_id"] = allocations["parent_allocation_id"].astype(float)
-    _attach(allocations, "allocation_id", "area_codes", _tuples(_frame(db, only(
+    _attach(allocations, "allocation_id", "area_codes", _tuples(read_frame(db, only(
         select(allocation_area.c.allocation_id, allocation_area.c.area_code),
         lambda: allocation_area.c.allocation_id.in_(scope.allocation_ids))), "allocation_id", "area_code"))
-    _attach(allocations, "allocation_id", "priorities", _tuples(_frame(db, only(
+    _attach(allocations, "allocation_id", "priorities", _tuples(read_frame(db, only(
         select(allocation_priority.c.allocation_id, Priority.key.label("priority_key"))
         .join(Priority, Priority.id == allocation_priority.c.priority_id),
         lambda: allocation_priority.c.allocation_id.in_(scope.allocation_ids))), "allocation_id", "priority_key"))
 
-    plans = _frame(db, only(select(Plan.id, Plan.key.label("plan_key"), Plan.name, owner.c.name.label("owner"),
+    plans = read_frame(db, only(select(Plan.id, Plan.key.label("plan_key"), Plan.name, owner.c.name.label("owner"),
                                    Plan.start_date, Plan.end_date).outerjoin(owner, owner.c.id == Plan.owner_id),
                             lambda: scope.plans, "plan"))
     _dates(plans, "start_date", "end_date")
-    _attach(plans, "id", "area_codes", _tuples(_frame(db, only(
+    _attach(plans, "id", "area_codes", _tuples(read_frame(db, only(
         select(plan_area.c.plan_id.label("id"), plan_area.c.area_code),
         lambda: plan_area.c.plan_id.in_(scope.plan_ids))), "id", "area_code"))
-    priorities = _frame(db, only(select(Priority.key.label("priority_key"), Plan.key.label("plan_key"), Priority.name)
+    priorities = read_frame(db, only(select(Priority.key.label("priority_key"), Plan.key.label("plan_key"), Priority.name)
                                  .join(Plan, Plan.id == Priority.plan_id).order_by(Priority.id), lambda: scope.plans))
-    service_priorities = _frame(db, only(
+    service_priorities = read_frame(db, only(
         select(service_priority.c.service_id, Priority.key.label("priority_key"))
         .join(Priority, Priority.id == service_priority.c.priority_id),
         lambda: service_priority.c.service_id.in_(scope.service_ids) & Priority.plan_id.in_(scope.plan_ids),
         "service_priority"))
-    themes = _frame(db, select(Theme.key.label("theme_key"), Theme.name).order_by(Theme.name))
+    themes = read_frame(db, select(Theme.key.label("theme_key"), Theme.name).order_by(Theme.name))
 
     frames = dict(areas=areas, services=services, funding_lines=funding, coverage=coverage, indicators=indicators,
                   need=need, funds=funds, allocations=allocations, plans=plans, priorities=priorities,
@@ -449,7 +450,7 @@ def theme_names(db: Database) -> dict[str, str]:
 
 
 def target_group_names(db: Database) -> dict[str, str]:
-    return dict(_frame(db, select(TargetGroup.key, TargetGroup.name).order_by(TargetGroup.name))
+    return dict(read_frame(db, select(TargetGroup.key, TargetGroup.name).order_by(TargetGroup.name))
                 .itertuples(index=False, name=None))
 
 

@@ -59,11 +59,6 @@ from services_db.review.wording import common
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 
 
-def rate_base(unit: object) -> float:
-    """The population base of a rate unit ("per 1,000" -> 1000, "%" -> 100), NaN when the unit is a count."""
-    return unit_base(unit)
-
-
 # -- provision ----------------------------------------------------------------------------------------------------
 
 
