@@ -14,18 +14,7 @@ import datetime as dt
 import streamlit as st
 
 from components.context import database, review_data
-from services_db import queries
-from services_db.documents import (
-    FORMATS,
-    all_filename,
-    area_names,
-    briefing_filename,
-    build_all,
-    build_briefing,
-    build_scenario_briefing,
-    force_of,
-    scenario_filename,
-)
+from services_db import documents, queries
 
 FORMAT_LABELS = {"PDF": "pdf", "Word": "docx"}
 
@@ -45,9 +34,9 @@ def download_briefing(area_name: str, as_at: dt.date, *, key: str = "briefing") 
                    "circulate. It records a fingerprint of the data it was built from.")
         fmt = _format_choice(key)
         st.download_button(
-            "Download briefing", data=lambda: build_briefing(db, area_name, as_at, fmt).content,
-            file_name=briefing_filename(area_name, as_at, fmt), mime=FORMATS[fmt][1], key=f"{key}_download",
-            icon=":material/download:", on_click="ignore")
+            "Download briefing", data=lambda: documents.build_briefing(db, area_name, as_at, fmt).content,
+            file_name=documents.briefing_filename(area_name, as_at, fmt), mime=documents.FORMATS[fmt][1],
+            key=f"{key}_download", icon=":material/download:", on_click="ignore")
 
 
 def all_briefings(as_at: dt.date, *, key: str = "all_briefings") -> None:
@@ -66,13 +55,13 @@ def all_briefings(as_at: dt.date, *, key: str = "all_briefings") -> None:
             def progress(done: int, total: int, name: str) -> None:
                 bar.progress(done / total, text=f"Built {done} of {total}: {name}")
 
-            st.session_state[state] = (wanted, build_all(db, as_at, fmt, progress=progress))
+            st.session_state[state] = (wanted, documents.build_all(db, as_at, fmt, progress=progress))
             bar.empty()
         held = st.session_state.get(state)
         if held and held[0] == wanted:
-            st.download_button("Download all briefings (zip)", data=held[1], file_name=all_filename(as_at, fmt),
-                               mime="application/zip", key=f"{key}_download", icon=":material/folder_zip:",
-                               on_click="ignore")
+            st.download_button("Download all briefings (zip)", data=held[1],
+                               file_name=documents.all_filename(as_at, fmt), mime="application/zip",
+                               key=f"{key}_download", icon=":material/folder_zip:", on_click="ignore")
 
 
 def download_scenario_briefing(scenario: str, as_at: dt.date, *, key: str = "scenario_briefing") -> None:
@@ -81,18 +70,19 @@ def download_scenario_briefing(scenario: str, as_at: dt.date, *, key: str = "sce
     with the changes and what they do. Built only when the button is clicked, like the area page's."""
     db = database()
     data = review_data()
-    _, force = force_of(data)
+    _, force = documents.force_of(data)
     whole = f"The force ({force})"
     with st.container(border=True):
         st.markdown("**Scenario briefing**")
         st.caption(f"A briefing with every figure as at {as_at:%-d %B %Y} as this scenario would have it, marked "
                    "\u201cScenario \u2014 not actual allocations\u201d on every page, with the changes and what "
                    "they do. The fingerprint names the actual data and the scenario's changes.")
-        place = st.selectbox("Briefing of", [whole, *area_names(data)], key=f"{key}_place")
+        place = st.selectbox("Briefing of", [whole, *documents.area_names(data)], key=f"{key}_place")
         fmt = _format_choice(key)
         area = None if place == whole else place
         st.download_button(
             "Download scenario briefing",
-            data=lambda: build_scenario_briefing(db, scenario, area, as_at, fmt).content,
-            file_name=scenario_filename(scenario, force if area is None else area, as_at, fmt), mime=FORMATS[fmt][1],
-            key=f"{key}_download", icon=":material/download:", on_click="ignore")
+            data=lambda: documents.build_scenario_briefing(db, scenario, area, as_at, fmt).content,
+            file_name=documents.scenario_filename(scenario, force if area is None else area, as_at, fmt),
+            mime=documents.FORMATS[fmt][1], key=f"{key}_download", icon=":material/download:",
+            on_click="ignore")

@@ -12,19 +12,8 @@ from components.briefing import download_scenario_briefing
 from components.context import as_at, cached, data_version, database, review_data, shared
 from components.format import escape
 from components.tables import money_styled
+from services_db import scenarios
 from services_db.permissions import Actor, PermissionDenied, allowed
-from services_db.scenarios import (
-    AddService,
-    Change,
-    ChangeCoverage,
-    EndService,
-    ExtendFunding,
-    FairShareReallocation,
-    MoveMoney,
-    ScenarioError,
-    ScenarioReview,
-    review_scenario,
-)
 from services_db.scenarios.changes import changes_key
 from services_db.scenarios.store import (
     StoredScenario,
@@ -49,9 +38,10 @@ def _scenarios(version: str, stamp: str) -> list[StoredScenario]:
 
 
 @shared
-def _review(version: str, key: str, _changes: list[Change], when: dt.date) -> ScenarioReview:
+def _review(version: str, key: str, _changes: list[scenarios.Change],
+            when: dt.date) -> scenarios.ScenarioReview:
     del key  # the changes' digest: the cache key for the unhashed list of changes
-    return review_scenario(review_data(), _changes, when)
+    return scenarios.review_scenario(review_data(), _changes, when)
 
 
 def _stamp() -> str:
@@ -95,14 +85,14 @@ def _new_form(actor: Actor) -> None:
         if st.form_submit_button("Create scenario"):
             try:
                 save_scenario(database(), actor, name, [], description=description)
-            except (ScenarioError, PermissionDenied) as exc:
+            except (scenarios.ScenarioError, PermissionDenied) as exc:
                 st.error(escape(str(exc)))
                 return
             _saved(name.strip())
             st.rerun()
 
 
-def _change_form(kind: str) -> Change | None:
+def _change_form(kind: str) -> scenarios.Change | None:
     """The fields of one kind of change; the change when the form is submitted, else None."""
     data = review_data()
     areas = data.areas.loc[data.areas["level"] == "area", "name"].tolist()
@@ -117,11 +107,12 @@ def _change_form(kind: str) -> Change | None:
             dst = c2.selectbox("To area", areas, index=min(1, len(areas) - 1))
             amount = st.number_input("Amount a year (£)", min_value=1.0, value=20_000.0, step=1_000.0)
             theme = st.selectbox("For the theme", list(themes), format_func=themes.get)
-            make = lambda: MoveMoney(fund, src, dst, float(amount), theme)  # noqa: E731
+            make = lambda: scenarios.MoveMoney(fund, src, dst, float(amount), theme)  # noqa: E731
         elif kind in ("end", "extend"):
             sid = st.selectbox("Service", list(services), format_func=services.get)
             day = st.date_input("New end date", format="DD/MM/YYYY")
-            make = (lambda: EndService(int(sid), day)) if kind == "end" else (lambda: ExtendFunding(int(sid), day))
+            dated = scenarios.EndService if kind == "end" else scenarios.ExtendFunding
+            make = lambda: dated(int(sid), day)  # noqa: E731
         elif kind == "add":
             name = st.text_input("Service name", max_chars=200)
             theme = st.selectbox("Theme", list(themes), format_func=themes.get)
@@ -131,7 +122,8 @@ def _change_form(kind: str) -> Change | None:
             start = c1.date_input("Starts", format="DD/MM/YYYY")
             end = c2.date_input("Ends", value=dt.date.today() + dt.timedelta(days=365), format="DD/MM/YYYY")
             fund = st.selectbox("Paid from (optional)", [""] + list(funds), format_func=lambda k: funds.get(k, "—"))
-            make = lambda: AddService(name.strip(), theme, tuple(where), float(amount), start, end, fund)  # noqa: E731
+            make = lambda: scenarios.AddService(  # noqa: E731
+                name.strip(), theme, tuple(where), float(amount), start, end, fund)
         elif kind == "fair":
             fund = st.selectbox("Fund", list(funds), format_func=funds.get)
             indicators = dict(zip(data.indicators["indicator_key"], data.indicators["name"], strict=True))
@@ -142,15 +134,15 @@ def _change_form(kind: str) -> Change | None:
                        "of the indicator times the rest; districts with no figure for the indicator get their "
                        "population share in its place.")
 
-            def make() -> Change:
+            def make() -> scenarios.Change:
                 rest = round(1.0 - float(pop), 6)
                 weights = {"population": float(pop)} | ({need: rest} if rest > 0 and need else {})
-                return FairShareReallocation(fund, {k: w for k, w in weights.items() if w > 0})
+                return scenarios.FairShareReallocation(fund, {k: w for k, w in weights.items() if w > 0})
         else:
             sid = st.selectbox("Service", list(services), format_func=services.get)
             add = st.multiselect("Add areas", areas)
             remove = st.multiselect("Take away areas", areas)
-            make = lambda: ChangeCoverage(int(sid), tuple(add), tuple(remove))  # noqa: E731
+            make = lambda: scenarios.ChangeCoverage(int(sid), tuple(add), tuple(remove))  # noqa: E731
         if st.form_submit_button("Add this change"):
             return make()
     return None
@@ -170,7 +162,7 @@ def _edit(actor: Actor, scenario: StoredScenario) -> None:
     if change is not None:
         try:
             add_change(database(), actor, scenario.name, change, review_data())
-        except (ScenarioError, PermissionDenied) as exc:
+        except (scenarios.ScenarioError, PermissionDenied) as exc:
             st.error(escape(str(exc)))
             return
         _saved()
@@ -183,7 +175,7 @@ def _manage(actor: Actor, scenario: StoredScenario) -> None:
         if st.button("Copy", key="scenario_copy") and new.strip():
             try:
                 copy_scenario(database(), actor, scenario.name, new)
-            except ScenarioError as exc:
+            except scenarios.ScenarioError as exc:
                 st.error(escape(str(exc)))
                 return
             _saved(new.strip())
@@ -233,7 +225,7 @@ def _effects(scenario: StoredScenario, when: dt.date) -> None:
         return
     try:
         r = _review(data_version(), changes_key(scenario.changes), scenario.changes, when)
-    except ScenarioError as exc:
+    except scenarios.ScenarioError as exc:
         st.error(f"This scenario no longer applies to the data: {escape(str(exc))}")
         return
     st.subheader("What the changes do")

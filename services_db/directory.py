@@ -130,6 +130,13 @@ class DirectoryFilter:
     states: list[str] = field(default_factory=list)  # what a service is at the date (counting.CURRENT, PLANNED...)
 
 
+def _holds_any(column: pd.Series, wanted: list[str]) -> pd.Series:
+    """Whether each row's collection (theme keys, target group keys, commissioners) holds any of `wanted`: the
+    filters that take several values match a service that has one of them."""
+    keys = set(wanted)
+    return column.map(lambda t: bool(keys & set(t)))
+
+
 def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows of `directory_frame` that match every filter; the keyword matches name or description, every
     word of it somewhere (case-insensitive). `areas` (ReviewData.areas) is needed for the `covers` filter."""
@@ -140,11 +147,9 @@ def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None =
         for w in words:
             mask &= text.str.contains(w, regex=False)
     if f.themes:
-        wanted = set(f.themes)
-        mask &= frame["theme_keys"].map(lambda t: bool(wanted & set(t)))
+        mask &= _holds_any(frame["theme_keys"], f.themes)
     if f.target_groups:
-        wanted_g = set(f.target_groups)
-        mask &= frame["target_group_keys"].map(lambda t: bool(wanted_g & set(t)))
+        mask &= _holds_any(frame["target_group_keys"], f.target_groups)
     if f.tiers:
         mask &= frame["tier"].isin(f.tiers)
     if f.covers:
@@ -153,8 +158,7 @@ def search(frame: pd.DataFrame, f: DirectoryFilter, areas: pd.DataFrame | None =
         touching = hierarchy_of(areas).touching(f.covers)
         mask &= ~frame["coverage_codes"].map(touching.isdisjoint).astype(bool)
     if f.commissioners:
-        wanted_c = set(f.commissioners)
-        mask &= frame["commissioner_list"].map(lambda t: bool(wanted_c & set(t)))
+        mask &= _holds_any(frame["commissioner_list"], f.commissioners)
     if f.providers:
         mask &= frame["provider"].isin(f.providers)
     if f.sectors:

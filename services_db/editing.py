@@ -21,33 +21,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services_db import models as m
+from services_db import records
 from services_db.audit import record, snapshot
 from services_db.db import Database, bump_data_version
-from services_db.models import (
-    Allocation,
-    Area,
-    Fund,
-    Organisation,
-    Plan,
-    Priority,
-    Service,
-    TargetGroup,
-    Theme,
-    utcnow,
-)
 from services_db.permissions import Actor, require
-from services_db.records import (
-    Refs,
-    apply,
-    read_allocation,
-    read_fund,
-    read_key,
-    read_organisation,
-    read_plan,
-    read_priority,
-    read_service,
-    read_source,
-)
 from services_db.validation import RecordError, RowChecker
 
 
@@ -71,12 +49,12 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "service": Kind(Service, "edit_service", "service"),
-    "organisation": Kind(Organisation, "edit_organisation", "organisation"),
-    "fund": Kind(Fund, "edit_fund", "fund"),
-    "allocation": Kind(Allocation, "edit_allocation", "allocation"),
-    "plan": Kind(Plan, "edit_plan", "plan"),
-    "priority": Kind(Priority, "edit_plan", "priority"),
+    "service": Kind(m.Service, "edit_service", "service"),
+    "organisation": Kind(m.Organisation, "edit_organisation", "organisation"),
+    "fund": Kind(m.Fund, "edit_fund", "fund"),
+    "allocation": Kind(m.Allocation, "edit_allocation", "allocation"),
+    "plan": Kind(m.Plan, "edit_plan", "plan"),
+    "priority": Kind(m.Priority, "edit_plan", "priority"),
 }
 
 
@@ -96,8 +74,8 @@ def keys_of(db: Database, table: str) -> list[tuple[str, str]]:
     """(key, name) of every record of a kind, for a picker."""
     model = KINDS[table].model
     with db.sessions() as s:
-        label = model.purpose if model is Allocation else model.name
-        return [(k, f"{k}: {n[:80]}" if model is Allocation else n)
+        label = model.purpose if model is m.Allocation else model.name
+        return [(k, f"{k}: {n[:80]}" if model is m.Allocation else n)
                 for k, n in s.execute(select(model.key, label).order_by(label))]
 
 
@@ -105,17 +83,20 @@ def options(db: Database) -> dict[str, list[tuple[str, str]]]:
     """Choices for the form's pickers: (key, label)."""
     with db.sessions() as s:
         areas = [(a.code, f"{a.name} ({a.level})") for a in s.scalars(
-            select(Area).where(Area.level != "lsoa").order_by(Area.level, Area.name))]
+            select(m.Area).where(m.Area.level != "lsoa").order_by(m.Area.level, m.Area.name))]
         return {
-            "organisation": [(o.key, o.name) for o in s.scalars(select(Organisation).order_by(Organisation.name))],
-            "theme": [(t.key, t.name) for t in s.scalars(select(Theme).order_by(Theme.name))],
-            "target_group": [(t.key, t.name) for t in s.scalars(select(TargetGroup).order_by(TargetGroup.name))],
+            "organisation": [(o.key, o.name)
+                             for o in s.scalars(select(m.Organisation).order_by(m.Organisation.name))],
+            "theme": [(t.key, t.name) for t in s.scalars(select(m.Theme).order_by(m.Theme.name))],
+            "target_group": [(t.key, t.name)
+                             for t in s.scalars(select(m.TargetGroup).order_by(m.TargetGroup.name))],
             "area": areas,
-            "fund": [(f.key, f.name) for f in s.scalars(select(Fund).order_by(Fund.name))],
-            "service": [(x.key, x.name) for x in s.scalars(select(Service).order_by(Service.name))],
-            "plan": [(p.key, p.name) for p in s.scalars(select(Plan).order_by(Plan.name))],
-            "priority": [(p.key, p.name) for p in s.scalars(select(Priority).order_by(Priority.name))],
-            "allocation": [(a.key, a.key) for a in s.scalars(select(Allocation).order_by(Allocation.key))],
+            "fund": [(f.key, f.name) for f in s.scalars(select(m.Fund).order_by(m.Fund.name))],
+            "service": [(x.key, x.name) for x in s.scalars(select(m.Service).order_by(m.Service.name))],
+            "plan": [(p.key, p.name) for p in s.scalars(select(m.Plan).order_by(m.Plan.name))],
+            "priority": [(p.key, p.name) for p in s.scalars(select(m.Priority).order_by(m.Priority.name))],
+            "allocation": [(a.key, a.key)
+                           for a in s.scalars(select(m.Allocation).order_by(m.Allocation.key))],
         }
 
 
@@ -191,12 +172,13 @@ def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: st
                 raise _stale(kind, obj)
             before = _audit_view(table, obj) | {"version": version}
         c = RowChecker(table, None, form, errors)
-        new_key = read_key(c, "key", kind.model) if obj is None else obj.key
+        new_key = records.read_key(c, "key", kind.model) if obj is None else obj.key
         if obj is None and new_key and _get(s, table, new_key) is not None:
             c.fail("key", f"duplicate identifier '{new_key}': a {kind.label} with this key exists")
         new = obj is None
         if new:
-            obj = kind.model(key=new_key, source=read_source(c, kind.model) or f"app: {actor.username}")
+            obj = kind.model(key=new_key,
+                             source=records.read_source(c, kind.model) or f"app: {actor.username}")
         with s.no_autoflush:
             _APPLY[table](s, obj, c, new)
         if errors:
@@ -204,7 +186,7 @@ def save(db: Database, actor: Actor | None, table: str, values: dict, *, key: st
             raise EditError(errors)
         if obj.id is None:
             s.add(obj)
-        obj.updated_by, obj.updated_at = actor.username, utcnow()
+        obj.updated_by, obj.updated_at = actor.username, m.utcnow()
         try:
             s.flush()
         except IntegrityError as exc:
@@ -231,34 +213,34 @@ def _audit_view(table: str, obj) -> dict:
     return out
 
 
-def _refs(s: Session) -> Refs:
-    return Refs.from_session(s)
+def _refs(s: Session) -> records.Refs:
+    return records.Refs.from_session(s)
 
 
-def _apply_service(s: Session, o: Service, c: RowChecker, new: bool) -> None:
+def _apply_service(s: Session, o: m.Service, c: RowChecker, new: bool) -> None:
     had = bool(o.address) or o.latitude is not None or o.longitude is not None
-    apply(s, o, read_service(c, _refs(s), new=new, was_confidential=bool(o.confidential_location),
-                             had_location=had))
+    records.apply(s, o, records.read_service(
+        c, _refs(s), new=new, was_confidential=bool(o.confidential_location), had_location=had))
 
 
-def _apply_organisation(s: Session, o: Organisation, c: RowChecker, new: bool) -> None:
-    apply(s, o, read_organisation(c, new=new))
+def _apply_organisation(s: Session, o: m.Organisation, c: RowChecker, new: bool) -> None:
+    records.apply(s, o, records.read_organisation(c, new=new))
 
 
-def _apply_fund(s: Session, o: Fund, c: RowChecker, new: bool) -> None:
-    apply(s, o, read_fund(c, _refs(s), new=new))
+def _apply_fund(s: Session, o: m.Fund, c: RowChecker, new: bool) -> None:
+    records.apply(s, o, records.read_fund(c, _refs(s), new=new))
 
 
-def _apply_allocation(s: Session, o: Allocation, c: RowChecker, new: bool) -> None:
-    apply(s, o, read_allocation(c, _refs(s), new=new))
+def _apply_allocation(s: Session, o: m.Allocation, c: RowChecker, new: bool) -> None:
+    records.apply(s, o, records.read_allocation(c, _refs(s), new=new))
 
 
-def _apply_plan(s: Session, o: Plan, c: RowChecker, new: bool) -> None:
-    apply(s, o, read_plan(c, _refs(s), new=new))
+def _apply_plan(s: Session, o: m.Plan, c: RowChecker, new: bool) -> None:
+    records.apply(s, o, records.read_plan(c, _refs(s), new=new))
 
 
-def _apply_priority(s: Session, o: Priority, c: RowChecker, new: bool) -> None:
-    apply(s, o, read_priority(c, _refs(s), new=new))
+def _apply_priority(s: Session, o: m.Priority, c: RowChecker, new: bool) -> None:
+    records.apply(s, o, records.read_priority(c, _refs(s), new=new))
 
 
 # Each kind is read with the rules the demo loader and imports use (services_db.records): a field the form leaves

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 Money = Numeric(14, 2)
 
@@ -70,6 +71,26 @@ class Versioned:
     updated_by: Mapped[str] = mapped_column(String(80), default="system", nullable=False)
 
 
+class Described:
+    """A short key, a display name and a description (themes, roles): the three columns written once, each
+    table giving its own lengths so the schema stays as migrated."""
+
+    key_length: ClassVar[int]
+    name_length: ClassVar[int]
+
+    @declared_attr
+    def key(cls) -> Mapped[str]:
+        return mapped_column(String(cls.key_length), primary_key=True)
+
+    @declared_attr
+    def name(cls) -> Mapped[str]:
+        return mapped_column(String(cls.name_length), nullable=False)
+
+    @declared_attr
+    def description(cls) -> Mapped[str]:  # declared like the two above, so the columns keep this order
+        return mapped_column(Text, default="", nullable=False)
+
+
 class Area(Base):
     """One node of the geography: LSOA → district → place-based area → division → force."""
 
@@ -83,11 +104,9 @@ class Area(Base):
     source: Mapped[str] = mapped_column(String(300), nullable=False)
 
 
-class Theme(Base):
+class Theme(Described, Base):
     __tablename__ = "theme"
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), nullable=False)
-    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    key_length, name_length = 60, 120
 
 
 class TargetGroup(Base):
@@ -339,11 +358,9 @@ class AuditEvent(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
 
-class Role(Base):
+class Role(Described, Base):
     __tablename__ = "role"
-    key: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), nullable=False)
-    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    key_length, name_length = 20, 80
 
 
 class User(Base):

@@ -28,28 +28,13 @@ The rules, the same everywhere:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services_db.models import (
-    ALLOCATION_STATUSES,
-    SECTORS,
-    SERVICE_STATUSES,
-    TIERS,
-    Allocation,
-    Area,
-    Coverage,
-    Fund,
-    Organisation,
-    Plan,
-    Priority,
-    Service,
-    TargetGroup,
-    Theme,
-)
+from services_db import models as m
 from services_db.references import AreaLookup, Lookup
 from services_db.validation import RecordError, RowChecker
 
@@ -82,10 +67,10 @@ class FormatRow(RowChecker):
 
 
 _LOOKUPS: dict[str, tuple[str, type, bool]] = {  # attribute -> (what a message calls it, model, loose names)
-    "organisations": ("organisation", Organisation, True), "themes": ("theme", Theme, False),
-    "target_groups": ("target group", TargetGroup, False), "funds": ("fund", Fund, False),
-    "services": ("service", Service, False), "priorities": ("priority", Priority, False),
-    "plans": ("plan", Plan, False),
+    "organisations": ("organisation", m.Organisation, True), "themes": ("theme", m.Theme, False),
+    "target_groups": ("target group", m.TargetGroup, False), "funds": ("fund", m.Fund, False),
+    "services": ("service", m.Service, False), "priorities": ("priority", m.Priority, False),
+    "plans": ("plan", m.Plan, False),
 }
 
 
@@ -123,7 +108,7 @@ class Refs:
     def areas(self) -> AreaLookup:
         if self._areas is None:
             self._areas = AreaLookup.from_rows(self._s.execute(select(
-                Area.code, Area.name, Area.level, Area.parent_code, Area.population)).all())
+                m.Area.code, m.Area.name, m.Area.level, m.Area.parent_code, m.Area.population)).all())
         return self._areas
 
 
@@ -152,14 +137,22 @@ def read_source(c: RowChecker, model: type) -> str:
     return c.text("source", max_len=limit(model, "source"))
 
 
-def read_organisation(c: RowChecker, *, new: bool = True) -> RowRecord:
+def _named(c: RowChecker, new: bool, model: type) -> tuple[Callable[[str], bool], RowRecord]:
+    """Which columns are read (`_reads`) and a record with its name: every named record reads its required
+    name first, within the model's name column, so the rule and the order of problems are one."""
     reads, rec = _reads(c, new), RowRecord()
     if reads("name"):
-        rec.values["name"] = c.text("name", required=True, max_len=limit(Organisation, "name"))
+        rec.values["name"] = c.text("name", required=True, max_len=limit(model, "name"))
+    return reads, rec
+
+
+def read_organisation(c: RowChecker, *, new: bool = True) -> RowRecord:
+    reads, rec = _named(c, new, m.Organisation)
     if reads("sector"):
-        rec.values["sector"] = c.choice("sector", SECTORS)
+        rec.values["sector"] = c.choice("sector", m.SECTORS)
     if reads("org_identifier"):
-        rec.values["org_identifier"] = c.text("org_identifier", max_len=limit(Organisation, "org_identifier")) or None
+        rec.values["org_identifier"] = c.text("org_identifier",
+                                              max_len=limit(m.Organisation, "org_identifier")) or None
     return rec
 
 
@@ -201,18 +194,16 @@ def read_service(c: RowChecker, refs: Refs, *, new: bool = True, was_confidentia
 
     `was_confidential` and `had_location` describe the existing record, so a row that leaves the flag out still
     clears a confidential service's location, and the caller can say so (`hidden_location`)."""
-    reads, rec = _reads(c, new), RowRecord()
+    reads, rec = _named(c, new, m.Service)
     v = rec.values
-    if reads("name"):
-        v["name"] = c.text("name", required=True, max_len=limit(Service, "name"))
     for col in SERVICE_TEXTS:
         if reads(col):
-            v[col] = c.text(col, max_len=limit(Service, col))
+            v[col] = c.text(col, max_len=limit(m.Service, col))
     if reads("provider_key"):
         rec.refs["provider"] = c.key("provider_key", refs.organisations, what="organisation", required=False)
     if reads("tier"):
-        v["tier"] = c.choice("tier", TIERS, required=False)
-    _status(c, reads, SERVICE_STATUSES, "active", new, v)
+        v["tier"] = c.choice("tier", m.TIERS, required=False)
+    _status(c, reads, m.SERVICE_STATUSES, "active", new, v)
     _period(c, reads, "start_date", "end_date", v)
     for col in ("end_date_is_estimate", "confidential_location"):
         if reads(col):
@@ -268,13 +259,14 @@ def read_allocation(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord
     if reads("purpose"):
         v["purpose"] = c.text("purpose")
     if reads("payment_schedule"):
-        v["payment_schedule"] = c.text("payment_schedule", max_len=limit(Allocation, "payment_schedule")) or "single"
+        v["payment_schedule"] = c.text("payment_schedule",
+                                       max_len=limit(m.Allocation, "payment_schedule")) or "single"
     if reads("award_date"):
         v["award_date"] = c.date("award_date")
     _period(c, reads, "planned_start", "planned_end", v)
     if reads("is_estimate"):
         v["is_estimate"] = c.boolean("is_estimate")
-    _status(c, reads, ALLOCATION_STATUSES, "awarded", new, v)
+    _status(c, reads, m.ALLOCATION_STATUSES, "awarded", new, v)
     if reads("areas_are_estimate"):
         v["areas_are_estimate"] = c.boolean("areas_are_estimate")
     if reads("area_codes"):
@@ -285,16 +277,14 @@ def read_allocation(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord
 
 
 def read_fund(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
-    reads, rec = _reads(c, new), RowRecord()
+    reads, rec = _named(c, new, m.Fund)
     v = rec.values
-    if reads("name"):
-        v["name"] = c.text("name", required=True, max_len=limit(Fund, "name"))
     if reads("money_source"):
-        v["money_source"] = c.text("money_source", max_len=limit(Fund, "money_source"))
+        v["money_source"] = c.text("money_source", max_len=limit(m.Fund, "money_source"))
     if reads("owner_key"):
         rec.refs["owner"] = c.key("owner_key", refs.organisations, what="organisation", required=False)
     if reads("financial_year"):
-        v["financial_year"] = c.text("financial_year", required=True, max_len=limit(Fund, "financial_year"))
+        v["financial_year"] = c.text("financial_year", required=True, max_len=limit(m.Fund, "financial_year"))
     if reads("total_amount"):
         v["total_amount"] = c.money("total_amount")
     _period(c, reads, "start_date", "end_date", v)
@@ -302,9 +292,7 @@ def read_fund(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
 
 
 def read_plan(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
-    reads, rec = _reads(c, new), RowRecord()
-    if reads("name"):
-        rec.values["name"] = c.text("name", required=True, max_len=limit(Plan, "name"))
+    reads, rec = _named(c, new, m.Plan)
     if reads("owner_key"):
         rec.refs["owner"] = c.key("owner_key", refs.organisations, what="organisation", required=False)
     _period(c, reads, "start_date", "end_date", rec.values)
@@ -314,9 +302,7 @@ def read_plan(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
 
 
 def read_priority(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
-    reads, rec = _reads(c, new), RowRecord()
-    if reads("name"):
-        rec.values["name"] = c.text("name", required=True, max_len=limit(Priority, "name"))
+    reads, rec = _named(c, new, m.Priority)
     if reads("description"):
         rec.values["description"] = c.text("description")
     if reads("plan_key"):
@@ -326,14 +312,15 @@ def read_priority(c: RowChecker, refs: Refs, *, new: bool = True) -> RowRecord:
 
 # -- writing a record read from a row onto a model object (the demo loader and the edit form; imports write in bulk)
 
-_REF_MODELS: dict[str, type] = {"provider": Organisation, "recipient": Organisation, "owner": Organisation,
-                                "commissioner": Organisation, "fund": Fund, "service": Service, "plan": Plan}
-_LINK_MODELS: dict[str, type] = {"themes": Theme, "target_groups": TargetGroup, "areas": Area,
-                                 "priorities": Priority}
+_REF_MODELS: dict[str, type] = {"provider": m.Organisation, "recipient": m.Organisation,
+                                "owner": m.Organisation, "commissioner": m.Organisation, "fund": m.Fund,
+                                "service": m.Service, "plan": m.Plan}
+_LINK_MODELS: dict[str, type] = {"themes": m.Theme, "target_groups": m.TargetGroup, "areas": m.Area,
+                                 "priorities": m.Priority}
 
 
 def _key_column(model: type):
-    return model.code if model is Area else model.key
+    return model.code if model is m.Area else model.key
 
 
 def apply(s: Session, obj: object, rec: RowRecord) -> None:
@@ -354,7 +341,7 @@ def _apply(s: Session, obj: object, rec: RowRecord) -> None:
             wanted = set(keys)
             obj.coverage = [cv for cv in obj.coverage if cv.area_code in wanted]
             have = {cv.area_code for cv in obj.coverage}
-            obj.coverage.extend(Coverage(area_code=a) for a in keys if a not in have)
+            obj.coverage.extend(m.Coverage(area_code=a) for a in keys if a not in have)
             continue
         model = _LINK_MODELS[name]
         found = {_key(o): o for o in s.scalars(select(model).where(_key_column(model).in_(keys)))} if keys else {}
@@ -362,4 +349,4 @@ def _apply(s: Session, obj: object, rec: RowRecord) -> None:
 
 
 def _key(obj: object) -> str:
-    return obj.code if isinstance(obj, Area) else obj.key
+    return obj.code if isinstance(obj, m.Area) else obj.key

@@ -47,7 +47,27 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-class Lookup:
+class _Finds:
+    """What `Lookup` and `AreaLookup` share: `find` is `match`, with a value that names nothing refused in the
+    same words and "did you mean" added."""
+
+    what: str
+
+    def match(self, value: str) -> tuple[str | None, str | None]:  # pragma: no cover - each lookup matches
+        raise NotImplementedError
+
+    def did_you_mean(self, value: str) -> str:  # pragma: no cover - each lookup suggests
+        raise NotImplementedError
+
+    def find(self, value: str) -> tuple[str | None, str | None]:
+        """(key, None) for a value that names one record; (None, the problem in words) otherwise."""
+        key, problem = self.match(value)
+        if key is None and problem is None:
+            return None, f"unknown {self.what} '{value}'" + self.did_you_mean(value)
+        return key, problem
+
+
+class Lookup(_Finds):
     """The records of one kind a row may refer to: key -> name, found by key or by name."""
 
     def __init__(self, what: str, names: Mapping[str, str | None] | Iterable[str], *, loose: bool = False) -> None:
@@ -84,13 +104,6 @@ class Lookup:
             self._index = index
         return self._index
 
-    def find(self, value: str) -> tuple[str | None, str | None]:
-        """(key, None) for a value that names one record; (None, the problem in words) otherwise."""
-        key, problem = self.match(value)
-        if key is None and problem is None:
-            return None, f"unknown {self.what} '{value}'" + self.did_you_mean(value)
-        return key, problem
-
     def match(self, value: str) -> tuple[str | None, str | None]:
         """As `find`, but (None, None) for a value that names nothing: for a feed that may name records this
         directory does not have (Open Referral UK terms and organisations), which is not a mistake there, so no
@@ -123,7 +136,7 @@ class Lookup:
         return f"; did you mean {_listed([self.label(k) for k in keys])}?" if keys else ""
 
 
-class AreaLookup:
+class AreaLookup(_Finds):
     """Areas a row may refer to by GSS code (or the force's own codes) or by name, at any level."""
 
     what = "area"
@@ -165,7 +178,7 @@ class AreaLookup:
         if value in self.codes:
             return value, None
         if value not in self._found:
-            self._found[value] = self._find(value)
+            self._found[value] = super().find(value)
         return self._found[value]
 
     def match(self, value: str) -> tuple[str | None, str | None]:
@@ -176,12 +189,6 @@ class AreaLookup:
         if value not in self._matched:
             self._matched[value] = self._match(value)
         return self._matched[value]
-
-    def _find(self, value: str) -> tuple[str | None, str | None]:
-        key, problem = self.match(value)
-        if key is None and problem is None:
-            return None, f"unknown area '{value}'" + self.did_you_mean(value)
-        return key, problem
 
     def _match(self, value: str) -> tuple[str | None, str | None]:
         tree = self.tree

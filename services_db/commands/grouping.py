@@ -10,17 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from services_db.commands.review import _date
 from services_db.db import open_database
 from services_db.groupings import grouping_at, grouping_view, list_groupings
 
 
+def listing_group(subparsers, name: str, help_text: str, description: str | None,  # noqa: ANN001
+                  listing: tuple[str, Callable[[argparse.Namespace], int]]) -> argparse._SubParsersAction:
+    """A command `name` whose sub-commands start with `list` (its help, its function); the caller adds the rest.
+    The read-only groups (`grouping`, `scenario`) are laid out alike, so they are made alike."""
+    p = subparsers.add_parser(name, help=help_text, description=description)
+    sub = p.add_subparsers(dest=f"{name}_command", required=True)
+    sub.add_parser("list", help=listing[0]).set_defaults(func=listing[1])
+    return sub
+
+
 def add_parsers(subparsers) -> None:  # noqa: ANN001
-    p = subparsers.add_parser("grouping", help="the force's place-based areas: list, show the one in force",
-                              description=__doc__)
-    sub = p.add_subparsers(dest="grouping_command", required=True)
-    sub.add_parser("list", help="every grouping and the date it applies from").set_defaults(func=_list)
+    sub = listing_group(subparsers, "grouping", "the force's place-based areas: list, show the one in force",
+                        __doc__, ("every grouping and the date it applies from", _list))
     show = sub.add_parser("show", help="the grouping in force on a date")
     show.add_argument("--as-at", dest="as_at", type=_date, help="date YYYY-MM-DD (default: the data's own)")
     show.add_argument("--format", choices=("text", "json"), default="text")

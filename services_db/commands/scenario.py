@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from services_db.commands.grouping import listing_group
 from services_db.commands.review import _date
 from services_db.db import open_database
 from services_db.groupings import snapshot_at
@@ -19,10 +20,8 @@ from services_db.scenarios.store import get_scenario, list_scenarios
 
 
 def add_parsers(subparsers) -> None:  # noqa: ANN001
-    p = subparsers.add_parser("scenario", help="what-if scenarios: list, show, review beside the actual data",
-                              description=__doc__)
-    sub = p.add_subparsers(dest="scenario_command", required=True)
-    sub.add_parser("list", help="every scenario, most recently changed first").set_defaults(func=_list)
+    sub = listing_group(subparsers, "scenario", "what-if scenarios: list, show, review beside the actual data",
+                        __doc__, ("every scenario, most recently changed first", _list))
     show = sub.add_parser("show", help="a scenario's changes")
     show.add_argument("name")
     show.add_argument("--format", choices=("text", "json"), default="text")

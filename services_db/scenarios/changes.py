@@ -174,57 +174,65 @@ def _service_row(frames: dict[str, pd.DataFrame], service_id: int, what: str) ->
 
 
 @dataclass(frozen=True)
-class EndService(Change):
-    """End a service (and its funding lines) early, on `end_date`."""
+class _NewEndDate(Change):
+    """A change to when one service ends (EndService, ExtendFunding): the same two fields, said, looked up and
+    written back the same way; each says in `_move` what it does with the date."""
 
-    kind: ClassVar[str] = "end_service"
+    says: ClassVar[str] = ""  # `describe`'s sentence, with {name} and {date}
+    what: ClassVar[str] = ""  # how an error names the change
     service_id: int
     end_date: dt.date
 
     def describe(self, snap: Snapshot) -> str:
-        name = _service_name(snap, self.service_id)
-        return f"End {name} on {pd.Timestamp(self.end_date):%-d %B %Y}"
+        return self.says.format(name=_service_name(snap, self.service_id),
+                                date=f"{pd.Timestamp(self.end_date):%-d %B %Y}")
 
     def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
-        row = _service_row(frames, self.service_id, "End a service")
-        end = _when(self.end_date)
-        services = frames["services"].copy()
-        old = services.at[row, "end_date"]
-        services.loc[row, "end_date"] = end if pd.isna(old) else min(old, end)
-        services.loc[row, "end_date_is_estimate"] = False
-        lines = frames["funding_lines"].copy()
-        mine = lines["service_id"] == self.service_id
-        lines.loc[mine, "end_date"] = lines.loc[mine, "end_date"].map(lambda e: end if pd.isna(e) else min(e, end))
+        row, end = _service_row(frames, self.service_id, self.what), _when(self.end_date)
+        services, lines = frames["services"].copy(), frames["funding_lines"].copy()
+        self._move(services, lines, row, end)
         frames["services"], frames["funding_lines"] = services, lines
+
+    def _move(self, services: pd.DataFrame, lines: pd.DataFrame, row: int,
+              end: pd.Timestamp) -> None:  # pragma: no cover - each change moves the date its own way
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class ExtendFunding(Change):
-    """Extend a service's funding (its latest funding lines, and the service) to `end_date`."""
+class EndService(_NewEndDate):
+    """End a service (and its funding lines) early, on `end_date`."""
+
+    kind: ClassVar[str] = "end_service"
+    says: ClassVar[str] = "End {name} on {date}"
+    what: ClassVar[str] = "End a service"
+
+    def _move(self, services: pd.DataFrame, lines: pd.DataFrame, row: int, end: pd.Timestamp) -> None:
+        old = services.at[row, "end_date"]
+        services.loc[row, "end_date"] = end if pd.isna(old) else min(old, end)
+        services.loc[row, "end_date_is_estimate"] = False
+        mine = lines["service_id"] == self.service_id
+        lines.loc[mine, "end_date"] = lines.loc[mine, "end_date"].map(lambda e: end if pd.isna(e) else min(e, end))
+
+
+@dataclass(frozen=True)
+class ExtendFunding(_NewEndDate):
+    """Extend a service's funding to `end_date`: the funding lines that end last, and the service's own end
+    date when it is earlier. Nothing is shortened; a service with no dated funding line cannot be extended."""
 
     kind: ClassVar[str] = "extend_funding"
-    service_id: int
-    end_date: dt.date
+    says: ClassVar[str] = "Extend the funding of {name} to {date}"
+    what: ClassVar[str] = "Extend funding"
 
-    def describe(self, snap: Snapshot) -> str:
-        name = _service_name(snap, self.service_id)
-        return f"Extend the funding of {name} to {pd.Timestamp(self.end_date):%-d %B %Y}"
-
-    def apply(self, frames: dict[str, pd.DataFrame], snap: Snapshot) -> None:
-        row = _service_row(frames, self.service_id, "Extend funding")
-        end = _when(self.end_date)
-        lines = frames["funding_lines"].copy()
+    def _move(self, services: pd.DataFrame, lines: pd.DataFrame, row: int, end: pd.Timestamp) -> None:
         mine = (lines["service_id"] == self.service_id) & lines["end_date"].notna()
         if not mine.any():
-            raise ScenarioError(f"Extend funding: service {self.service_id} has no funding line with an end date")
+            raise ScenarioError(f"{self.what}: service {self.service_id} has no funding line with an end date")
         last = lines.loc[mine, "end_date"].max()
         lines.loc[mine & (lines["end_date"] == last) & (last < end), "end_date"] = end
-        services = frames["services"].copy()
         old = services.at[row, "end_date"]
         if pd.notna(old) and old < end:
             services.loc[row, "end_date"] = end
             services.loc[row, "end_date_is_estimate"] = False
-        frames["services"], frames["funding_lines"] = services, lines
 
 
 @dataclass(frozen=True)
