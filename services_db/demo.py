@@ -1,7 +1,11 @@
 """Loading the seed facts (data/demo/*.csv) and the geography into a database.
 
 Every row is checked before anything is written, with the rules imports and the edit form use
-(`services_db.records`); one bad cell refuses the whole load with the file, row and column named. Records are matched on their keys, so loading twice leaves the database as loading once did.
+(`services_db.records`); one bad cell refuses the whole load with the file, row and column named. Organisations,
+funds, services, funding lines, plans, priorities and allocations are read and written by the import pipeline
+(`transfer.import_templates.plan_kinds`), the one writer per record kind; the demo adds only what its files have
+beyond a template (`_extras`). Records are matched on their keys, so loading twice leaves the database as loading
+once did.
 """
 
 from __future__ import annotations
@@ -17,41 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services_db import boundaries
+from services_db import models as m
 from services_db.auth import ensure_demo_users
 from services_db.db import DATA_DIR, Database, bump_data_version
-from services_db.models import (
-    AREA_LEVELS,
-    ROLES,
-    Allocation,
-    Area,
-    Fund,
-    FundingLine,
-    NeedIndicator,
-    NeedValue,
-    Organisation,
-    Plan,
-    Priority,
-    Role,
-    Service,
-    Setting,
-    TargetGroup,
-    Theme,
-)
-from services_db.records import (
-    Refs,
-    RowRecord,
-    apply,
-    limit,
-    read_allocation,
-    read_fund,
-    read_funding_line,
-    read_key,
-    read_organisation,
-    read_plan,
-    read_priority,
-    read_service,
-)
-from services_db.validation import ImportRefused, RecordError, RowChecker, check_header, check_unique
+from services_db.records import Refs, RowRecord
+from services_db.transfer.files import Table
+from services_db.transfer.import_plan import ImportPlan
+from services_db.transfer.import_templates import Extra, plan_kinds
+from services_db.validation import ImportRefused, RecordError, RowChecker, check_header
 
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_AS_AT = "2014-01-27"  # the date of the Police and Crime Panel report (seed 002), when most demo funding runs
@@ -73,6 +50,11 @@ REQUIRED = {
     "indicators.csv": ["indicator_key", "name", "themes", "source"],
     "need_values.csv": ["indicator_key", "area_code", "period", "value", "source"],
 }
+# The files of records read and written by the import pipeline, as (kind, file), in the order they are planned:
+# each kind's rows may refer to the records of those before it.
+RECORD_FILES = [("organisations", "organisations.csv"), ("funds", "funds.csv"), ("services", "services.csv"),
+                ("funding_lines", "funding_lines.csv"), ("plans", "plans.csv"), ("priorities", "priorities.csv"),
+                ("allocations", "allocations.csv")]
 
 ROLE_NAMES = {
     "viewer": ("Viewer", "Reads everything and raises gaps (for example a Chief Inspector)."),
@@ -85,10 +67,11 @@ ROLE_NAMES = {
 
 @dataclass
 class DemoFiles:
-    """The parsed demo files: for each file, (row number, dict of cells)."""
+    """The parsed demo files: for each file, its header and its (row number, dict of cells)."""
 
     directory: Path
     rows: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
+    headers: dict[str, list[str]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -97,24 +80,26 @@ class DemoFiles:
         return h.hexdigest()[:16]
 
 
-def read_csv(path: Path, required: list[str], errors: list[RecordError]) -> list[tuple[int, dict]]:
+def read_csv(path: Path, required: list[str], errors: list[RecordError]) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The file's header and rows (row numbers as a spreadsheet shows them); none, with the problem, if it is
+    missing or its header lacks a required column."""
     label = f"{path.parent.name}/{path.name}"
     if not path.exists():
         errors.append(RecordError(label, None, None, "file is missing"))
-        return []
+        return required, []
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         header_errors = check_header(label, reader.fieldnames or [], required)
         if header_errors:
             errors.extend(header_errors)
-            return []
-        return [(i, row) for i, row in enumerate(reader, start=2)]
+            return required, []
+        return list(reader.fieldnames), [(i, row) for i, row in enumerate(reader, start=2)]
 
 
 def _read_all(directory: Path, errors: list[RecordError]) -> DemoFiles:
     files = DemoFiles(directory)
     for name, required in REQUIRED.items():
-        files.rows[name] = read_csv(directory / name, required, errors)
+        files.headers[name], files.rows[name] = read_csv(directory / name, required, errors)
     return files
 
 
@@ -137,10 +122,10 @@ def load_demo(db: Database, directory: Path = DEMO_DIR, grouping_dir: Path = bou
         if errors:
             s.rollback()
             raise ImportRefused(errors)
-        s.merge(Setting(key="default_as_at", value=DEMO_AS_AT))
-        s.merge(Setting(key="data_loaded_at", value=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")))
-        s.merge(Setting(key="demo_fingerprint", value=files.fingerprint()))
-        s.merge(Setting(key="is_demo", value="true"))
+        s.merge(m.Setting(key="default_as_at", value=DEMO_AS_AT))
+        s.merge(m.Setting(key="data_loaded_at", value=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")))
+        s.merge(m.Setting(key="demo_fingerprint", value=files.fingerprint()))
+        s.merge(m.Setting(key="is_demo", value="true"))
     ensure_demo_users(db)
     return counts
 
@@ -164,22 +149,6 @@ def _upsert(s: Session, model, key_attr: str, key, **values):
     return obj
 
 
-def _source(c: RowChecker, model: type) -> str:
-    """Every demo fact names the report it comes from (imports and edits default theirs to the file or the app)."""
-    return c.text("source", required=True, max_len=limit(model, "source"))
-
-
-def _record(s: Session, model: type, key: str, rec: RowRecord, source: str):
-    """The record with this key, created or updated by what its row gives (records.apply)."""
-    obj = s.scalar(select(model).where(model.key == key))
-    if obj is None:
-        obj = model(key=key)
-    obj.source = source
-    apply(s, obj, rec)
-    s.add(obj)
-    return obj
-
-
 def report_dates(directory: Path = DEMO_DIR) -> dict[str, dt.date]:
     """Seed file name -> the date of its report (sources.csv `date`), for records whose own `known_from` is blank."""
     path = directory / "sources.csv"
@@ -195,149 +164,96 @@ def report_dates(directory: Path = DEMO_DIR) -> dict[str, dt.date]:
         return out
 
 
+def _extras(files: DemoFiles) -> dict[str, Extra]:
+    """What the demo's rows have beyond a template, read onto the same records by the import pipeline."""
+    reported = report_dates(files.directory)
+
+    def known_from(c: RowChecker, rec: RowRecord, refs: Refs) -> None:
+        # known from: the date of the first report naming the service, else the date of the report it cites
+        rec.values["known_from"] = c.date("known_from") or reported.get(c.text("source").split(" ")[0])
+
+    def eligible_areas(c: RowChecker, rec: RowRecord, refs: Refs) -> None:
+        rec.links["eligible_areas"] = c.keys("eligible_area_codes", refs.areas, what="area")  # none: the whole force
+
+    return {"services": Extra(known_from), "funds": Extra(eligible_areas)}
+
+
+def _table(files: DemoFiles, name: str) -> Table:
+    """A demo file as the import pipeline reads a table. Funding lines are taken grouped by service in the order of
+    services.csv (each keeping its row number): the order the demo has always written them in, and so their ids
+    and the order they are listed in."""
+    rows = files.rows[name]
+    if name == "funding_lines.csv":
+        order = {v.get("service_key", "").strip(): i for i, (_, v) in enumerate(files.rows["services.csv"])}
+        rows = sorted(rows, key=lambda rv: order.get(rv[1].get("service_key", "").strip(), len(order)))
+    return Table(f"demo/{name}", files.headers[name], rows)
+
+
+def _keys(files: DemoFiles, name: str, column: str) -> set[str]:
+    return {v.get(column, "").strip() for _, v in files.rows[name]} - {""}
+
+
 def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[RecordError]) -> dict[str, int]:
     """Check each file against what is already known and write it; errors accumulate and refuse the whole load."""
-    for role in ROLES:
+    for role in m.ROLES:
         name, description = ROLE_NAMES[role]
-        _upsert(s, Role, "key", role, name=name, description=description)
+        _upsert(s, m.Role, "key", role, name=name, description=description)
 
-    known_areas = {r["code"] for r in area_rows} | set(s.scalars(select(Area.code)))
-    existing_areas = set(s.scalars(select(Area.code)))
+    known_areas = {r["code"] for r in area_rows} | set(s.scalars(select(m.Area.code)))
+    existing_areas = set(s.scalars(select(m.Area.code)))
     for r in area_rows:  # parents come first in area_rows; flush keeps foreign keys happy on PostgreSQL
         if r["code"] in existing_areas:
-            area = s.get(Area, r["code"])
+            area = s.get(m.Area, r["code"])
             if area.population_is_estimate:  # never overwrite a real (imported) population with the rule's
                 area.population = r["population"]
             area.name, area.level, area.parent_code = r["name"], r["level"], r["parent_code"]
         else:
-            s.add(Area(**r))
+            s.add(m.Area(**r))
     s.flush()
-    assert all(r["level"] in AREA_LEVELS for r in area_rows)
+    assert all(r["level"] in m.AREA_LEVELS for r in area_rows)
 
     themes = {}
     for row, v in files.rows["themes.csv"]:
         c = RowChecker("demo/themes.csv", row, v, errors)
         key = c.text("theme_key", required=True)
-        themes[key] = _upsert(s, Theme, "key", key, name=c.text("name", required=True),
+        themes[key] = _upsert(s, m.Theme, "key", key, name=c.text("name", required=True),
                               description=c.text("description"))
     groups = {}
     for row, v in files.rows["target_groups.csv"]:
         c = RowChecker("demo/target_groups.csv", row, v, errors)
         key = c.text("group_key", required=True)
-        groups[key] = _upsert(s, TargetGroup, "key", key, name=c.text("name", required=True))
+        groups[key] = _upsert(s, m.TargetGroup, "key", key, name=c.text("name", required=True))
     s.flush()
 
-    # Every record below is read with the rules imports and the edit form use (services_db.records); the demo
-    # adds only what its files have beyond a template: a required source, known_from, eligible areas.
-    refs = Refs.from_session(s)
-    f = "demo/organisations.csv"
-    check_unique(f, [(r, v.get("org_key", "")) for r, v in files.rows["organisations.csv"]], "org_key", errors)
-    orgs: dict[str, Organisation] = {}
-    for row, v in files.rows["organisations.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "org_key", Organisation)
-        orgs[key] = _record(s, Organisation, key, read_organisation(c), _source(c, Organisation))
-        refs.organisations.add(key, orgs[key].name)
-    s.flush()
-
-    f = "demo/funds.csv"
-    check_unique(f, [(r, v.get("fund_key", "")) for r, v in files.rows["funds.csv"]], "fund_key", errors)
-    funds: dict[str, Fund] = {}
-    for row, v in files.rows["funds.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "fund_key", Fund)
-        rec = read_fund(c, refs)
-        eligible = c.keys("eligible_area_codes", refs.areas, what="area")  # none: the whole force
-        funds[key] = _record(s, Fund, key, rec, _source(c, Fund))
-        funds[key].eligible_areas = [s.get(Area, a) for a in eligible]
-        refs.funds.add(key, funds[key].name)
-
-    f = "demo/services.csv"
-    reported = report_dates(files.directory)
-    check_unique(f, [(r, v.get("service_key", "")) for r, v in files.rows["services.csv"]], "service_key", errors)
-    services: dict[str, Service] = {}
-    for row, v in files.rows["services.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "service_key", Service)
-        rec = read_service(c, refs)
-        source = _source(c, Service)
-        # known from: the date of the first report naming the service, else the date of the report it cites
-        rec.values["known_from"] = c.date("known_from") or reported.get(source.split(" ")[0])
-        services[key] = _record(s, Service, key, rec, source)
-        refs.services.add(key, services[key].name)
-        s.flush()
-    s.flush()
-
-    f = "demo/funding_lines.csv"
-    lines_by_service: dict[str, list[FundingLine]] = {}
-    for row, v in files.rows["funding_lines.csv"]:
-        c = RowChecker(f, row, v, errors)
-        rec = read_funding_line(c, refs)
-        svc_key, com = rec.refs["service"], rec.refs["commissioner"]
-        if svc_key in services and com in orgs and rec.values["annual_amount"] is not None:
-            lines_by_service.setdefault(svc_key, []).append(FundingLine(
-                commissioner=orgs[com], fund=funds.get(rec.refs["fund"]), **rec.values,
-                source=_source(c, FundingLine)))
-    for svc_key, svc in services.items():
-        svc.funding_lines = lines_by_service.get(svc_key, [])
-
-    f = "demo/plans.csv"
-    plans: dict[str, Plan] = {}
-    for row, v in files.rows["plans.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "plan_key", Plan)
-        plans[key] = _record(s, Plan, key, read_plan(c, refs), _source(c, Plan))
-        refs.plans.add(key, plans[key].name)
-    s.flush()
-    f = "demo/priorities.csv"
-    check_unique(f, [(r, v.get("priority_key", "")) for r, v in files.rows["priorities.csv"]], "priority_key", errors)
-    priorities: dict[str, Priority] = {}
-    for row, v in files.rows["priorities.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "priority_key", Priority)
-        rec = read_priority(c, refs)
-        if rec.refs.get("plan"):
-            priorities[key] = _record(s, Priority, key, rec, _source(c, Priority))
-            refs.priorities.add(key, priorities[key].name)
-    s.flush()
-    links: dict[str, list[Service]] = {}
+    # The records go through the import pipeline (transfer.import_templates.plan_kinds): the one reader, with the
+    # rules imports and the edit form use (services_db.records), and the one writer per kind. The demo adds only
+    # what its files have beyond a template: a required source, known_from, eligible areas (`_extras`), and funds,
+    # plans and priorities, which no template offers.
+    plan = ImportPlan("demo", [f"demo/{name}" for _, name in RECORD_FILES])
+    tables = [(kind, _table(files, name)) for kind, name in RECORD_FILES]
+    plan_kinds(s, plan, tables, "demo", extras=_extras(files), require_source=True)
+    errors.extend(plan.refused)
+    service_keys = _keys(files, "services.csv", "service_key")
+    priority_keys = _keys(files, "priorities.csv", "priority_key")
+    links: dict[str, list[str]] = {}
     for row, v in files.rows["service_priorities.csv"]:
         c = RowChecker("demo/service_priorities.csv", row, v, errors)
-        svc_key = c.key("service_key", services, what="service")
-        pri = c.key("priority_key", priorities, what="priority")
+        svc_key = c.key("service_key", service_keys, what="service")
+        pri = c.key("priority_key", priority_keys, what="priority")
         if svc_key and pri:
-            links.setdefault(pri, []).append(services[svc_key])
-    for key, pri in priorities.items():
-        pri.services = links.get(key, [])
-
-    f = "demo/allocations.csv"
-    check_unique(f, [(r, v.get("allocation_key", "")) for r, v in files.rows["allocations.csv"]], "allocation_key",
-                 errors)
-    allocations: dict[str, Allocation] = {}
-    parents: list[tuple[RowChecker, Allocation, str]] = []
-    for row, v in files.rows["allocations.csv"]:
-        c = RowChecker(f, row, v, errors)
-        key = read_key(c, "allocation_key", Allocation)
-        rec = read_allocation(c, refs)
-        source = _source(c, Allocation)
-        if not rec.refs.get("fund") or rec.values.get("amount") is None:
-            continue
-        alloc = allocations[key] = _record(s, Allocation, key, rec, source)
-        if c.text("parent_key"):
-            parents.append((c, alloc, c.text("parent_key")))
-    s.flush()
-    for c, alloc, parent in parents:
-        if parent not in allocations:
-            c.fail("parent_key", f"unknown allocation '{parent}'")
-        else:
-            alloc.parent_id = allocations[parent].id
+            links.setdefault(pri, []).append(svc_key)
+    if not errors:
+        plan.writer(s, "system")
+        services = {sv.key: sv for sv in s.scalars(select(m.Service).where(m.Service.key.in_(service_keys)))}
+        for pri in s.scalars(select(m.Priority).where(m.Priority.key.in_(priority_keys))):
+            pri.services = [services[k] for k in links.get(pri.key, [])]
 
     f = "demo/indicators.csv"
-    indicators: dict[str, NeedIndicator] = {}
+    indicators: dict[str, m.NeedIndicator] = {}
     for row, v in files.rows["indicators.csv"]:
         c = RowChecker(f, row, v, errors)
         key = c.text("indicator_key", required=True)
-        ind = _upsert(s, NeedIndicator, "key", key, name=c.text("name", required=True),
+        ind = _upsert(s, m.NeedIndicator, "key", key, name=c.text("name", required=True),
                       unit=c.text("unit") or "count", higher_is=c.choice("higher_is", HIGHER_IS) or "neutral",
                       description=c.text("description"), source=c.text("source", required=True))
         ind.themes = [themes[k] for k in c.keys("themes", themes, what="theme", required=True)]
@@ -358,12 +274,12 @@ def _write(s: Session, files: DemoFiles, area_rows: list[dict], errors: list[Rec
         seen[ident] = row
         if not (ind and area and period) or value is None:
             continue
-        nv = s.scalar(select(NeedValue).where(NeedValue.indicator_key == ind, NeedValue.area_code == area,
-                                              NeedValue.period == period))
+        nv = s.scalar(select(m.NeedValue).where(m.NeedValue.indicator_key == ind, m.NeedValue.area_code == area,
+                                                m.NeedValue.period == period))
         fields_ = dict(value=value, numerator=c.number("numerator"), denominator=c.number("denominator"),
                        is_estimate=c.boolean("is_estimate"), source=c.text("source", required=True))
         if nv is None:
-            s.add(NeedValue(indicator_key=ind, area_code=area, period=period, **fields_))
+            s.add(m.NeedValue(indicator_key=ind, area_code=area, period=period, **fields_))
         else:
             for k, val in fields_.items():
                 setattr(nv, k, val)

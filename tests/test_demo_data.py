@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from services_db import queries
 from services_db.demo import load_demo
-from services_db.models import Allocation, Fund, NeedValue, Organisation, Service
+from services_db.models import Allocation, Fund, FundingLine, NeedValue, Organisation, Plan, Priority, Service
 
 
 def _fund_totals(db, fund_name_part: str) -> tuple[Decimal, Decimal]:
@@ -82,6 +82,23 @@ def test_loading_twice_changes_nothing(fresh_demo_db):
     assert {k: v for k, v in after.items() if k != "setting"} == {k: v for k, v in before.items() if k != "setting"}
     data_after = queries.review_data(fresh_demo_db)
     pd.testing.assert_frame_equal(data_before.allocations.drop(columns=[]), data_after.allocations)
+
+
+def test_loading_twice_writes_no_record_again(fresh_demo_db):
+    """The demo loads through the import pipeline, which leaves a row the database already has as it is: no new
+    version or change stamp on any record, no funding line deleted and made again."""
+    def stamps():
+        with fresh_demo_db.sessions() as s:
+            out = {model.__name__: sorted(s.execute(select(model.key, model.version, model.updated_at,
+                                                           model.updated_by)).all())
+                   for model in (Organisation, Fund, Service, Plan, Priority, Allocation)}
+            out["lines"] = sorted(s.execute(select(FundingLine.id, FundingLine.service_id)).all())
+            return out
+
+    before = stamps()
+    load_demo(fresh_demo_db)
+    assert stamps() == before
+    assert {by for _, _, _, by in before["Service"]} == {"system"}
 
 
 def test_headline_figures(demo_db):

@@ -14,48 +14,26 @@ An import means what it says: a row already as the database has it is unchanged 
 a column left out of a file keeps what the record has, replacing a service's funding lines says how much money a
 year goes and comes, and a service flagged confidential_location never has an address or coordinates stored.
 `export_tables` writes the same four tables back out, so an export re-imported changes nothing.
+
+The demo loader (`services_db.demo`) loads its files through the same planners (`plan_kinds`), with funds, plans and
+priorities, which no template offers, and what its rows have beyond a template (`Extra`: a required source, a
+service's known_from, a fund's eligible areas): one reader and one writer per record kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from services_db import models as m
+from services_db import records
 from services_db.bulk import write_columns
 from services_db.db import Database
-from services_db.models import (
-    ALLOCATION_STATUSES,
-    SECTORS,
-    SERVICE_STATUSES,
-    TIERS,
-    Allocation,
-    Area,
-    Fund,
-    FundingLine,
-    Organisation,
-    Priority,
-    Service,
-    TargetGroup,
-    Theme,
-    allocation_area,
-    allocation_priority,
-    service_target_group,
-    service_theme,
-    utcnow,
-)
-from services_db.models import Coverage as CoverageModel
-from services_db.records import (
-    Refs,
-    read_allocation,
-    read_funding_line,
-    read_key,
-    read_organisation,
-    read_service,
-    read_source,
-)
 from services_db.transfer.files import Table
 from services_db.transfer.import_plan import ImportPlan
 from services_db.transfer.spreadsheet import to_csv_bytes, to_excel_bytes
@@ -103,21 +81,21 @@ def valid_values(s: Session) -> pd.DataFrame:
     def add(columns: str, what: str, pairs) -> None:
         rows.extend((columns, str(value), str(name or ""), what) for value, name in pairs)
 
-    add("themes", "theme", s.execute(select(Theme.key, Theme.name).order_by(Theme.name)))
-    add("target_groups", "target group", s.execute(select(TargetGroup.key, TargetGroup.name)
-                                                   .order_by(TargetGroup.name)))
+    add("themes", "theme", s.execute(select(m.Theme.key, m.Theme.name).order_by(m.Theme.name)))
+    add("target_groups", "target group", s.execute(select(m.TargetGroup.key, m.TargetGroup.name)
+                                                   .order_by(m.TargetGroup.name)))
     levels = ("force", "division", "area", "district")
-    areas = s.execute(select(Area.code, Area.name, Area.level).where(Area.level.in_(levels))).all()
+    areas = s.execute(select(m.Area.code, m.Area.name, m.Area.level).where(m.Area.level.in_(levels))).all()
     areas.sort(key=lambda a: (levels.index(a.level), a.name))
     rows.extend(("coverage, area_codes", a.code, a.name, a.level) for a in areas)
     add("provider_key, commissioner_key, recipient_key", "organisation",
-        s.execute(select(Organisation.key, Organisation.name).order_by(Organisation.name)))
-    add("fund_key", "fund", s.execute(select(Fund.key, Fund.name).order_by(Fund.financial_year, Fund.name)))
-    add("priorities", "priority", s.execute(select(Priority.key, Priority.name).order_by(Priority.key)))
-    add("sector", "choice", ((v, "") for v in SECTORS))
-    add("tier", "choice", ((v, "") for v in TIERS))
-    add("status (services)", "choice", ((v, "") for v in SERVICE_STATUSES))
-    add("status (allocations)", "choice", ((v, "") for v in ALLOCATION_STATUSES))
+        s.execute(select(m.Organisation.key, m.Organisation.name).order_by(m.Organisation.name)))
+    add("fund_key", "fund", s.execute(select(m.Fund.key, m.Fund.name).order_by(m.Fund.financial_year, m.Fund.name)))
+    add("priorities", "priority", s.execute(select(m.Priority.key, m.Priority.name).order_by(m.Priority.key)))
+    add("sector", "choice", ((v, "") for v in m.SECTORS))
+    add("tier", "choice", ((v, "") for v in m.TIERS))
+    add("status (services)", "choice", ((v, "") for v in m.SERVICE_STATUSES))
+    add("status (allocations)", "choice", ((v, "") for v in m.ALLOCATION_STATUSES))
     rows.append(("service_key (funding_lines, allocations)", "", "a service's key or name, in the directory or "
                  "in the services sheet", "reference"))
     rows.append(("(all)", "", VALID_VALUES_NOTE, "note"))
@@ -155,20 +133,29 @@ def kind_of(table: Table) -> str | None:
     return None
 
 
+class Extra(NamedTuple):
+    """What a kind's rows carry beyond its template (the demo's files: a `known_from`, a fund's eligible areas),
+    read after the template's columns onto the same record and written with it."""
+
+    read: Callable[[RowChecker, records.RowRecord, records.Refs], None]
+
+
 class _Known:
     """What rows may refer to, read once (by key or by name: `records.Refs`); tables earlier in the same import
-    add theirs."""
+    add theirs. Also how rows are read beyond their template: each kind's `Extra`, and whether `source` is
+    required (the demo's facts each name their report; an import's default to the file's name)."""
 
-    def __init__(self, s: Session):
-        self.refs = Refs.from_session(s)
-        self.org_ids = dict(s.execute(select(Organisation.key, Organisation.id)).all())
-        self.allocations = set(s.scalars(select(Allocation.key)))
+    def __init__(self, s: Session, extras: Mapping[str, Extra] | None = None, require_source: bool = False):
+        self.refs = records.Refs.from_session(s)
+        self.org_ids = dict(s.execute(select(m.Organisation.key, m.Organisation.id)).all())
+        self.allocations = set(s.scalars(select(m.Allocation.key)))
+        self.extras = dict(extras or {})
+        self.require_source = require_source
 
 
 def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportPlan:
     """Check every table (organisations first, then services, funding lines, allocations) and plan the writes."""
     plan = ImportPlan("services", files)
-    known = _Known(s)
     by_kind: dict[str, list[Table]] = {}
     for t in tables:
         if [h.strip() for h in t.header] == VALID_VALUES_COLUMNS:  # the template's own list, sent back with it
@@ -188,18 +175,23 @@ def plan_directory(s: Session, tables: list[Table], files: list[str]) -> ImportP
                               "were not read")
         by_kind.setdefault(kind, []).append(t)
         plan.rows_read += len(t.rows)
-    steps = []
-    for kind in ORDER:
-        for t in by_kind.get(kind, []):
-            steps.append(_PLANNERS[kind](s, t, known, plan))
-    default_source = "import:" + ", ".join(files)
+    plan_kinds(s, plan, [(kind, t) for kind in ORDER for t in by_kind.get(kind, [])], "import:" + ", ".join(files))
+    return plan
+
+
+def plan_kinds(s: Session, plan: ImportPlan, tables: list[tuple[str, Table]], default_source: str, *,
+               extras: Mapping[str, Extra] | None = None, require_source: bool = False) -> None:
+    """Plan each (kind, table) in turn, rows seeing the records the tables before them add, and set the plan's
+    writer: the one reader and writer per record kind, for imports (`plan_directory`, the four template kinds) and
+    the demo loader (`services_db.demo`, which adds funds, plans and priorities and its `extras`)."""
+    known = _Known(s, extras, require_source)
+    steps = [_PLANNERS[kind](s, t, known, plan) for kind, t in tables]
 
     def writer(session: Session, username: str) -> None:
         for step in steps:
             step(session, username, default_source)
 
     plan.writer = writer
-    return plan
 
 
 def _no_template(t: Table) -> RecordError:
@@ -225,68 +217,119 @@ def _pounds(amount: Decimal | float) -> str:
     return f"£{amount:,.0f}"
 
 
-def _plan_organisations(s: Session, t: Table, known: _Known, plan: ImportPlan):
+class _Row(NamedTuple):
+    c: RowChecker
+    key: str | None
+    old: object
+    rec: records.RowRecord
+    src: str
+
+
+def _read_rows(t: Table, known: _Known, plan: ImportPlan, kind: str, model: type, key_col: str | None,
+               existing: Mapping, read: Callable[[RowChecker, str | None, object], records.RowRecord],
+               ) -> Iterator[_Row]:
+    """Every row of a table read the one way (its key, `read` for its record, the kind's `Extra`, its source),
+    yielding those with no problem; a row with any is refused (`plan.refused`) and not yielded."""
     errors = plan.refused
-    check_unique(t.label, [(r, v.get("org_key", "").strip()) for r, v in t.rows], "org_key", errors)
-    existing = {o.key: o for o in s.scalars(select(Organisation))}
-    todo = []
+    if key_col:
+        check_unique(t.label, [(r, v.get(key_col, "").strip()) for r, v in t.rows], key_col, errors)
+    extra = known.extras.get(kind)
     for row, v in t.rows:
         n = len(errors)
         c = RowChecker(t.label, row, v, errors)
-        key = read_key(c, "org_key", Organisation)
+        key = records.read_key(c, key_col, model) if key_col else None
         old = existing.get(key)
-        values = read_organisation(c, new=old is None).values  # a column left out keeps what we have
-        src = read_source(c, Organisation)
-        if len(errors) > n:
-            continue
-        if old is None:
-            plan.count("added", "organisation")
-            known.org_ids.setdefault(key, None)
-            known.refs.organisations.add(key, values["name"])
-        else:
-            if not (any(getattr(old, k) != val for k, val in values.items()) or (src and src != old.source)):
-                continue  # unchanged
-            plan.count("changed", "organisation")
-        todo.append((key, values, src))
+        rec = read(c, key, old)
+        src = (c.text("source", required=True, max_len=records.limit(model, "source")) if known.require_source
+               else records.read_source(c, model))
+        if extra:
+            extra.read(c, rec, known.refs)
+        if len(errors) == n:
+            yield _Row(c, key, old, rec, src)
 
-    def write(session: Session, username: str, default_source: str) -> None:
-        for key, values, src in todo:
-            obj = session.scalar(select(Organisation).where(Organisation.key == key))
-            if obj is None:
-                session.add(Organisation(key=key, source=src or default_source, updated_by=username, **values))
+
+# Records written one by one through `records.apply`: kind -> (model, key column, reader, what a count calls it).
+_RECORDS: dict[str, tuple[type, str, Callable[..., records.RowRecord], str]] = {
+    "organisations": (m.Organisation, "org_key", lambda c, refs, new: records.read_organisation(c, new=new),
+                      "organisation"),
+    "funds": (m.Fund, "fund_key", records.read_fund, "fund"),
+    "plans": (m.Plan, "plan_key", records.read_plan, "plan"),
+    "priorities": (m.Priority, "priority_key", records.read_priority, "priority"),
+}
+# Links to areas a kind's `Extra` may read (as area codes) that `records.apply` does not set: attribute names.
+_AREA_LINKS = ("eligible_areas",)
+
+
+def _related_key(obj) -> str | None:
+    return None if obj is None else getattr(obj, "key", None) or obj.code
+
+
+def _record_differs(old, rec: records.RowRecord, src: str) -> bool:
+    """Whether a row changes the record it names: a value, a record it refers to, a link, or a source it gives."""
+    return (any(getattr(old, k) != val for k, val in rec.values.items())
+            or any(_related_key(getattr(old, name)) != key for name, key in rec.refs.items())
+            or any({_related_key(o) for o in getattr(old, name)} != set(keys) for name, keys in rec.links.items())
+            or bool(src and src != old.source))
+
+
+def _plan_records(kind: str):
+    model, key_col, read, what = _RECORDS[kind]
+
+    def planner(s: Session, t: Table, known: _Known, plan: ImportPlan):
+        existing = {o.key: o for o in s.scalars(select(model))}
+        todo = []
+        # a new record reads every column; an existing one only those the file has (one left out keeps its value)
+        for r in _read_rows(t, known, plan, kind, model, key_col, existing,
+                            lambda c, key, old: read(c, known.refs, new=old is None)):
+            if r.old is None:
+                plan.count("added", what)
+                getattr(known.refs, kind).add(r.key, r.rec.values["name"])
+                if model is m.Organisation:
+                    known.org_ids.setdefault(r.key, None)
+            elif not _record_differs(r.old, r.rec, r.src):
+                continue  # unchanged
             else:
-                for k, val in values.items():
-                    setattr(obj, k, val)
-                obj.version += 1
-                obj.updated_by, obj.updated_at = username, utcnow()
-                if src:
-                    obj.source = src
-        session.flush()
-    return write
+                plan.count("changed", what)
+            todo.append((r.key, r.rec, r.src))
+
+        def write(session: Session, username: str, default_source: str) -> None:
+            for key, rec, src in todo:
+                obj = session.scalar(select(model).where(model.key == key))
+                if obj is None:
+                    obj = model(key=key, source=src or default_source, updated_by=username)
+                else:
+                    obj.version += 1
+                    obj.updated_by, obj.updated_at = username, m.utcnow()
+                    if src:
+                        obj.source = src
+                areas = {n: rec.links[n] for n in _AREA_LINKS if n in rec.links}
+                links = {n: ks for n, ks in rec.links.items() if n not in areas}
+                records.apply(session, obj, records.RowRecord(rec.values, rec.refs, links))
+                for name, codes in areas.items():
+                    setattr(obj, name, [session.get(m.Area, a) for a in codes])
+                session.add(obj)
+            session.flush()
+        return write
+    return planner
 
 
 def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
-    errors = plan.refused
     cols = set(t.header)
-    check_unique(t.label, [(r, v.get("service_key", "").strip()) for r, v in t.rows], "service_key", errors)
-    existing = {r.key: r for r in s.execute(select(Service.__table__)).mappings()}
-    links = {"themes": _links(s, service_theme.c.service_id, service_theme.c.theme_key),
-             "target_groups": _links(s, service_target_group.c.service_id, service_target_group.c.group_key),
-             "coverage": _links(s, CoverageModel.service_id, CoverageModel.area_code)}
+    existing = {r.key: r for r in s.execute(select(m.Service.__table__)).mappings()}
+    links = {"themes": _links(s, m.service_theme.c.service_id, m.service_theme.c.theme_key),
+             "target_groups": _links(s, m.service_target_group.c.service_id, m.service_target_group.c.group_key),
+             "coverage": _links(s, m.Coverage.service_id, m.Coverage.area_code)}
     new_rows, changed_rows, link_rows, hidden = [], [], [], []
-    for row, v in t.rows:
-        n = len(errors)
-        c = RowChecker(t.label, row, v, errors)
-        key = read_key(c, "service_key", Service)
-        old = existing.get(key)
+
+    def read(c: RowChecker, key: str | None, old) -> records.RowRecord:
         # the one set of rules (records.read_service): a column left out keeps what we have, a confidential
         # location is never stored whatever the file says
-        rec = read_service(c, known.refs, new=old is None, was_confidential=bool(old and old["confidential_location"]),
-                           had_location=bool(old and (old["address"] or old["latitude"] is not None
-                                                      or old["longitude"] is not None)))
-        src = read_source(c, Service)
-        if len(errors) > n:
-            continue
+        return records.read_service(c, known.refs, new=old is None,
+                                    was_confidential=bool(old and old["confidential_location"]),
+                                    had_location=bool(old and (old["address"] or old["latitude"] is not None
+                                                               or old["longitude"] is not None)))
+
+    for _, key, old, rec, src in _read_rows(t, known, plan, "services", m.Service, "service_key", existing, read):
         vals, wanted, provider = rec.values, rec.links, rec.refs.get("provider")
         if rec.hidden_location:
             hidden.append(key)
@@ -314,17 +357,17 @@ def _plan_services(s: Session, t: Table, known: _Known, plan: ImportPlan):
                           f"are not stored ({_some(hidden, 'services')})")
 
     def write(session: Session, username: str, default_source: str) -> None:
-        now = utcnow()
-        orgs = dict(session.execute(select(Organisation.key, Organisation.id)).all())
+        now = m.utcnow()
+        orgs = dict(session.execute(select(m.Organisation.key, m.Organisation.id)).all())
         if new_rows:
-            session.execute(insert(Service.__table__), [  # Core: batched multi-row VALUES, not one per row
+            session.execute(insert(m.Service.__table__), [  # Core: batched multi-row VALUES, not one per row
                 {"key": key, **full, "provider_id": orgs.get(provider), "source": src or default_source,
                  "version": 1, "updated_at": now, "updated_by": username}
                 for key, provider, src, full, _ in new_rows])
-            ids = dict(session.execute(select(Service.key, Service.id)).all())
+            ids = dict(session.execute(select(m.Service.key, m.Service.id)).all())
             link_rows.extend((ids[key], wanted) for key, _, _, _, wanted in new_rows)
         if changed_rows:
-            session.execute(update(Service), [
+            session.execute(update(m.Service), [
                 {"id": sid, **vals, **({"provider_id": orgs.get(provider)} if "provider_id" in vals else {}),
                  "version": version + 1, "updated_at": now, "updated_by": username}
                 for sid, version, vals, provider in changed_rows])
@@ -345,8 +388,8 @@ def _chunks(items: list, size: int = 900):
 
 
 def _replace_links(session: Session, link_rows: list[tuple[int, dict]], changed_ids: list[int]) -> None:
-    specs = {"themes": (service_theme, "theme_key"), "target_groups": (service_target_group, "group_key"),
-             "coverage": (CoverageModel.__table__, "area_code")}
+    specs = {"themes": (m.service_theme, "theme_key"), "target_groups": (m.service_target_group, "group_key"),
+             "coverage": (m.Coverage.__table__, "area_code")}
     for name, (table, col) in specs.items():
         touched = [sid for sid, wanted in link_rows if name in wanted]
         changed = set(touched) & set(changed_ids)
@@ -360,15 +403,9 @@ def _replace_links(session: Session, link_rows: list[tuple[int, dict]], changed_
 
 def _plan_funding_lines(s: Session, t: Table, known: _Known, plan: ImportPlan):
     """A service's lines in the file replace all of its lines, unless they are the lines it already has."""
-    errors = plan.refused
     lines: dict[str, list[dict]] = {}
-    for row, v in t.rows:
-        n = len(errors)
-        c = RowChecker(t.label, row, v, errors)
-        rec = read_funding_line(c, known.refs)  # the rules the demo loader reads its lines with
-        src = read_source(c, FundingLine)
-        if len(errors) > n:
-            continue
+    for _, _, _, rec, src in _read_rows(t, known, plan, "funding_lines", m.FundingLine, None, {},
+                                        lambda c, key, old: records.read_funding_line(c, known.refs)):
         lines.setdefault(rec.refs["service"], []).append(dict(com=rec.refs["commissioner"], fund=rec.refs["fund"],
                                                               **rec.values, src=src))
     existing = _existing_lines(s, set(lines))
@@ -396,17 +433,17 @@ def _plan_funding_lines(s: Session, t: Table, known: _Known, plan: ImportPlan):
     def write(session: Session, username: str, default_source: str) -> None:
         if not replace:
             return
-        ids = dict(session.execute(select(Service.key, Service.id)).all())
-        orgs = dict(session.execute(select(Organisation.key, Organisation.id)).all())
-        funds = dict(session.execute(select(Fund.key, Fund.id)).all())
+        ids = dict(session.execute(select(m.Service.key, m.Service.id)).all())
+        orgs = dict(session.execute(select(m.Organisation.key, m.Organisation.id)).all())
+        funds = dict(session.execute(select(m.Fund.key, m.Fund.id)).all())
         for chunk in _chunks([ids[k] for k in replace]):
-            session.execute(delete(FundingLine).where(FundingLine.service_id.in_(chunk)))
+            session.execute(delete(m.FundingLine).where(m.FundingLine.service_id.in_(chunk)))
         rows = [dict(service_id=ids[k], commissioner_id=orgs[d["com"]], fund_id=funds.get(d["fund"]),
                      annual_amount=d["annual_amount"], start_date=d["start_date"], end_date=d["end_date"],
                      is_estimate=d["is_estimate"], source=d["src"] or default_source)
                 for k, ds in replace.items() for d in ds]
         if rows:
-            session.execute(insert(FundingLine), rows)
+            session.execute(insert(m.FundingLine), rows)
     return write
 
 
@@ -415,12 +452,12 @@ _LINE_FIELDS = ("com", "fund", "annual_amount", "start_date", "end_date", "is_es
 
 def _existing_lines(s: Session, service_keys: set[str]) -> dict[str, list[dict]]:
     """The funding lines the named services have now, in the shape the file's lines are read into."""
-    com, fund = aliased(Organisation), aliased(Fund)
-    stmt = (select(Service.key, com.key, fund.key, FundingLine.annual_amount, FundingLine.start_date,
-                   FundingLine.end_date, FundingLine.is_estimate, FundingLine.source)
-            .join(FundingLine, FundingLine.service_id == Service.id)
-            .join(com, com.id == FundingLine.commissioner_id)
-            .outerjoin(fund, fund.id == FundingLine.fund_id))
+    com, fund = aliased(m.Organisation), aliased(m.Fund)
+    stmt = (select(m.Service.key, com.key, fund.key, m.FundingLine.annual_amount, m.FundingLine.start_date,
+                   m.FundingLine.end_date, m.FundingLine.is_estimate, m.FundingLine.source)
+            .join(m.FundingLine, m.FundingLine.service_id == m.Service.id)
+            .join(com, com.id == m.FundingLine.commissioner_id)
+            .outerjoin(fund, fund.id == m.FundingLine.fund_id))
     out: dict[str, list[dict]] = {}
     for svc, *values in s.execute(stmt):
         if svc in service_keys:
@@ -452,28 +489,25 @@ _ALLOCATION_COLUMNS = {
 
 
 def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
-    errors = plan.refused
     cols = set(t.header)
-    check_unique(t.label, [(r, v.get("allocation_key", "").strip()) for r, v in t.rows], "allocation_key", errors)
     in_file = {v.get("allocation_key", "").strip() for _, v in t.rows}
     existing = _existing_allocations(s)
     given = [f for f, col in _ALLOCATION_COLUMNS.items() if col in cols]
     todo = []
-    for row, v in t.rows:
-        n = len(errors)
-        c = RowChecker(t.label, row, v, errors)
-        key = read_key(c, "allocation_key", Allocation)
-        old = existing.get(key)
-        rec = read_allocation(c, known.refs, new=old is None)  # the rules the demo loader and edit form use
-        vals = {**rec.refs, **rec.values, **rec.links, "src": read_source(c, Allocation)}
-        parent = c.text("parent_key")
+
+    def read(c: RowChecker, key: str | None, old) -> records.RowRecord:
+        rec = records.read_allocation(c, known.refs, new=old is None)  # the rules the demo loader and edit form use
+        parent = c.text("parent_key")  # the parent may come later in the file: the caller's, not the rules'
         if parent and parent not in known.allocations and parent not in in_file:
             c.fail("parent_key", f"unknown allocation '{parent}'")
         if parent == key and key:
             c.fail("parent_key", "an allocation cannot be its own parent")
-        vals["parent"] = parent or None
-        if len(errors) > n:
-            continue
+        rec.refs["parent"] = parent or None
+        return rec
+
+    for _, key, old, rec, src in _read_rows(t, known, plan, "allocations", m.Allocation, "allocation_key", existing,
+                                            read):
+        vals = {**rec.refs, **rec.values, **rec.links, "src": src}
         if old is None:
             plan.count("added", "allocation")
             todo.append((key, vals, list(_ALLOCATION_COLUMNS)))
@@ -487,29 +521,29 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
     def write(session: Session, username: str, default_source: str) -> None:
         if not todo:
             return
-        orgs = {o.key: o for o in session.scalars(select(Organisation))}
-        funds = {f.key: f for f in session.scalars(select(Fund))}
-        services = dict(session.execute(select(Service.key, Service.id)).all())
-        pris = {p.key: p for p in session.scalars(select(Priority))}
+        orgs = {o.key: o for o in session.scalars(select(m.Organisation))}
+        funds = {f.key: f for f in session.scalars(select(m.Fund))}
+        services = dict(session.execute(select(m.Service.key, m.Service.id)).all())
+        pris = {p.key: p for p in session.scalars(select(m.Priority))}
         objs = {}
         for key, d, fields in todo:
-            obj = session.scalar(select(Allocation).where(Allocation.key == key))
+            obj = session.scalar(select(m.Allocation).where(m.Allocation.key == key))
             related = {"fund": lambda k: funds[k], "recipient": orgs.get, "service": services.get}
             values = {("service_id" if f == "service" else f): related.get(f, lambda x: x)(d[f])
                       for f in fields if f not in ("areas", "priorities", "parent")}
             if obj is None:
-                obj = Allocation(key=key, source=d["src"] or default_source, updated_by=username,
-                                 updated_at=utcnow(), **values)
+                obj = m.Allocation(key=key, source=d["src"] or default_source, updated_by=username,
+                                 updated_at=m.utcnow(), **values)
                 session.add(obj)
             else:
                 for k, val in values.items():
                     setattr(obj, k, val)
                 obj.version += 1
-                obj.updated_by, obj.updated_at = username, utcnow()
+                obj.updated_by, obj.updated_at = username, m.utcnow()
                 if d["src"]:
                     obj.source = d["src"]
             if "areas" in fields:
-                obj.areas = [session.get(Area, a) for a in d["areas"]]
+                obj.areas = [session.get(m.Area, a) for a in d["areas"]]
             if "priorities" in fields:
                 obj.priorities = [pris[p] for p in d["priorities"]]
             objs[key] = obj
@@ -518,7 +552,7 @@ def _plan_allocations(s: Session, t: Table, known: _Known, plan: ImportPlan):
             if "parent" not in fields:
                 continue
             parent = d["parent"] and (objs.get(d["parent"]) or session.scalar(
-                select(Allocation).where(Allocation.key == d["parent"])))
+                select(m.Allocation).where(m.Allocation.key == d["parent"])))
             objs[key].parent_id = parent.id if parent else None
         session.flush()
     return write
@@ -532,27 +566,29 @@ def _differs(new, old) -> bool:
 
 def _existing_allocations(s: Session) -> dict[str, dict]:
     """Every allocation in the shape a file's row is read into (areas and priorities as sets)."""
-    rec, parent = aliased(Organisation), aliased(Allocation)
-    stmt = (select(Allocation.id, Allocation.key, Fund.key.label("fund"), rec.key.label("recipient"),
-                   Service.key.label("service"), parent.key.label("parent"), Allocation.amount, Allocation.purpose,
-                   Allocation.payment_schedule, Allocation.award_date, Allocation.planned_start,
-                   Allocation.planned_end, Allocation.is_estimate, Allocation.status, Allocation.areas_are_estimate,
-                   Allocation.source.label("src"))
-            .join(Fund, Fund.id == Allocation.fund_id)
-            .outerjoin(rec, rec.id == Allocation.recipient_id)
-            .outerjoin(Service, Service.id == Allocation.service_id)
-            .outerjoin(parent, parent.id == Allocation.parent_id))
+    rec, parent = aliased(m.Organisation), aliased(m.Allocation)
+    stmt = (select(m.Allocation.id, m.Allocation.key, m.Fund.key.label("fund"), rec.key.label("recipient"),
+                   m.Service.key.label("service"), parent.key.label("parent"), m.Allocation.amount,
+                   m.Allocation.purpose, m.Allocation.payment_schedule, m.Allocation.award_date,
+                   m.Allocation.planned_start, m.Allocation.planned_end, m.Allocation.is_estimate,
+                   m.Allocation.status, m.Allocation.areas_are_estimate, m.Allocation.source.label("src"))
+            .join(m.Fund, m.Fund.id == m.Allocation.fund_id)
+            .outerjoin(rec, rec.id == m.Allocation.recipient_id)
+            .outerjoin(m.Service, m.Service.id == m.Allocation.service_id)
+            .outerjoin(parent, parent.id == m.Allocation.parent_id))
     rows = {r.id: dict(r._mapping) | {"areas": set(), "priorities": set()} for r in s.execute(stmt)}
-    for aid, code in s.execute(select(allocation_area.c.allocation_id, allocation_area.c.area_code)):
+    for aid, code in s.execute(select(m.allocation_area.c.allocation_id, m.allocation_area.c.area_code)):
         rows[aid]["areas"].add(code)
-    for aid, key in s.execute(select(allocation_priority.c.allocation_id, Priority.key)
-                              .join(Priority, Priority.id == allocation_priority.c.priority_id)):
+    for aid, key in s.execute(select(m.allocation_priority.c.allocation_id, m.Priority.key)
+                              .join(m.Priority, m.Priority.id == m.allocation_priority.c.priority_id)):
         rows[aid]["priorities"].add(key)
     return {r["key"]: r for r in rows.values()}
 
 
-_PLANNERS = {"organisations": _plan_organisations, "services": _plan_services,
-             "funding_lines": _plan_funding_lines, "allocations": _plan_allocations}
+_PLANNERS = {"organisations": _plan_records("organisations"), "services": _plan_services,
+             "funding_lines": _plan_funding_lines, "allocations": _plan_allocations,
+             "funds": _plan_records("funds"), "plans": _plan_records("plans"),
+             "priorities": _plan_records("priorities")}
 
 
 
@@ -575,13 +611,13 @@ def export_tables(db: Database) -> dict[str, pd.DataFrame]:
 
     with db.sessions() as s:
         orgs = [dict(org_key=o.key, name=o.name, sector=o.sector, org_identifier=o.org_identifier, source=o.source)
-                for o in s.scalars(select(Organisation).order_by(Organisation.key))]
-        org_key = dict(s.execute(select(Organisation.id, Organisation.key)).all())
-        links = {"themes": _links(s, service_theme.c.service_id, service_theme.c.theme_key),
-                 "target_groups": _links(s, service_target_group.c.service_id, service_target_group.c.group_key),
-                 "coverage": _links(s, CoverageModel.service_id, CoverageModel.area_code)}
+                for o in s.scalars(select(m.Organisation).order_by(m.Organisation.key))]
+        org_key = dict(s.execute(select(m.Organisation.id, m.Organisation.key)).all())
+        links = {"themes": _links(s, m.service_theme.c.service_id, m.service_theme.c.theme_key),
+                 "target_groups": _links(s, m.service_target_group.c.service_id, m.service_target_group.c.group_key),
+                 "coverage": _links(s, m.Coverage.service_id, m.Coverage.area_code)}
         services = []
-        for r in s.execute(select(Service.__table__).order_by(Service.key)).mappings():
+        for r in s.execute(select(m.Service.__table__).order_by(m.Service.key)).mappings():
             row = {f: r[f] for f in SERVICE_FIELDS} | {"service_key": r["key"],
                                                        "provider_key": org_key.get(r["provider_id"])}
             row |= {name: ";".join(sorted(found.get(r["id"], ()))) for name, found in links.items()}
@@ -591,7 +627,7 @@ def export_tables(db: Database) -> dict[str, pd.DataFrame]:
         lines = [dict(service_key=svc, commissioner_key=d["com"], fund_key=d["fund"], annual_amount=d["annual_amount"],
                       start_date=d["start_date"], end_date=d["end_date"], is_estimate=d["is_estimate"],
                       source=d["src"])
-                 for svc, ds in sorted(_existing_lines(s, set(s.scalars(select(Service.key)))).items()) for d in ds]
+                 for svc, ds in sorted(_existing_lines(s, set(s.scalars(select(m.Service.key)))).items()) for d in ds]
         allocations = [dict(allocation_key=key, fund_key=a["fund"], recipient_key=a["recipient"],
                             service_key=a["service"], area_codes=";".join(sorted(a["areas"])), amount=a["amount"],
                             purpose=a["purpose"], priorities=";".join(sorted(a["priorities"])),
