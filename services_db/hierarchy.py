@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from services_db.snapshot import Snapshot
 
 LSOA = "lsoa"
+T = TypeVar("T")
 _MAX_DEPTH = 16  # a hierarchy deeper than this is a cycle in parent_code
 
 
@@ -41,6 +42,41 @@ def normalise_name(text: object) -> str:
     """An area's code or name as compared when a person gives one: case-insensitive, "&" is "and", runs of spaces
     (and spaces at either end) ignored. "Burnley & Pendle", "burnley  and pendle" -> "burnley and pendle"."""
     return " ".join(str(text).replace("&", " and ").split()).casefold()
+
+
+def walk_up(parent: np.ndarray, max_depth: int = _MAX_DEPTH) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Walk every node of a forest up to the top at once, a generation a step: yields (nodes, ancestors), first
+    every node with itself, then the nodes with a parent and their parents, then those with a grandparent and
+    their grandparents, and so on (`parent[i]`: i's parent, -1 at the top). It stops when every walk has reached
+    the top, or after `max_depth` steps (a cycle never ends)."""
+    who = np.arange(len(parent), dtype=np.int64)
+    cur = who.copy()
+    for _ in range(max_depth):
+        live = cur >= 0
+        if not live.any():
+            return
+        at = cur[live]
+        yield who[live], at
+        cur[live] = parent[at]
+
+
+def ancestor_table(parent: np.ndarray, level: np.ndarray, n_levels: int,
+                   max_depth: int = _MAX_DEPTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ancestor, node, above) of a forest whose node i is at level `level[i]` (0..n_levels-1; < 0: none), from one
+    `walk_up`: `ancestor[k, i]` is the nearest of i and its ancestors at level k (-1 when none), and (node[j],
+    above[j]) every (node, itself or an ancestor) pair of the walk, step by step."""
+    n = len(parent)
+    ancestor = np.full((max(n_levels, 1), n), -1, dtype=np.int64)
+    nodes, aboves = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    for who, at in walk_up(parent, max_depth):
+        nodes.append(who)
+        aboves.append(at)
+        k = level[at]
+        ok = k >= 0
+        w, a, k = who[ok], at[ok], k[ok]
+        first = ancestor[k, w] < 0  # the nearest ancestor at a level wins (a cycle never overwrites it)
+        ancestor[k[first], w[first]] = a[first]
+    return ancestor, np.concatenate(nodes), np.concatenate(aboves)
 
 
 class UnknownAreaName(KeyError):
@@ -103,22 +139,7 @@ class Hierarchy:
 
     def _ancestors(self, parent: np.ndarray) -> np.ndarray:
         """Walk every area up to the top at once: the ancestor (or itself) of each area at each level."""
-        n = len(self._codes)
-        ancestor = np.full((max(len(self._levels), 1), n), -1, dtype=np.int64)
-        who = np.arange(n, dtype=np.int64)
-        cur = who.copy()
-        for _ in range(_MAX_DEPTH):
-            live = cur >= 0
-            if not live.any():
-                break
-            w, at = who[live], cur[live]
-            k = self._level[at]
-            ok = k >= 0
-            w, at, k = w[ok], at[ok], k[ok]
-            first = ancestor[k, w] < 0  # the nearest ancestor at a level wins (a cycle never overwrites it)
-            ancestor[k[first], w[first]] = at[first]
-            cur[live] = parent[cur[live]]
-        return ancestor
+        return ancestor_table(parent, self._level, len(self._levels))[0]
 
     def _lsoas_under(self) -> tuple[np.ndarray, np.ndarray]:
         """(ptr, members): the LSOAs under area p are members[ptr[p]:ptr[p + 1]], as positions in frame order."""
@@ -285,9 +306,41 @@ class Hierarchy:
         return table
 
 
-_CACHE: list[tuple[weakref.ref, Hierarchy]] = []
+class IdentityMemo(Generic[T]):
+    """A small memo of what was built from an object (a frame treated as immutable), looked up by the object's
+    identity through a weak reference, so it goes with the object: the last `size` objects are remembered. When a
+    race builds a value twice, the first one kept is returned to both."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: list[tuple[weakref.ref, T]] = []  # (object, what was built from it), most recent last
+        self._lock = threading.Lock()
+
+    def _find(self, key: object) -> tuple[bool, T | None]:
+        for ref, value in self.items:
+            if ref() is key:
+                return True, value
+        return False, None
+
+    def get(self, key: Any, build: Callable[[Any], T]) -> T:
+        """The value built from `key`: remembered, or `build(key)` (outside the lock) and remembered."""
+        with self._lock:
+            found, value = self._find(key)
+        if found:
+            return value
+        value = build(key)
+        with self._lock:
+            found, kept = self._find(key)
+            if found:
+                return kept
+            live = [(ref, v) for ref, v in self.items if ref() is not None]
+            self.items[:] = [*live[-(self.size - 1):], (weakref.ref(key), value)]
+        return value
+
+
 _CACHE_SIZE = 8
-_CACHE_LOCK = threading.Lock()
+_MEMO: IdentityMemo[Hierarchy] = IdentityMemo(_CACHE_SIZE)
+_CACHE = _MEMO.items
 
 
 def hierarchy_of(data: Snapshot | pd.DataFrame) -> Hierarchy:
@@ -303,13 +356,4 @@ def hierarchy_of(data: Snapshot | pd.DataFrame) -> Hierarchy:
         tree = getattr(data, "hierarchy", None)
         if isinstance(tree, Hierarchy):
             return tree
-    areas = data if isinstance(data, pd.DataFrame) else data.areas
-    with _CACHE_LOCK:
-        for ref, hierarchy in _CACHE:
-            if ref() is areas:
-                return hierarchy
-    hierarchy = Hierarchy(areas)
-    with _CACHE_LOCK:
-        live = [(ref, h) for ref, h in _CACHE if ref() is not None and ref() is not areas]
-        _CACHE[:] = [*live[-(_CACHE_SIZE - 1):], (weakref.ref(areas), hierarchy)]
-    return hierarchy
+    return _MEMO.get(data if isinstance(data, pd.DataFrame) else data.areas, Hierarchy)

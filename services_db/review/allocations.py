@@ -40,12 +40,14 @@ residents come from its areas' own totals, or for several areas from their LSOAs
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from services_db.counting import allocation_tree_is_money, fund_is_future, fund_is_past
+from services_db.hierarchy import walk_up
 from services_db.review.context import Context, csr, dates, flags, gather, ids, texts, tuples
 from services_db.review.geography import chunk_size, group_blocks
 
@@ -168,13 +170,8 @@ def fund_rows(ctx: Context, fund_key: str, allocation_ids: tuple[int, ...] | Non
     pos = np.array([where.get(int(p), -1) for p in parent.tolist()], dtype=np.int64)
     listed = np.asarray(list(allocation_ids), dtype=np.int64)
     wanted = np.isin(own, listed)
-    cur = pos.copy()
-    for _ in range(_MAX_DEPTH):  # keep breakdowns of a wanted allocation
-        live = cur >= 0
-        if not live.any():
-            break
-        wanted[live] |= np.isin(own[cur[live]], listed)
-        cur = np.where(live, pos[np.maximum(cur, 0)], -1)
+    for who, above in itertools.islice(walk_up(pos, _MAX_DEPTH + 1), 1, None):  # keep breakdowns of a wanted one
+        wanted[who] |= np.isin(own[above], listed)
     return rows[wanted]
 
 
@@ -434,13 +431,8 @@ def _place(ctx: Context, level: str, jobs: list[_Job]) -> list[Placed]:
     parent = _parents(a, rows, start)
     amount = np.where(live, a["amount"][rows], 0.0)  # what is not money at the date counts for nothing
     depth = np.zeros(n, dtype=np.int64)
-    cur = parent.copy()
-    for _ in range(_MAX_DEPTH):
-        live_up = cur >= 0
-        if not live_up.any():
-            break
-        depth[live_up] += 1
-        cur = np.where(live_up, parent[np.maximum(cur, 0)], -1)
+    for who, _ in itertools.islice(walk_up(parent, _MAX_DEPTH + 1), 1, None):  # its parent, grandparent, ...
+        depth[who] += 1
     parent[depth >= _MAX_DEPTH] = -1  # a cycle: treat as top level
     depth[depth >= _MAX_DEPTH] = 0
 

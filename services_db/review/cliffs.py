@@ -28,7 +28,7 @@ from services_db.review.apportion import split_pence
 from services_db.review.context import Context, csr, gather, objects, unique_inverse
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.geography import check_level
+from services_db.review.geography import check_level, frame_property
 
 MONTHS = 12
 NO_THEME = "no theme recorded"
@@ -67,29 +67,12 @@ class Cliffs:
     force_theme_columns: dict = field(repr=False)
     months: int = MONTHS
 
-    @property
-    def lines(self) -> pd.DataFrame:
-        return pd.DataFrame(self.line_columns, columns=LINE_COLUMNS)
-
-    @property
-    def by_area(self) -> pd.DataFrame:
-        return pd.DataFrame(self.area_columns, columns=AREA_COLUMNS)
-
-    @property
-    def totals(self) -> pd.DataFrame:
-        return pd.DataFrame(self.total_columns, columns=TOTAL_COLUMNS)
-
-    @property
-    def area_lines(self) -> pd.DataFrame:
-        return pd.DataFrame(self.area_line_columns, columns=AREA_LINE_COLUMNS)
-
-    @property
-    def force_total(self) -> pd.DataFrame:
-        return pd.DataFrame(self.force_total_columns, columns=FORCE_TOTAL_COLUMNS)
-
-    @property
-    def by_theme(self) -> pd.DataFrame:
-        return pd.DataFrame(self.force_theme_columns, columns=FORCE_COLUMNS)
+    lines = frame_property("line_columns", LINE_COLUMNS)
+    by_area = frame_property("area_columns", AREA_COLUMNS)
+    totals = frame_property("total_columns", TOTAL_COLUMNS)
+    area_lines = frame_property("area_line_columns", AREA_LINE_COLUMNS)
+    force_total = frame_property("force_total_columns", FORCE_TOTAL_COLUMNS)
+    by_theme = frame_property("force_theme_columns", FORCE_COLUMNS)
 
 
 def funding_cliffs(data: ReviewData, as_at: DateLike, *, months: int = MONTHS, level: str = "area") -> Cliffs:

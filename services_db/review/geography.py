@@ -12,8 +12,6 @@ rebuild it.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -21,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from services_db.hierarchy import normalise_name
+from services_db.hierarchy import IdentityMemo, ancestor_table, normalise_name
 from services_db.review.data import LEVELS
 
 if TYPE_CHECKING:
@@ -75,6 +73,13 @@ def group_blocks(keys: np.ndarray, size: int | None = None, lengths: np.ndarray 
         out.append(slice(start, stop))
         start = stop
     return out or [slice(0, 0)]
+
+
+def frame_property(attr: str, columns: list[str]) -> property:
+    """A read-only property showing the columns held in attribute `attr` (a dict of arrays) as a frame, with
+    `columns` in that order: results keep their columns as arrays and make a frame only when one is asked for."""
+    return property(lambda self: pd.DataFrame(getattr(self, attr), columns=columns),
+                    doc=f"`{attr}` as a frame: {', '.join(columns)}.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,31 +141,16 @@ class Geography:
     def _build_hierarchy(self) -> None:
         """Walk every area up to the top once: the ancestors of each area and the LSOAs under each area."""
         n_areas = len(self.codes)
-        # ancestor[level, area] = position of the area's ancestor (or itself) at that level, -1 when none.
-        ancestor = np.full((len(LEVELS), n_areas), -1, dtype=np.int64)
-        start = np.arange(n_areas, dtype=np.int64)
-        cur = start.copy()
+        # ancestor[level, area] = position of the area's ancestor (or itself) at that level, -1 when none; and
+        # every (area, itself or an ancestor) pair of the walk, of which those from an LSOA give the LSOAs under.
+        ancestor, node, above = ancestor_table(self.parent, self.level_id, len(LEVELS), _MAX_DEPTH)
         lsoa_number = np.full(n_areas, -1, dtype=np.int64)
         lsoa_number[self.lsoa] = np.arange(self.n_lsoa)
-        pair_area: list[np.ndarray] = []
-        pair_lsoa: list[np.ndarray] = []
-        for _ in range(_MAX_DEPTH):
-            live = cur >= 0
-            if not live.any():
-                break
-            who, at = start[live], cur[live]
-            lv = self.level_id[at]
-            ok = (lv >= 0) & (ancestor[np.maximum(lv, 0), who] < 0)
-            ancestor[lv[ok], who[ok]] = at[ok]
-            from_lsoa = lsoa_number[who] >= 0
-            pair_area.append(at[from_lsoa])
-            pair_lsoa.append(lsoa_number[who[from_lsoa]])
-            cur[live] = self.parent[at]
+        from_lsoa = lsoa_number[node] >= 0
+        areas_of, lsoas_of = above[from_lsoa], lsoa_number[node[from_lsoa]]
         self.area_ancestor = ancestor
         self.lsoa_ancestor = ancestor[:, self.lsoa]
 
-        areas_of = np.concatenate(pair_area) if pair_area else np.empty(0, dtype=np.int64)
-        lsoas_of = np.concatenate(pair_lsoa) if pair_lsoa else np.empty(0, dtype=np.int64)
         key = unique(areas_of * max(self.n_lsoa, 1) + lsoas_of)
         member_area = key // max(self.n_lsoa, 1)
         self.members = (key % max(self.n_lsoa, 1)).astype(np.int64)
@@ -309,9 +299,7 @@ class Geography:
         return list(dict.fromkeys(str(n) for level in levels for n in self.units(level).names))
 
 
-_FRAMES: list[tuple[weakref.ref, Geography]] = []  # (areas frame, its Geography), most recent last
-_FRAMES_SIZE = 8
-_FRAMES_LOCK = threading.Lock()
+_FRAMES: IdentityMemo[Geography] = IdentityMemo(8)  # areas frame -> its Geography
 
 
 def geography_of(data: Snapshot | pd.DataFrame) -> Geography:
@@ -328,18 +316,7 @@ def geography_of(data: Snapshot | pd.DataFrame) -> Geography:
 
 def frame_geography(areas: pd.DataFrame) -> Geography:
     """The Geography of an areas frame (treated as immutable), from the small identity memo or built and kept."""
-    with _FRAMES_LOCK:
-        for ref, geo in _FRAMES:
-            if ref() is areas:
-                return geo
-    geo = Geography(areas)
-    with _FRAMES_LOCK:
-        for ref, kept in _FRAMES:  # a race built two: keep the first
-            if ref() is areas:
-                return kept
-        live = [(ref, g) for ref, g in _FRAMES if ref() is not None]
-        _FRAMES[:] = [*live[-(_FRAMES_SIZE - 1):], (weakref.ref(areas), geo)]
-    return geo
+    return _FRAMES.get(areas, Geography)
 
 
 def check_level(level: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from services_db.counting import period_contains
 from services_db.review.context import (
@@ -29,7 +28,7 @@ from services_db.review.context import (
 )
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.geography import check_level
+from services_db.review.geography import check_level, frame_property
 from services_db.review.shares import funding_unknown
 
 PRIORITY_COLUMNS = ["area_code", "area_name", "plan_key", "plan_name", "priority_key", "priority_name",
@@ -44,13 +43,8 @@ class PlanCoverage:
     priority_columns: dict = field(repr=False)
     unlinked_columns: dict = field(repr=False)
 
-    @property
-    def priorities(self) -> pd.DataFrame:
-        return pd.DataFrame(self.priority_columns, columns=PRIORITY_COLUMNS)
-
-    @property
-    def unlinked(self) -> pd.DataFrame:
-        return pd.DataFrame(self.unlinked_columns, columns=UNLINKED_COLUMNS)
+    priorities = frame_property("priority_columns", PRIORITY_COLUMNS)
+    unlinked = frame_property("unlinked_columns", UNLINKED_COLUMNS)
 
 
 def plan_coverage(data: ReviewData, as_at: DateLike, *, level: str = "area") -> PlanCoverage:
