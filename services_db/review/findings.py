@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -108,7 +109,7 @@ class _Deferred:
         self.default = default
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = f"_{name}_value"
+        self.name, self.slot = name, f"_{name}_value"
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
@@ -117,7 +118,7 @@ class _Deferred:
             return self.default
         value = obj.__dict__[self.slot]
         if isinstance(value, Later):
-            value = value()
+            value = value.part(self.name)
             obj.__dict__[self.slot] = value
         return value
 
@@ -135,6 +136,10 @@ class Later:
 
     def __call__(self) -> Any:
         return self.fn(*self.args)
+
+    def part(self, name: str) -> Any:
+        """The value of the finding's field `name` this stands for (one `Later` may stand for several)."""
+        return self()
 
 
 @dataclass(frozen=True)
@@ -171,9 +176,14 @@ class Finding:
     def but(self, **changes: Any) -> Finding:
         """A copy with `changes`, like `dataclasses.replace` but leaving deferred values unread."""
         new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        for name, value in changes.items():
-            object.__setattr__(new, name, value)
+        state = new.__dict__
+        state.update(self.__dict__)
+        if type(self) is not Finding:
+            for name, value in changes.items():
+                object.__setattr__(new, name, value)
+            return new
+        for name, value in changes.items():  # what `object.__setattr__` does, a deferred field into its slot
+            state[_SLOTS.get(name, name)] = value
         return new
 
     def row(self) -> dict[str, Any]:
@@ -188,6 +198,33 @@ class Finding:
                 "is_estimate": self.is_estimate, "sentence": self.sentence, "scope": self.scope,
                 "question": self.question,
                 "figures": {k: _plain(v) for k, v in self.figures.items()}, "texts": dict(self.texts)}
+
+
+_SLOTS = {name: value.slot for name, value in vars(Finding).items() if isinstance(value, _Deferred)}
+
+
+def _finding(kind: str, sentence: Any, importance: float, theme_key: str | None, figures: Any, texts: Any,
+             row_key: dict) -> Finding:
+    """`Finding(kind, sentence, importance, theme_key=theme_key, figures=figures, texts=texts, row_key=row_key)`,
+    its state set directly (the same as its constructor's, key for key): a national review builds tens of thousands
+    of duplication findings, and the frozen constructor sets each field through `object.__setattr__`."""
+    new = object.__new__(Finding)
+    new.__dict__.update(kind=kind, _sentence_value=sentence, importance=importance, area_code=None, area_name=None,
+                        theme_key=theme_key, _figures_value=figures, _texts_value=texts, is_estimate=False,
+                        _question_value="", scope="area", row_key=row_key)
+    return new
+
+
+class _Asked(Later):
+    """A finding's question, worked out when first read: `Later(asker.question, finding)` as one object."""
+
+    __slots__ = ("asker", "finding")
+
+    def __init__(self, asker: Any, finding: Finding) -> None:
+        self.asker, self.finding = asker, finding
+
+    def __call__(self) -> str:
+        return self.asker.question(self.finding)
 
 
 class _Built:
@@ -374,11 +411,49 @@ class _SentenceKey:
 
 
 def _order(findings: list[Finding]) -> list[Finding]:
-    def key(f: Finding) -> tuple:
-        imp = f.importance if math.isfinite(f.importance) else -1.0
-        return (-imp, KINDS.index(f.kind), f.area_name or "", _SentenceKey(f))
+    """The findings sorted by (-importance (-1 when not finite), kind in `KINDS`, area name, sentence), ties in
+    their given order; what `sorted` gives with `_order_key`. The first three parts are sorted as arrays; only the
+    findings tied on all three (runs of tens in a national review) are sorted by their sentences (`_by_sentence`)."""
+    n = len(findings)
+    if n < 2:
+        return list(findings)
+    importance = np.fromiter((f.importance for f in findings), dtype=float, count=n)
+    importance = np.where(np.isfinite(importance), importance, -1.0)
+    kind = np.fromiter((KINDS.index(f.kind) for f in findings), dtype=np.int64, count=n)
+    names = [f.area_name or "" for f in findings]
+    rank = {name: i for i, name in enumerate(sorted(set(names)))}
+    area = np.fromiter((rank[name] for name in names), dtype=np.int64, count=n)
+    at = np.lexsort((np.arange(n), area, kind, -importance))  # ties in their given order
+    neg, kind, area = -importance[at], kind[at], area[at]
+    new_run = np.ones(n + 1, dtype=bool)
+    new_run[1:-1] = (neg[1:] != neg[:-1]) | (kind[1:] != kind[:-1]) | (area[1:] != area[:-1])
+    starts = np.flatnonzero(new_run)
+    ordered = [findings[i] for i in at.tolist()]
+    for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+        if b - a > 1:
+            ordered[a:b] = _by_sentence(ordered[a:b])
+    return ordered
 
-    return sorted(findings, key=key)
+
+def _order_key(f: Finding) -> tuple:
+    """The sort key `_order` sorts by (the straightforward way)."""
+    imp = f.importance if math.isfinite(f.importance) else -1.0
+    return (-imp, KINDS.index(f.kind), f.area_name or "", _SentenceKey(f))
+
+
+def _by_sentence(tied: list[Finding]) -> list[Finding]:
+    """Findings sorted by their sentences (ties in their given order), what `sorted(tied, key=_SentenceKey)` gives.
+
+    When no finding's known start (`_known_start`) is a prefix of another's, the sentences compare as their starts
+    do, and only findings with the same start are told apart by their whole sentences (built then). Otherwise,
+    `_SentenceKey` compares them pair by pair."""
+    starts = [_known_start(f) for f in tied]
+    distinct = sorted(set(starts))
+    if any(b.startswith(a) for a, b in zip(distinct[:-1], distinct[1:], strict=True)):  # "" or one starting another
+        return sorted(tied, key=_SentenceKey)
+    shared = {s for s, k in Counter(starts).items() if k > 1}
+    keys = [(s, f.sentence if s in shared else "") for s, f in zip(starts, tied, strict=True)]
+    return [tied[i] for i in sorted(range(len(tied)), key=keys.__getitem__)]
 
 
 # -- building the findings ----------------------------------------------------------------------------------------
@@ -461,22 +536,99 @@ def _no_figure_findings(ctx: Context, gaps: dict, level: str, force: bool) -> li
     return out
 
 
-def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bool = False) -> list[Finding]:
+def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bool = False,
+                          asker: questions.Asker | None = None) -> list[Finding]:
     """One finding per duplication group, by the money potentially duplicated. An area's review leaves out the
     wide groups (force-wide, or over most of the force's areas: reported once, in the force review and each
-    briefing's force section), though its table keeps them, flagged `wide`."""
-    out = []
+    briefing's force section), though its table keeps them, flagged `wide`.
+
+    Built from the table's columns in one pass; a group's sentence, figures and names (and its row, a dict as
+    `records` gives it) are made when first read (`_GroupParts`). With `asker`, each finding comes with its scope
+    and question (built when first read), as `asker.attach` would give them."""
+    rows = _GroupRows(groups)
+    if not rows.n:
+        return []
     noun = wording.LEVEL_NOUN[level]
-    for row in records(groups):
-        if area and row["wide"]:
+    money, theme, gid = (rows.columns[k] for k in ("money_duplicated", "theme_key", "group_id"))
+    wide = rows.columns["wide"] if area else None
+    nan = float("nan")
+    out = []
+    for i in range(rows.n):
+        if wide is not None and wide[i]:
             continue
-        built = _Built(wording.duplication_sentence, row, noun, force_name,  # built when first read
-                       opening=wording.duplication_opening)
-        money = row["money_duplicated"]
-        out.append(Finding("duplication", _BuiltText(built), float(money) if money is not None else float("nan"),
-                           theme_key=row["theme_key"], figures=Later(built.figures), texts=Later(built.texts),
-                           row_key={"group_id": int(row["group_id"])}))
+        m = money[i]
+        parts = _GroupParts(rows, i, noun, force_name)
+        f = _finding("duplication", parts, float(m) if m is not None else nan, theme[i], parts, parts,
+                     {"group_id": int(gid[i])})
+        if asker is not None:
+            parts.asker, parts.finding = asker, f
+            state = f.__dict__
+            state["_question_value"], state["scope"] = parts, asker.scope(f)
+        out.append(f)
     return out
+
+
+class _GroupRows:
+    """A column dict's rows, each made when asked for: `row(i)` is `records(cols)[i]` (the same values: `columns`
+    holds each column as `tolist` gives it)."""
+
+    __slots__ = ("columns", "keys", "n", "openings")
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        self.keys = list(cols)
+        self.n = len(cols[self.keys[0]]) if self.keys else 0
+        self.columns: dict[str, list] = {k: cols[k].tolist() for k in self.keys} if self.n else {}
+        self.openings: list[str] | None = None
+
+    def row(self, i: int) -> dict[str, Any]:
+        return {k: self.columns[k][i] for k in self.keys}
+
+    def opening(self, i: int) -> str:
+        """`wording.duplication_opening(self.row(i))`, worked out for every row at once when first asked for."""
+        if self.openings is None:
+            self.openings = wording.duplication_openings(self.columns)
+        return self.openings[i]
+
+
+class _GroupParts(Later):
+    """What a duplication group's finding works out when first read, in one object that each of its deferred fields
+    holds (`part`): a national review has tens of thousands of them, and every object kept adds to the garbage
+    collector's work. Its sentence is `wording.duplication_sentence` of the group's row (built once, with its
+    figures and names); its question, `asker.question(finding)`. Until the sentence is built its opening can be read
+    alone (`opening_text`, as `_BuiltText`'s): `wording.duplication_opening` of the row."""
+
+    __slots__ = ("asker", "finding", "force_name", "i", "noun", "rows", "sentence", "start")
+
+    def __init__(self, rows: _GroupRows, i: int, noun: str, force_name: str) -> None:
+        self.rows, self.i, self.noun, self.force_name = rows, i, noun, force_name
+        self.sentence = self.start = self.asker = self.finding = None
+
+    def get(self) -> wording.Sentence:
+        if self.sentence is None:
+            self.sentence = wording.duplication_sentence(self.rows.row(self.i), self.noun, self.force_name)
+        return self.sentence
+
+    def part(self, name: str) -> Any:
+        if name == "sentence":
+            return self.get().text()
+        if name == "figures":
+            return dict(self.get().figures)
+        if name == "texts":
+            return dict(self.get().texts)
+        if name == "question" and self.asker is not None:
+            return self.asker.question(self.finding)
+        raise AttributeError(name)
+
+    def __call__(self) -> str:
+        return self.part("sentence")
+
+    def opening_text(self) -> str:
+        """What the sentence is known to start with: all of it once built, else its opening (`_Built`'s)."""
+        if self.sentence is not None:
+            return self.sentence.text()
+        if self.start is None:
+            self.start = self.rows.opening(self.i)  # its other arguments play no part in the opening
+        return self.start
 
 
 def _inequity_finding(result: Inequity) -> Finding | None:
@@ -597,8 +749,8 @@ def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
     unanswered = subset(pri, first & (pri["linked_services_force"] == 0))
     fair, fair_table = _fair_share_findings(ctx, p, p.inequity_level, None)
 
-    findings = _gap_findings(ctx, gaps, level, True) + _duplication_findings(groups, level, ctx.geo.force_name)
-    findings += [f for f in map(_inequity_finding, funds) if f is not None]
+    head = _gap_findings(ctx, gaps, level, True)
+    findings = [f for f in map(_inequity_finding, funds) if f is not None]
     findings += [f for r in themes if r.summary["zero_areas"] for f in [_inequity_finding(r)] if f is not None]
     findings += _cliff_findings(cliffs.force_total_columns, cliffs.force_theme_columns, p.cliff_months,
                                 ctx.geo.force_name, None, None)
@@ -616,7 +768,9 @@ def review_force(data: ReviewData, as_at: DateLike, **params: Any) -> Findings:
         "provision": _provision_columns(ctx, level), "need": _need_theme_columns(ctx, level, p.indicators),
         "service_funding": _service_funding(ctx),
     })
-    findings = questions.attach(ctx, findings, tables, None)
+    asker = questions.Asker(ctx, tables, None)  # the duplication findings come with their questions
+    findings = asker.attach(head) + _duplication_findings(groups, level, ctx.geo.force_name, asker=asker) + \
+        asker.attach(findings)
     return Findings(None, ctx.geo.force_name, level, ctx.as_at, p.shown(), _order(findings), tables)
 
 
@@ -676,8 +830,8 @@ def review_area(data: ReviewData, area_code_or_name: str, as_at: DateLike, **par
 
     # The area's table keeps every group overlapping in it (wide ones too, for a briefing's force section); its
     # findings are the groups that are not wide.
-    findings = _gap_findings(ctx, gaps, level, False)
-    findings += _duplication_findings(groups, level, ctx.geo.force_name, area=True)
+    head = _gap_findings(ctx, gaps, level, False)
+    findings = []
     for r in funds + themes:
         if set(r.summary["zero_codes"]) & scope_codes:
             f = _inequity_finding(r)
@@ -700,8 +854,10 @@ def review_area(data: ReviewData, area_code_or_name: str, as_at: DateLike, **par
         "need": subset(need, need["area_code"] == code), "service_funding": _service_funding(ctx),
     })
     params_shown = {**p.shown(), "level": level, "inequity_level": ilevel}
-    findings = questions.attach(ctx, findings, tables, code)
+    asker = questions.Asker(ctx, tables, code)  # the duplication findings come with their questions
+    findings = asker.attach(head) + \
+        _duplication_findings(groups, level, ctx.geo.force_name, area=True, asker=asker) + asker.attach(findings)
     own = {f.sentence for f in findings}
-    across = [f for f in _duplication_findings(groups, level, ctx.geo.force_name) if f.sentence not in own]
-    across = questions.attach(ctx, across, tables, code)
+    across = [f for f in _duplication_findings(groups, level, ctx.geo.force_name, asker=asker)
+              if f.sentence not in own]
     return Findings(code, name, level, ctx.as_at, params_shown, _order(findings), tables, _order(across))

@@ -53,10 +53,7 @@ def attach(ctx: Context, findings: list[Finding], tables: Mapping | None = None,
 
     The scope is set now; the question is built when first read (`findings.Later`), from the finding as it is here:
     a national review has tens of thousands of findings, and a page or a briefing reads the questions of a few."""
-    from services_db.review.findings import Later
-
-    asker = Asker(ctx, tables, area_code)
-    return [f.but(question=Later(asker.question, f), scope=asker.scope(f)) for f in findings]
+    return Asker(ctx, tables, area_code).attach(findings)
 
 
 def question_for(ctx: Context, finding: Finding, tables: Mapping | None = None, area_code: str | None = None) -> str:
@@ -87,6 +84,42 @@ def _records(table: Any) -> list[dict]:
     return [{k: table[k][i] for k in keys} for i in range(n)]
 
 
+class _Rows:
+    """A table's rows as `_records` gives them, read by position without building the others: a row (`row(i)`)
+    or one column's values (`column(name, default)`: each row's `row.get(name, default)`, numpy booleans and
+    integers as Python's, which hash, compare and convert alike)."""
+
+    def __init__(self, table: Any) -> None:
+        self._columns: Mapping | None = None
+        self._records: list[dict] = []
+        self._built: dict[int, dict] = {}
+        if isinstance(table, pd.DataFrame) or not table:
+            self._records = _records(table)
+            self.keys = list(table.columns) if isinstance(table, pd.DataFrame) else []
+            self.n = len(self._records)
+        else:
+            self._columns = table
+            self.keys = list(table)
+            self.n = len(table[self.keys[0]])
+
+    def row(self, i: int) -> dict:
+        if self._columns is None:
+            return self._records[i]
+        if i not in self._built:
+            self._built[i] = {k: self._columns[k][i] for k in self.keys}
+        return self._built[i]
+
+    def column(self, name: str, default: Any = None) -> list:
+        if name not in self.keys:
+            return [default] * self.n
+        if self._columns is None:
+            return [r[name] for r in self._records]
+        values = self._columns[name]
+        if isinstance(values, np.ndarray) and values.dtype.kind in "bOiu":
+            return values.tolist()  # objects as they are; numpy booleans and integers as Python's
+        return list(values)
+
+
 def _shown(kind: str, value: float) -> float:
     """The value a sentence shows for `value` (to match a table row against a finding's figure)."""
     if value is None or not isinstance(value, int | float | np.integer | np.floating) or not math.isfinite(value):
@@ -108,6 +141,12 @@ class Asker:
         self.area_code = area_code
         self._theme_cache: dict[str, tuple[list[str], str]] = {}
 
+    def attach(self, findings: list[Finding]) -> list[Finding]:
+        """The findings with their question (built when first read) and scope filled in (see `attach`)."""
+        from services_db.review.findings import _Asked
+
+        return [f.but(question=_Asked(self, f), scope=self.scope(f)) for f in findings]
+
     # -- tables -------------------------------------------------------------------------------------------------
 
     def _table(self, name: str) -> list[dict]:
@@ -126,20 +165,48 @@ class Asker:
         return out
 
     @cached_property
-    def _group_index(self) -> tuple[dict[tuple[str | None, int], dict], dict[int, dict]]:
-        """The first duplication row of each (theme, group id), and of each group id in any theme (a national
-        review has tens of thousands of groups and findings: a scan per finding took minutes)."""
-        by_theme: dict[tuple[str | None, int], dict] = {}
-        anywhere: dict[int, dict] = {}
-        for theme, rows in self._groups.items():
-            for row in rows:
+    def _group_rows(self) -> _Rows:
+        """The duplication table's rows, read by position (a national review has tens of thousands)."""
+        if self.tables is None:
+            return _Rows(None)
+        raw = getattr(self.tables, "raw", None)
+        return _Rows(raw("duplication") if raw is not None else self.tables.get("duplication"))
+
+    @cached_property
+    def _group_index(self) -> tuple[dict[tuple[str | None, int], int], dict[int, int]]:
+        """The position of the first duplication row of each (theme, group id), and of each group id in any theme
+        (themes in the order `_groups` takes them), from the table's columns: a national review has tens of
+        thousands of groups and findings (a scan per finding took minutes; a row dict per group, seconds)."""
+        rows = self._group_rows
+        themes, gids = rows.column("theme_key", None), rows.column("group_id", -1)
+        per_theme: dict[str | None, list[int]] = {}
+        for i, theme in enumerate(themes):
+            per_theme.setdefault(theme, []).append(i)
+        by_theme: dict[tuple[str | None, int], int] = {}
+        anywhere: dict[int, int] = {}
+        for theme, at in per_theme.items():
+            for i in at:
                 try:
-                    gid = int(row.get("group_id", -1))
+                    gid = int(gids[i])
                 except (TypeError, ValueError):  # no usable id: such a row is matched by its figures only
                     continue
-                by_theme.setdefault((theme, gid), row)
-                anywhere.setdefault(gid, row)
+                by_theme.setdefault((theme, gid), i)
+                anywhere.setdefault(gid, i)
         return by_theme, anywhere
+
+    @cached_property
+    def _group_wide(self) -> list[bool]:
+        """`is_force_wide` of each duplication row, read from its `wide` (else `force_wide`) column; a row whose
+        flag is missing is looked at whole."""
+        rows = self._group_rows
+        flags = rows.column("wide" if "wide" in rows.keys else "force_wide", None)
+        out = []
+        for i, flag in enumerate(flags):
+            if flag is not None and not (isinstance(flag, float) and math.isnan(flag)):
+                out.append(bool(flag))
+            else:
+                out.append(self.is_force_wide(rows.row(i)))
+        return out
 
     @cached_property
     def _cliff_lines(self) -> list[dict]:
@@ -274,8 +341,8 @@ class Asker:
         one: the row with the same theme, size and money as shown)."""
         wanted = f.row_key.get("group_id") if f.row_key else None
         if wanted is not None:
-            by_theme, anywhere = self._group_index
-            return by_theme.get((f.theme_key, int(wanted))) if f.theme_key else anywhere.get(int(wanted))
+            at = self._group_at(f.theme_key, wanted)
+            return None if at is None else self._group_rows.row(at)
         best = None
         rows = self._groups.get(f.theme_key, []) if f.theme_key else [r for v in self._groups.values() for r in v]
         for row in rows:
@@ -298,6 +365,11 @@ class Asker:
         """Whether each service position covers every LSOA of the force."""
         return self.prep.lsoa_count >= max(self.ctx.geo.n_lsoa, 1)
 
+    def _group_at(self, theme_key: str | None, group_id: Any) -> int | None:
+        """The position of the duplication row of a finding's theme and group id (any theme's when it has none)."""
+        by_theme, anywhere = self._group_index
+        return by_theme.get((theme_key, int(group_id))) if theme_key else anywhere.get(int(group_id))
+
     def is_force_wide(self, row: Mapping) -> bool:
         """A group for the force's section: force-wide, or over most of its areas (`wide`)."""
         flag = row.get("wide", row.get("force_wide"))
@@ -310,6 +382,10 @@ class Asker:
         if f.kind in FORCE_KINDS:
             return "force"
         if f.kind == "duplication":
+            wanted = f.row_key.get("group_id") if f.row_key else None
+            if wanted is not None:  # `group_of`'s row, its flag read from the column (`_group_wide`)
+                at = self._group_at(f.theme_key, wanted)
+                return "force" if at is not None and self._group_wide[at] else "area"
             row = self.group_of(f)
             return "force" if row is not None and self.is_force_wide(row) else "area"
         if f.kind == "fair_share":

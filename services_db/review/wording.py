@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -335,8 +335,12 @@ def no_funding_sentence(row: Mapping, n_areas: int, force_name: str, area_noun: 
     return s.words(").")
 
 
+OPENING_COLUMNS = ("n_services", "theme_name", "target_group_name", "target_group")  # all `_opening_of` reads
+
+
 def _opening_of(row: Mapping) -> tuple[int, str, str]:
-    """What a duplication sentence's opening words are made of: its count of services, theme and target group."""
+    """What a duplication sentence's opening words are made of: its count of services, theme and target group (a
+    row's `OPENING_COLUMNS`)."""
     target = row.get("target_group_name") or row.get("target_group", "")
     return int(row["n_services"]), str(row["theme_name"]), str(target)
 
@@ -360,6 +364,26 @@ def duplication_opening(row: Mapping, area_noun: str = "area", force_name: str |
     `findings._SentenceKey`). Kept per count, theme and target group: a national review's 48,000 groups have some
     2,000 openings."""
     return _opening_text(*_opening_of(row))
+
+
+def duplication_openings(columns: Mapping[str, Sequence]) -> list[str]:
+    """`duplication_opening(row)` of each row of a table given as columns (lists, each row's value by position):
+    worked out once per distinct count, theme and target group (a national review's 48,000 groups have some 2,000
+    openings), from the columns it reads (`OPENING_COLUMNS`)."""
+    present = [k for k in OPENING_COLUMNS if k in columns]
+    if not present:
+        return []
+    seen: dict[tuple, str] = {}
+    out = []
+    for values in zip(*(columns[k] for k in present), strict=True):
+        try:
+            text = seen.get(values)
+        except TypeError:  # an unhashable value: worked out on its own
+            text = duplication_opening(dict(zip(present, values, strict=True)))
+        if text is None:
+            text = seen[values] = duplication_opening(dict(zip(present, values, strict=True)))
+        out.append(text)
+    return out
 
 
 def duplication_sentence(row: Mapping, area_noun: str = "area", force_name: str | None = None) -> Sentence:
