@@ -165,7 +165,8 @@ MATRIX_CELLS = 1 << 12
 
 
 def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, population: np.ndarray,
-                      totals: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
+                      totals: np.ndarray, outside: np.ndarray | None = None, *, ptr: np.ndarray | None = None,
+                      lsoas: np.ndarray | None = None) -> np.ndarray:
     """For (service, atom) rows (sorted, unique): the pence `split_pence` puts on the atom's LSOAs, added up.
 
     Exactly what splitting each service over its LSOAs and adding the LSOAs up per atom gives, to the penny, but
@@ -186,6 +187,9 @@ def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, populatio
     `outside` (per service position, 0 for none): residents a service covers beyond the snapshot's areas, split
     with its LSOAs as one more row after them and then dropped, as `Context._apportion` does for a one-force
     snapshot; such a service goes through the split even with one atom.
+
+    `ptr` (the rows' pointer array by service position) and `lsoas` (how many LSOAs each service covers, its
+    atoms' sizes added up) may be passed when already worked out (`Prepared.atom_ptr`, `Prepared.lsoa_count`).
     """
     svc = np.asarray(svc, dtype=np.int64)
     atom = np.asarray(atom, dtype=np.int64)
@@ -193,9 +197,11 @@ def split_pence_atoms(svc: np.ndarray, atom: np.ndarray, atoms: Atoms, populatio
     if len(svc) == 0:
         return np.zeros(0, dtype=np.int64)
     n_svc = len(totals)
-    ptr = np.searchsorted(svc, np.arange(n_svc + 1, dtype=np.int64))  # `csr` of sorted rows, without a count
+    if ptr is None:
+        ptr = np.searchsorted(svc, np.arange(n_svc + 1, dtype=np.int64))  # `csr` of sorted rows, without a count
     n_atoms = np.diff(ptr)
-    lsoas = _run_sums(np.asarray(atoms.size, dtype=np.int64)[atom], ptr)
+    if lsoas is None:
+        lsoas = _run_sums(np.asarray(atoms.size, dtype=np.int64)[atom], ptr)
     outside = np.zeros(n_svc) if outside is None else np.asarray(outside, dtype=float)
     beyond = outside > 0
     one = ((n_atoms == 1) & ~beyond) | (totals == 0)
@@ -289,22 +295,29 @@ def _set_columns(reps: np.ndarray, atom: np.ndarray, ptr: np.ndarray, atoms: Ato
     col_set = np.repeat(seg_set, seg_size)
     seg_ptr = csr(seg_set, n_sets)
     set_ptr = np.concatenate([[0], col_end])[seg_ptr].astype(np.int64)
-    w = np.clip(np.concatenate([np.asarray(population, dtype=float), outside[reps[out_sets]]])[col_lsoa], 0.0, None)
-    wsum = _set_sums(w, col_set, col_lsoa, n_sets)
-    equal = wsum[col_set] <= 0
+    # each weight clipped once, not once per column (the same floats: clipping commutes with picking)
+    table = np.clip(np.concatenate([np.asarray(population, dtype=float), outside[reps[out_sets]]]), 0.0, None)
+    w = table[col_lsoa]
+    whole = bool((table == np.floor(table)).all())
+    wsum = _set_sums(w, col_set, col_lsoa, n_sets, whole)
+    at = wsum[col_set]
+    equal = at <= 0
     if equal.any():
         w = np.where(equal, 1.0, w)
-        wsum = _set_sums(w, col_set, col_lsoa, n_sets)
-    return _Sets(set_ptr, w / wsum[col_set], col_lsoa, seg_ptr, (col_end - seg_size) - set_ptr[seg_set], seg_rank,
-                 seg_size)
+        wsum = _set_sums(w, col_set, col_lsoa, n_sets, whole)
+        at = wsum[col_set]
+    return _Sets(set_ptr, np.divide(w, at, out=at), col_lsoa, seg_ptr, (col_end - seg_size) - set_ptr[seg_set],
+                 seg_rank, seg_size)
 
 
-def _set_sums(w: np.ndarray, col_set: np.ndarray, col_lsoa: np.ndarray, n_sets: int) -> np.ndarray:
+def _set_sums(w: np.ndarray, col_set: np.ndarray, col_lsoa: np.ndarray, n_sets: int,
+              whole: bool = False) -> np.ndarray:
     """Per set, its columns' weights added up in LSOA order, as `_split_block`'s `bincount` adds its rows. Whole
     numbers (populations usually are) add up exactly in any order while the sums stay well below 2**53, so only
-    fractional weights need the columns sorted into LSOA order first."""
+    fractional weights need the columns sorted into LSOA order first. `whole`: the weights are known to be whole
+    numbers (the table they were picked from is)."""
     wsum = np.bincount(col_set, weights=w, minlength=n_sets)
-    if (w == np.floor(w)).all() and (wsum < 2.0**52).all():
+    if (whole or (w == np.floor(w)).all()) and (wsum < 2.0**52).all():
         return wsum
     by_lsoa = np.argsort(col_set * (int(col_lsoa.max()) + 1) + col_lsoa)  # unique keys: (set, LSOA)
     return np.bincount(col_set[by_lsoa], weights=w[by_lsoa], minlength=n_sets)
@@ -397,6 +410,8 @@ def _split_matrix(members: np.ndarray, c: int, sets: _Sets, totals: np.ndarray, 
     segs = slice(sets.seg_ptr[c], sets.seg_ptr[c + 1])
     seg_start, seg_rank, seg_size = sets.seg_start[segs], sets.seg_rank[segs], sets.seg_size[segs]
     atom_segs = seg_rank >= 0  # the residents outside are split with the rest, then dropped
+    every = bool(atom_segs.all())
+    rank = seg_rank[atom_segs][None, :]
     step = max(1, chunk_size() // max(n, 1))
     for i in range(0, len(members), step):
         svc = members[i:i + step]
@@ -426,28 +441,64 @@ def _split_matrix(members: np.ndarray, c: int, sets: _Sets, totals: np.ndarray, 
         floor += picked
         pence = np.add.reduceat(floor, seg_start, axis=1).astype(np.int64)
         pence -= (left < 0)[:, None] * seg_size[None, :]
-        out[ptr[svc][:, None] + seg_rank[atom_segs][None, :]] = pence[:, atom_segs]
+        out[ptr[svc][:, None] + rank] = pence if every else pence[:, atom_segs]
 
 
 def _split_flat(members: np.ndarray, member_set: np.ndarray, sets: _Sets, totals: np.ndarray, group: np.ndarray,
                 ptr: np.ndarray, out: np.ndarray, work: _Scratch) -> None:
     """The split of the other services (in position order): a row per (service, column of its set), in batches
-    of about `chunk_size()` cells along which `group` rises from service to service (it falls back at each new
-    block of `split_pence`, where a batch is cut). A service's keys lie in [group, group + 1/2], so one sort of a
-    batch's key values puts every service's keys in a stretch of their own, at the same offsets as its cells."""
+    of about `chunk_size()` cells (each service's cells in a stretch of their own)."""
     n = np.diff(sets.ptr)[member_set]
-    g = group[members]
-    new_block = np.r_[True, g[1:] <= g[:-1]]
     begin = np.cumsum(n) - n
-    window = (begin - np.maximum.accumulate(np.where(new_block, begin, 0))) // chunk_size()
-    cut = np.flatnonzero(new_block | np.r_[True, window[1:] != window[:-1]])
+    window = begin // chunk_size()
+    cut = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
     for lo, hi in zip(cut.tolist(), np.r_[cut[1:], len(members)].tolist(), strict=True):
         _split_cells(members[lo:hi], member_set[lo:hi], sets, totals, group, ptr, out, work)
 
 
+def _stretch_thresholds(key: np.ndarray, start: np.ndarray, n: np.ndarray, m: np.ndarray,
+                        spare: np.ndarray) -> np.ndarray:
+    """For each stretch `key[start[i]:start[i] + n[i]]`: its `m[i]`-th smallest value (-inf where `m[i]` <= 0;
+    `m[i]` <= `n[i]`), what a sort of the stretch would put at `m[i] - 1`.
+
+    One sort of a whole batch costs several times what sorting its stretches does one by one, so the stretches are
+    sorted as the rows of a matrix, those of about the same length together (padded with +inf, which never comes
+    before a key), and the longest found by a partition each. `spare` (at least as long as the longest stretch)
+    holds the matrices."""
+    threshold = np.full(len(n), -np.inf)
+    rows = np.flatnonzero(m > 0)
+    rows = rows[np.argsort(n[rows], kind="stable")]
+    width = n[rows]
+    lo = 0
+    while lo < len(rows):
+        w = int(width[lo])
+        if w >= PARTITION_COLUMNS:
+            for r in rows[lo:].tolist():
+                k = int(m[r]) - 1
+                threshold[r] = np.partition(key[start[r]:start[r] + n[r]], k)[k]
+            break
+        hi = int(np.searchsorted(width, max(w + (w >> 2), STRETCH_PAD), side="right"))
+        w = int(width[hi - 1])
+        hi = min(hi, lo + len(spare) // w)
+        rr = rows[lo:hi]
+        cols = np.arange(w, dtype=np.int64)
+        block = spare[:len(rr) * w].reshape(len(rr), w)
+        np.take(key, start[rr][:, None] + cols[None, :], out=block, mode="clip")
+        block[cols[None, :] >= n[rr][:, None]] = np.inf
+        block.sort(axis=1)
+        threshold[rr] = block[np.arange(len(rr)), m[rr] - 1]
+        lo = hi
+    return threshold
+
+
+#: Stretches up to this long are sorted in one matrix (`_stretch_thresholds`), longer ones with others within a
+#: quarter of their length.
+STRETCH_PAD = 16
+
+
 def _split_cells(members: np.ndarray, member_set: np.ndarray, sets: _Sets, totals: np.ndarray, group: np.ndarray,
                  ptr: np.ndarray, out: np.ndarray, work: _Scratch) -> None:
-    """One batch of `_split_flat`: services whose `group` rises from one to the next, a row per cell."""
+    """One batch of `_split_flat`: a row per cell, each service's in a stretch."""
     n = sets.ptr[member_set + 1] - sets.ptr[member_set]
     end = np.cumsum(n)
     start = end - n
@@ -462,13 +513,10 @@ def _split_cells(members: np.ndarray, member_set: np.ndarray, sets: _Sets, total
     _keys(key, floor, np.take(group[members].astype(float), row, out=spare, mode="clip"))
     left = total - np.add.reduceat(floor, start).astype(np.int64)
     m = _first(left, n)
-    ranked = spare
-    np.copyto(ranked, key)
-    ranked.sort()
-    threshold = np.where(m > 0, ranked[np.maximum(start + m - 1, 0)], -np.inf)
-    upto = np.searchsorted(ranked, threshold, side="right") - start
+    threshold = _stretch_thresholds(key, start, n, m, spare)
     at_threshold = np.take(threshold, row, out=spare, mode="clip")
     np.less_equal(key, at_threshold, out=picked)
+    upto = np.add.reduceat(picked, start, dtype=np.int64)  # every stretch holds a cell at least
     tied = (m > 0) & (upto > m)
     if tied.any():
         cell = np.flatnonzero(np.equal(key, at_threshold, out=equal))
@@ -479,12 +527,7 @@ def _split_cells(members: np.ndarray, member_set: np.ndarray, sets: _Sets, total
     floor += picked
     which, seg = gather(sets.seg_ptr, member_set)
     first = start[which] + sets.seg_start[seg]
-    if np.abs(total).sum() + size < 2**53:  # every running sum a whole number of pence a float holds exactly
-        np.cumsum(floor, out=floor)
-        last = floor[first + sets.seg_size[seg] - 1]
-        pence = (last - np.where(first > 0, floor[first - 1], 0.0)).astype(np.int64)
-    else:
-        pence = np.add.reduceat(floor, first).astype(np.int64)
+    pence = np.add.reduceat(floor, first).astype(np.int64)  # every run holds a cell at least
     pence -= (left < 0)[which] * sets.seg_size[seg]
     rank = sets.seg_rank[seg]
     keep = rank >= 0  # the residents outside are split with the rest, then dropped

@@ -547,13 +547,18 @@ class Prepared:
         return svc_rows.astype(np.int64), pairs.astype(np.int64)
 
     @cached_property
+    def atom_ptr(self) -> np.ndarray:
+        """Pointer array of `coverage_atoms` by service position."""
+        return csr(self.coverage_atoms[0], len(self.service_ids))
+
+    @cached_property
     def lsoa_count(self) -> np.ndarray:
         """Per service position: how many LSOAs it covers (its atoms' LSOAs)."""
-        svc, atom = self.coverage_atoms
+        atom, ptr = self.coverage_atoms[1], self.atom_ptr
         out = np.zeros(len(self.service_ids), dtype=np.int64)
-        if len(svc):
-            starts = np.concatenate([[0], np.flatnonzero(svc[1:] != svc[:-1]) + 1])
-            out[svc[starts]] = np.add.reduceat(self.atoms.size[atom], starts)
+        full = np.flatnonzero(ptr[1:] > ptr[:-1])
+        if len(full):
+            out[full] = np.add.reduceat(np.asarray(self.atoms.size, dtype=np.int64)[atom], ptr[full])
         return out
 
     @cached_property
@@ -569,6 +574,13 @@ class Prepared:
         change |= cell[1:] != cell[:-1]
         starts = np.concatenate([[0], np.flatnonzero(change) + 1])
         return svc[starts], cell[starts].astype(np.int64), starts
+
+    @cached_property
+    def cell_population(self) -> np.ndarray:
+        """Residents of each run of `service_cells` (its atoms' populations added up): the same for every level."""
+        starts = self.service_cells[2]
+        return np.add.reduceat(self.atoms.population[self.coverage_atoms[1]], starts) if len(starts) \
+            else np.empty(0)
 
     @cached_property
     def cell_ptr(self) -> np.ndarray:
@@ -604,9 +616,8 @@ class Prepared:
             self.cache[key] = self._service_lsoas()
         if key not in self.cache:
             n = max(len(self.geo.units(level)), 1)
-            svc, cell, starts = self.service_cells
-            population = np.add.reduceat(self.atoms.population[self.coverage_atoms[1]], starts) if len(starts) \
-                else np.empty(0)
+            svc, cell, _ = self.service_cells
+            population = self.cell_population
             unit = self.cell_units(level)[cell]
             ok = unit >= 0
             pairs, inverse = unique_inverse(svc[ok] * n + unit[ok])
@@ -833,6 +844,7 @@ class Context:
     def _apportion_atoms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from services_db.review.apportion import split_pence_atoms
 
-        svc, atom = self.prep.coverage_atoms
-        return svc, atom, split_pence_atoms(svc, atom, self.prep.atoms, self.geo.population, self.funding_pence,
-                                            self.prep.outside_population)
+        prep = self.prep
+        svc, atom = prep.coverage_atoms
+        return svc, atom, split_pence_atoms(svc, atom, prep.atoms, self.geo.population, self.funding_pence,
+                                            prep.outside_population, ptr=prep.atom_ptr, lsoas=prep.lsoa_count)
