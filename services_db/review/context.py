@@ -121,7 +121,12 @@ def objects(values) -> np.ndarray:
 def flags(values: pd.Series) -> np.ndarray:
     if isinstance(values, pd.Series) and values.dtype == np.bool_:  # no missing values to read as False
         return values.to_numpy(dtype=bool, copy=True)
-    return np.array([bool(v) if v is not None and v == v else False for v in values.tolist()], dtype=bool)
+    return np.array([bool(v) if not _missing(v) else False for v in values.tolist()], dtype=bool)
+
+
+def _missing(v: object) -> bool:
+    """None, NaN or pandas' NA (whose truth, and whose `v == v`, raise)."""
+    return v is None or v is pd.NA or v != v
 
 
 def contains(start: np.ndarray, end: np.ndarray, when: np.datetime64) -> np.ndarray:

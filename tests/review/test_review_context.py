@@ -250,3 +250,12 @@ def test_a_one_force_app_reading_names_builds_no_other_column(make):
     assert "zz_new" in prep.themes.index
     assert set(prep._columns) == {"name"}  # the theme keys come from the coded themes, not the tuples per service
     assert set(dict(prep._services)) == set(prep._columns) == set(context_module.ServiceColumns.KEYS)
+
+
+def test_flags_read_missing_as_false_in_any_dtype() -> None:
+    """A nullable boolean column (what a PostgreSQL read or an import can give) has pd.NA, whose truth raises: a
+    missing flag is read as not set, as None and NaN are."""
+    assert flags(pd.Series([True, pd.NA, False], dtype="boolean")).tolist() == [True, False, False]
+    assert flags(pd.Series([True, None, float("nan"), 0, 1], dtype=object)).tolist() == [True, False, False, False,
+                                                                                          True]
+    assert flags(pd.Series([False, True])).tolist() == [False, True]
