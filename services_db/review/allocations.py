@@ -21,7 +21,8 @@ What is money, at the as-at date (review.md v2, "What counts, at a date"; one ru
 - Money whose split over its areas the source does not give (`areas_are_estimate`, inherited by a child that
   inherits its parent's areas) is still placed by population, so totals add up, but the units it reaches are
   marked (`Placed.estimated`): the inequity view reports them as "not broken down", not as received or nothing.
-- A fund may be open to some areas only (`funds.eligible_area_codes`; none means the whole force):
+- A fund may be open to some areas only (`funds.eligible_area_codes`; none means the whole force, and over
+  several forces the forces its allocations reach):
   `Placed.eligible` marks the units open to it.
 
 How it is worked out. The figures are those of the plain rule, to the last bit: each allocation's money spread
@@ -135,12 +136,15 @@ def counted(ctx: Context) -> np.ndarray:
 
 
 def fund_eligible(ctx: Context, fund_key: str, level: str) -> np.ndarray:
-    """Per unit of `level`: is it open to the fund (has an LSOA under one of its eligible areas; all when none)."""
+    """Per unit of `level`: is it open to the fund (has an LSOA under one of its eligible areas). A fund with no
+    eligible areas recorded is open to the whole force; over several forces (the national review), to the forces
+    its allocations reach: a force's community safety fund is not open to the other 42 forces' districts, and
+    listing those as "received nothing" would be a false claim."""
     key = ("fund_eligible", str(fund_key), level)
     cache = ctx.prep.cache
     if key not in cache:
         units = ctx.geo.units(level)
-        codes = _eligible_codes(ctx).get(str(fund_key), ())
+        codes = _eligible_codes(ctx).get(str(fund_key), ()) or _home_forces(ctx, str(fund_key))
         if not codes:
             out = np.ones(len(units), dtype=bool)
         else:
@@ -148,6 +152,19 @@ def fund_eligible(ctx: Context, fund_key: str, level: str) -> np.ndarray:
             out = np.bincount(unit[unit >= 0], minlength=len(units)) > 0
         cache[key] = out
     return cache[key]
+
+
+def _home_forces(ctx: Context, fund_key: str) -> tuple[str, ...]:
+    """The forces a fund's allocations (any status, any date) name areas in, when the snapshot holds several
+    forces; () for one force (the whole force is its home) or a fund with no allocation in a known area."""
+    forces = ctx.geo.units("force")
+    if len(forces) < 2:
+        return ()
+    a = _parsed(ctx)
+    rows = a["by_fund"].get(fund_key, np.empty(0, dtype=np.int64))
+    codes = [c for r in rows.tolist() for c in a["codes"][r]]
+    unit = ctx.geo.unit_of_areas("force", ctx.geo.positions(codes)) if codes else np.empty(0, dtype=np.int64)
+    return tuple(forces.codes[np.unique(unit[unit >= 0])].tolist())
 
 
 def _eligible_codes(ctx: Context) -> dict[str, tuple]:
