@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -79,8 +80,32 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+class _Paragraph(Paragraph):
+    """A Paragraph that does not break its lines again when wrapped again at the width it was last wrapped at.
+
+    reportlab wraps a table's cells each time it measures the table: once on the page it starts on, again for
+    each page the rest runs onto and again to draw them, every time at the column's width. Breaking the lines
+    anew gave the same lines each time and was most of what drawing a long briefing took; the lines are kept,
+    with everything wrapping sets, and given back while the width, the style and the text are those last
+    wrapped (any other wrap, as page 1's shrink-to-fit tries several widths, breaks the lines as before)."""
+
+    _KEPT = ("width", "height", "blPara", "_wrapWidths", "_width_max", "_splitLongWordCount", "_hyphenations",
+             "frags")
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        last = self.__dict__.get("_last_wrap")
+        if last is not None and last[0] == availWidth and last[1] is self.style and last[2] is self.frags:
+            self.__dict__.update(last[3])
+            return self.width, self.height
+        out = super().wrap(availWidth, availHeight)
+        if availWidth >= rl_config._FUZZ:  # not reportlab's "cannot fit here" answer
+            kept = {k: self.__dict__[k] for k in self._KEPT if k in self.__dict__}
+            self._last_wrap = (availWidth, self.style, self.frags, kept)
+        return out
+
+
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return _Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
 CHAR_PT = 4.5  # points per character of the 8-pt table font: generous (Helvetica's text averages ~3.7 pt)
@@ -209,8 +234,8 @@ def _finding_list(block: model.FindingList, st: dict[str, ParagraphStyle]) -> Li
         else:
             parts = [_p(sentence, st["body"])]
             if question:
-                parts.append(Paragraph(f"<b>{escape(model.QUESTION_LABEL.strip())}</b> {escape(question)}",
-                                       st["question"]))
+                parts.append(_Paragraph(f"<b>{escape(model.QUESTION_LABEL.strip())}</b> {escape(question)}",
+                                        st["question"]))
         items.append(ListItem(parts, leftIndent=16, value=None))
     return ListFlowable(items, bulletType="1" if block.numbered else "bullet",
                         start=None if block.numbered else "\u2022", leftIndent=16,
