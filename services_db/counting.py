@@ -54,12 +54,35 @@ def _dates(values: object, n: int) -> np.ndarray:
     return series.to_numpy(dtype="datetime64[ns]")
 
 
-def _statuses(values: object, n: int, default: str) -> np.ndarray:
+def _status(v: object, default: str) -> str:
+    return str(v).strip().lower() if isinstance(v, str) and v.strip() else default
+
+
+def _status_codes(values: object, n: int, default: str) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row, the statuses they stand for): each status trimmed and lower-cased (`default` where
+    missing or blank), each distinct value read once (a national table has a hundred thousand rows and a handful
+    of statuses)."""
     if values is None:
-        return np.full(n, default, dtype=object)
-    items = values.tolist() if isinstance(values, pd.Series | np.ndarray) else list(values)
-    return np.array([str(v).strip().lower() if isinstance(v, str) and v.strip() else default for v in items],
-                    dtype=object)
+        return np.zeros(n, dtype=np.int64), np.array([default], dtype=object)
+    if not isinstance(values, pd.Series | np.ndarray):
+        values = list(values)
+        values = np.fromiter(values, dtype=object, count=len(values))
+    codes, distinct = pd.factorize(values)  # a missing value (never a str) -> -1, the last entry
+    table = np.array([*(_status(v, default) for v in np.asarray(distinct, dtype=object).tolist()), default],
+                     dtype=object)
+    return np.asarray(codes, dtype=np.int64), table
+
+
+def _statuses(values: object, n: int, default: str) -> np.ndarray:
+    """Each status trimmed and lower-cased (`default` where missing or blank)."""
+    codes, table = _status_codes(values, n, default)
+    return table[codes]
+
+
+def _status_in(values: object, n: int, default: str, wanted: frozenset[str]) -> np.ndarray:
+    """Whether each status (as `_statuses` reads it) is one of `wanted`: asked once per distinct status."""
+    codes, table = _status_codes(values, n, default)
+    return np.array([t in wanted for t in table.tolist()], dtype=bool)[codes]
 
 
 def _length(*columns: object) -> int:
@@ -81,10 +104,9 @@ def services_current(status: object, start: object, end: object, as_at: object,
     """Whether each service is current at `as_at` (see the module docstring). Arrays or Series, row for row."""
     n = _length(status, start, end, known_from)
     when = _stamp(as_at)
-    state = _statuses(status, n, "active")
+    live = ~_status_in(status, n, "active", NOT_CURRENT_STATUSES)
     begins = service_effective_start(start, known_from)
     ends = _dates(end, n)
-    live = ~np.isin(state, list(NOT_CURRENT_STATUSES))
     return live & (np.isnat(begins) | (begins <= when)) & (np.isnat(ends) | (ends >= when))
 
 
@@ -116,7 +138,7 @@ def period_contains(start: object, end: object, as_at: object) -> np.ndarray:
 def allocations_are_money(status: object) -> np.ndarray:
     """Whether each allocation is money (awarded or paid); a missing status means awarded (older records)."""
     n = _length(status)
-    return np.isin(_statuses(status, n, "awarded"), list(MONEY_STATUSES))
+    return _status_in(status, n, "awarded", MONEY_STATUSES)
 
 
 def allocation_tree_is_money(allocation_id: object, parent_id: object, status: object) -> np.ndarray:
@@ -130,8 +152,7 @@ def allocation_tree_is_money(allocation_id: object, parent_id: object, status: o
                                   else allocation_id), errors="coerce").to_numpy(dtype=float)
     parents = pd.to_numeric(pd.Series(list(parent_id) if not isinstance(parent_id, pd.Series) else parent_id),
                             errors="coerce").to_numpy(dtype=float)
-    where = {v: i for i, v in enumerate(ids.tolist()) if v == v}
-    up = np.array([where.get(p, -1) if p == p else -1 for p in parents.tolist()], dtype=np.int64)
+    up = _parent_rows(ids, parents)
     out = own.copy()
     cur = up.copy()
     for _ in range(32):  # deeper trees (or cycles) stop here
@@ -141,6 +162,20 @@ def allocation_tree_is_money(allocation_id: object, parent_id: object, status: o
         out[live] &= own[cur[live]]
         cur = np.where(live, up[np.maximum(cur, 0)], -1)
     return out
+
+
+def _parent_rows(ids: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """The row of each parent id among `ids` (-1 for a missing parent or one not among them); of rows with the same
+    id, the last. One sort of the ids, not a dictionary of them."""
+    valid = np.flatnonzero(~np.isnan(ids))
+    order = valid[np.argsort(ids[valid], kind="stable")]  # equal ids in row order: the last row of each run wins
+    keys = ids[order]
+    last = np.r_[keys[1:] != keys[:-1], True] if len(keys) else np.empty(0, dtype=bool)
+    keys, rows = keys[last], order[last]
+    if not len(keys):
+        return np.full(len(parents), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, parents), len(keys) - 1)
+    return np.where(keys[pos] == parents, rows[pos], -1).astype(np.int64)  # NaN equals nothing
 
 
 def fund_is_future(start: object, as_at: object) -> np.ndarray:

@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 from services_db.review.apportion import split_pence
-from services_db.review.context import Context, csr, gather, objects, unique_inverse
+from services_db.review.context import Context, csr, gather, objects
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
+from services_db.review.duplication import _unique_inverse as unique_inverse
+from services_db.review.duplication import stable_order
 from services_db.review.geography import check_level, frame_property
 
 MONTHS = 12
@@ -103,12 +105,21 @@ def _at_risk_lines(ctx: Context, months: int) -> tuple[np.ndarray, np.ndarray, n
 
     # A renewal on record: same service and commissioner, starting after this line did and by the day after it
     # ends. Lines are grouped by (service, commissioner); only the few lines of one group are compared.
-    cid, comm = pd.factorize(lines["commissioner"])
-    _, group = unique_inverse(pos * max(len(comm), 1) + cid.astype(np.int64))
-    order = np.argsort(group, kind="stable")
-    ptr = csr(group, int(group.max()) + 1)
-    which, at = gather(ptr, group[idx])
-    j = order[at]
+    # Only the lines of services with a line at risk are grouped; the commissioners are compared by their codes
+    # (`lines["commissioner"]` is `table[codes]`: codes of the same text are made one).
+    codes, table = ctx.prep._line_commissioners
+    cid = np.asarray(pd.factorize(table)[0], dtype=np.int64)[codes]
+    risky = np.zeros(len(ctx.service_ids) + 1, dtype=bool)  # the last: no service (pos -1)
+    risky[pos[idx]] = True
+    sel = np.flatnonzero(risky[pos])
+    key = pos[sel] * (int(cid.max()) + 1) + cid[sel]
+    order = np.argsort(key)  # the order of one group's lines does not matter
+    sel, key = sel[order], key[order]
+    new = np.r_[True, key[1:] != key[:-1]]
+    group = np.full(len(pos), -1, dtype=np.int64)
+    group[sel] = np.cumsum(new) - 1
+    which, at = gather(csr(group[sel], int(new.sum())), group[idx])
+    j = sel[at]
     i = idx[which]
     start_i, start_j = lines["start"][i], lines["start"][j]
     renewal = ((j != i) & ~np.isnat(start_j) & (np.isnat(start_i) | (start_j > start_i))
@@ -132,7 +143,7 @@ def _nothing(months: int) -> Cliffs:
 
 def _split(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """`split_pence` for rows in any order (it wants a group's rows together)."""
-    order = np.argsort(group, kind="stable")
+    order = stable_order(group)
     out = np.empty(len(group), dtype=np.int64)
     out[order] = split_pence(group[order], weights[order], totals)
     return out
@@ -146,7 +157,7 @@ def _theme_rows(ctx: Context, svc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(none):
         rows = np.concatenate([rows, none])
         theme = np.concatenate([theme, np.full(len(none), len(ctx.themes.keys), dtype=np.int64)])
-        order = np.argsort(rows, kind="stable")
+        order = stable_order(rows)
         rows, theme = rows[order], theme[order]
     return rows, theme
 
@@ -191,7 +202,7 @@ def _compute(ctx: Context, months: int, level: str) -> Cliffs:
     svc_first = np.full(len(svc), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(svc_first, line_svc, end.astype("datetime64[ns]").astype(np.int64))
     svc_ids = ctx.service_ids[svc]
-    themes = objects([prep.svc_themes[p] for p in pos.tolist()])
+    themes = objects([prep.svc_themes[p] for p in svc.tolist()])[line_svc]  # each service's tuple, once
     table = {
         "service_id": ctx.service_ids[pos], "service": prep.svc_name[pos], "commissioner": lines["commissioner"][idx],
         "fund_key": lines["fund_key"][idx], "annual_amount": amount, "at_risk": line_pence / 100.0,
@@ -233,12 +244,12 @@ def _compute(ctx: Context, months: int, level: str) -> Cliffs:
                          svc_first[pair_svc][t_pair], (cells, units))
 
     # Each line's part of an area's share, in proportion to the lines' money at risk.
-    l_order = np.argsort(line_svc, kind="stable")
+    l_order = stable_order(line_svc)
     l_pair, l_at = gather(csr(line_svc, len(svc)), pair_svc)
     line = l_order[l_at]
     l_share = split_pence(l_pair, line_pence[line].astype(float), share)
     area_of = pair_unit[l_pair]
-    l_sort = np.lexsort((line, area_of))
+    l_sort = np.argsort(area_of * max(len(idx), 1) + line)  # by area, then line (no two rows alike)
     line, area_of, l_share = line[l_sort], area_of[l_sort], l_share[l_sort]
     area_lines = {"area_code": units.codes[area_of], "area_name": units.names[area_of],
                   **{k: table[k][line] for k in ("service_id", "service", "commissioner", "fund_key")},
@@ -267,11 +278,26 @@ def _cell_columns(inv: np.ndarray, order: np.ndarray, share: np.ndarray, whole: 
     services = np.bincount(inv, minlength=n)
     first_end = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_end, inv, first)
-    by_cell = np.argsort(inv, kind="stable")
-    ids = np.split(sid[by_cell], np.cumsum(services)[:-1]) if n else []
     return {"at_risk": at_risk[order], "whole_services": whole_sum[order], "services": services[order],
-            "first_end": first_end[order].astype("datetime64[ns]"),
-            "service_ids": objects([tuple(sorted(ids[k].tolist())) for k in order.tolist()])}
+            "first_end": first_end[order].astype("datetime64[ns]"), "service_ids": _sorted_ids(inv, sid, order)}
+
+
+def _sorted_ids(inv: np.ndarray, sid: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Each cell's ids sorted, as a tuple, cells in `order` (rows keyed by cell `inv`): one sort of all the rows by
+    (cell, id) when the ids are integers, then a slice of one list each."""
+    n = len(order)
+    span = int(sid.max()) - int(sid.min()) + 1 if len(sid) and sid.dtype.kind == "i" else 0
+    if span and (len(sid) < 2 or bool((sid[1:] >= sid[:-1]).all())):  # ids in order already: keep it in each cell
+        ids = sid[stable_order(inv)].tolist()
+    elif span and n * span < 2**62:
+        ids = (np.sort(inv.astype(np.int64) * span + (sid.astype(np.int64) - int(sid.min()))) % span
+               + int(sid.min())).tolist()
+    else:
+        services = np.bincount(inv, minlength=n)
+        cells = np.split(sid[np.argsort(inv, kind="stable")], np.cumsum(services)[:-1]) if n else []
+        return objects([tuple(sorted(cells[k].tolist())) for k in order.tolist()])
+    ptr = csr(inv, n).tolist()
+    return objects([tuple(ids[ptr[k]:ptr[k + 1]]) for k in order.tolist()])
 
 
 def _breakdown(ctx: Context, theme: np.ndarray, share: np.ndarray, whole: np.ndarray, sid: np.ndarray,

@@ -107,11 +107,27 @@ def latest_period_codes(indicator: np.ndarray, n_indicators: int, period: np.nda
     -1 for a missing period): the code of each indicator's latest period, -1 where it has none. One pass over
     the rows, whatever their number."""
     latest = np.full(n_indicators, -1, dtype=np.int64)
+    n_texts = len(texts)
+    if (n_indicators + 1) * (n_texts + 1) <= 1 << 22 and len(indicator) and min(indicator.min(), period.min()) >= -1:
+        # Which (indicator, period) pairs occur, as a small table counted over every row (no row picked out):
+        # row 0 and column 0 are the rows with no indicator or no period.
+        key = np.asarray(indicator, dtype=np.int64) * (n_texts + 1)
+        key += period
+        key += n_texts + 2
+        seen = np.bincount(key, minlength=(n_indicators + 1) * (n_texts + 1)).reshape(n_indicators + 1,
+                                                                                      n_texts + 1)[1:, 1:] > 0
+        if not seen.any():
+            return latest
+        by_rank = np.empty(n_texts, dtype=np.int64)
+        by_rank[period_ranks(texts)] = np.arange(n_texts)
+        seen = seen[:, by_rank]  # columns by rank
+        some = seen.any(axis=1)
+        latest[some] = by_rank[n_texts - 1 - np.argmax(seen[some, ::-1], axis=1)]
+        return latest
     ok = (indicator >= 0) & (period >= 0)
     if not ok.any():
         return latest
     rank = period_ranks(texts)
-    n_texts = len(texts)
     best_rank = np.full(n_indicators, -1, dtype=np.int64)
     if n_indicators * n_texts <= 1 << 22:  # which (indicator, period) pairs occur, as a small table
         seen = np.bincount(indicator[ok] * n_texts + rank[period[ok]],

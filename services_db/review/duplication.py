@@ -55,7 +55,6 @@ from services_db.review.context import (
     gather,
     objects,
     unique,
-    unique_counts,
     unique_rows,
 )
 from services_db.review.data import ReviewData
@@ -100,12 +99,75 @@ def within_group_pairs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
-def _unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _dense(x: np.ndarray) -> bool:
+    """Whether an integer array's values are non-negative and small enough (below about eight times its length)
+    to be marked in a table rather than sorted: a pass over the table costs far less than a sort of the rows."""
+    return bool(len(x)) and x.dtype.kind == "i" and int(x.min()) >= 0 and int(x.max()) < 8 * len(x) + 4096
+
+
+def _present(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values of a `_dense` array, by marking them in a table."""
+    mark = np.zeros(int(x.max()) + 1, dtype=bool)
+    mark[x] = True
+    return np.flatnonzero(mark).astype(x.dtype, copy=False)
+
+
+def _unique(x: np.ndarray, grouped: bool = False) -> np.ndarray:
+    """`context.unique` (sorted unique values of an integer array). Values few enough are marked in a table (see
+    `_dense`); rows `grouped` by a leading part of the key (runs of ascending keys) are sorted by NumPy's stable
+    sort, which merges runs (a few times faster than its default sort on such rows; slower on others)."""
+    x = np.asarray(x)
+    if _dense(x):
+        return _present(x)
+    s = np.sort(x, kind="stable" if grouped else None)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`context.unique_rows` (first occurrence of each distinct row, rows in lexicographic order; each row's
+    number), for rows whose first column nearly always tells different rows apart (hashes): one sort of that
+    column; each run of equal first columns is one row unless it holds different rows, and only such runs are
+    sorted by every column (then row number)."""
+    if len(rows) < 2 or rows.shape[1] < 2:
+        return unique_rows(rows)
+    order = np.argsort(rows[:, 0])
+    s = rows[order]
+    same = s[1:, 0] == s[:-1, 0]
+    clash = same & (s[1:, 1:] != s[:-1, 1:]).any(axis=1)
+    if clash.any():
+        run = np.cumsum(np.r_[True, ~same]) - 1
+        at = np.flatnonzero(np.isin(run, run[1:][clash]))
+        sub = order[at]
+        order[at] = sub[np.lexsort((sub, *rows[sub].T[::-1]))]
+        s = rows[order]
+        new = np.r_[True, (s[1:] != s[:-1]).any(axis=1)]
+    else:
+        new = np.r_[True, ~same]
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return np.minimum.reduceat(order, np.flatnonzero(new)).astype(np.int64, copy=False), inverse
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")`: the same order, by NumPy's radix sort when the keys fit in 16 bits."""
+    keys = np.asarray(keys)
+    if len(keys) and keys.dtype.kind in "iu" and int(keys.min()) >= 0 and int(keys.max()) < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
+def _unique_inverse(x: np.ndarray, grouped: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(sorted unique values, index of each element's value) of an integer array, as `context.unique_inverse`
     but by NumPy's default sort: equal values may come in any order, which changes nothing here, and it is
-    several times faster than a stable sort on a few hundred thousand keys."""
+    several times faster than a stable sort on a few hundred thousand random keys. Values few enough are marked
+    in a table instead (see `_dense`), and `grouped` rows (see `_unique`) are sorted by the stable sort."""
     x = np.asarray(x)
-    order = np.argsort(x)
+    if _dense(x):
+        values = _present(x)
+        rank = np.empty(int(values[-1]) + 1, dtype=np.int64)
+        rank[values] = np.arange(len(values))
+        return values, rank[x]
+    order = np.argsort(x, kind="stable" if grouped else None)
     s = x[order]
     new = np.r_[True, s[1:] != s[:-1]] if len(s) else np.empty(0, dtype=bool)
     inverse = np.empty(len(x), dtype=np.int64)
@@ -259,7 +321,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
         starts = np.flatnonzero(np.r_[True, run_svc[on][1:] != run_svc[on][:-1]])
         owners = run_svc[on][starts]
         sig = np.add.reduceat(run_key, starts, axis=0)
-    first, set_of = unique_rows(sig)
+    first, set_of = _unique_rows(sig)
     svc_set = np.full(n_svc, -1, dtype=np.int64)
     svc_set[owners] = set_of.ravel()
     n_sets = len(first)
@@ -279,12 +341,12 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
         a1, a2 = a1[fine.of_lsoa], a2[fine.of_lsoa]
     else:
         a1, a2 = np.zeros(n_lsoa, dtype=np.uint64), np.zeros(n_lsoa, dtype=np.uint64)
-    _, atom = unique_rows(np.stack([a1, a2], axis=1))
+    _, atom = _unique_rows(np.stack([a1, a2], axis=1))
     atom = atom.ravel()[:ctx.geo.n_lsoa]
     n_atoms = int(atom.max()) + 1 if len(atom) else 1
     atom_weight = np.bincount(atom, weights=pop, minlength=n_atoms)
     atom_count = np.bincount(atom, minlength=n_atoms).astype(float)
-    pairs_sa = unique(set_of_row * n_atoms + atom[fine.first[fine_of_row]])
+    pairs_sa = _unique(set_of_row * n_atoms + atom[fine.first[fine_of_row]], grouped=True)  # rows by set
     sa_set, sa_atom = pairs_sa // n_atoms, pairs_sa % n_atoms  # sorted by set
     set_ptr = csr(sa_set, n_sets)
     holds = _Bitmap(sa_set, sa_atom, n_sets, n_atoms)
@@ -296,14 +358,16 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     on = candidate[st_svc]
     st_svc, st_theme = st_svc[on], st_theme[on]
     which, at = gather(g_ptr, st_svc)
-    trip = unique((st_theme[which] * n_groups + sg_group[at]) * n_svc + st_svc[which])
-    t_tg, t_svc = trip // n_svc, trip % n_svc
-    if len(t_svc) == 0:
+    # One sort of (theme and group, set, service) keys: no row twice, each bucket's rows together, by position.
+    svc = st_svc[which]
+    trip = _unique(((st_theme[which] * n_groups + sg_group[at]) * n_sets + svc_set[svc]) * n_svc + svc)
+    if len(trip) == 0:
         return _empty()
-    buckets, b_inv = _unique_inverse(t_tg * n_sets + svc_set[t_svc])
+    bucket_key, members = trip // n_svc, trip % n_svc  # members: each bucket's services, by position
+    new = np.r_[True, bucket_key[1:] != bucket_key[:-1]]
+    buckets, b_inv = bucket_key[new], np.cumsum(new) - 1
     nb = len(buckets)
     b_tg, b_set = buckets // n_sets, buckets % n_sets
-    members = t_svc[np.argsort(b_inv * n_svc + t_svc)]  # each bucket's services, by position
     ptr = csr(b_inv, nb)
     b_size = np.diff(ptr)
 
@@ -314,7 +378,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     cand = _candidate_pairs(sc, n_cells, n_sets, b_tg, b_set)
     ca, cb = cand // nb, cand % nb
     lo, hi = np.minimum(b_set[ca], b_set[cb]), np.maximum(b_set[ca], b_set[cb])
-    set_pairs, pair_of_cand = _unique_inverse(lo * n_sets + hi)
+    set_pairs, pair_of_cand = _unique_inverse(lo * n_sets + hi, grouped=True)  # ascending in each (theme, group)
     p_lo, p_hi = set_pairs // n_sets, set_pairs % n_sets
     n_at = np.diff(set_ptr)
     small = np.where(n_at[p_lo] <= n_at[p_hi], p_lo, p_hi)
@@ -373,8 +437,11 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     # Different partners: two non-empty commissioner sets, or two provider names.
     partners = _partners(prep)
     comm_set = partners.comm_set[row_svc]
-    distinct_comm = _distinct_per(row_cq, np.where(partners.comm_empty[comm_set], -1, comm_set), n_cq)
-    distinct_prov = _distinct_per(row_cq, partners.provider[row_svc], n_cq)
+    n_comm_sets, n_prov = max(len(partners.comm_empty), 1), max(len(partners.provider_names), 1)
+    cq_comm_sets = _distinct_pairs(row_cq, np.where(partners.comm_empty[comm_set], -1, comm_set), n_comm_sets)
+    cq_providers = _distinct_pairs(row_cq, partners.provider[row_svc], n_prov)  # (clique, provider) keys
+    distinct_comm = np.bincount(cq_comm_sets // n_comm_sets, minlength=n_cq)
+    distinct_prov = np.bincount(cq_providers // n_prov, minlength=n_cq)
     n_members = np.bincount(row_cq, minlength=n_cq)
     ok = (n_members >= 2) & ((distinct_comm >= 2) | (distinct_prov >= 2))
     ok &= ~_inside_another(row_cq, row_svc, cq_tg // n_groups, n_members, ok, n_svc)
@@ -385,7 +452,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     with np.errstate(over="ignore"):
         msig = np.stack([np.add.reduceat(h1[row_svc], cq_start), np.add.reduceat(h2[row_svc], cq_start),
                          n_members.astype(np.uint64), (~ok).astype(np.uint64)], axis=1)
-    keeper_of_first, same = unique_rows(msig)  # cliques are in (theme, group) order: the first one is kept
+    keeper_of_first, same = _unique_rows(msig)  # cliques are in (theme, group) order: the first one is kept
     keeper = keeper_of_first[same.ravel()]
     repeat = np.flatnonzero(keeper != np.arange(n_cq))
     ok &= keeper == np.arange(n_cq)
@@ -422,7 +489,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     with np.errstate(over="ignore"):
         csig = np.stack([np.add.reduceat(t1[b_set[cq_bucket]], cq_start),
                          np.add.reduceat(t2[b_set[cq_bucket]], cq_start), n_nodes.astype(np.uint64)], axis=1)
-    combo_first, combo_of = unique_rows(csig)
+    combo_first, combo_of = _unique_rows(csig)
     combo_of = combo_of.ravel()
     i_combo, i_atom = _intersections(combo_first, cq, cq_bucket, b_set, set_ptr, sa_atom, holds,
                                      set_pairs[inside], n_sets)
@@ -434,7 +501,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     n_units = max(len(units), 1)
     u_atom, u_unit, u_weight = _atom_units(atom, n_atoms, units.of_lsoa, pop, len(units))
     which, at = gather(csr(u_atom, n_atoms), i_atom)
-    cell, cell_inv = _unique_inverse(i_combo[which] * n_units + u_unit[at])
+    cell, cell_inv = _unique_inverse(i_combo[which] * n_units + u_unit[at], grouped=True)  # rows by combination
     cell_weight = np.bincount(cell_inv, weights=u_weight[at], minlength=len(cell))
     order = np.lexsort((cell % n_units, -cell_weight, cell // n_units))  # by combination, most residents first
     cell_unit, cell_combo = cell[order] % n_units, cell[order] // n_units
@@ -451,7 +518,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     # The columns, group by group in rank order; lists (services, partners, areas) are slices of flat arrays.
     best_funded = np.empty(n_svc, dtype=np.int64)  # each service's place: known funding, most first, then id
     best_funded[np.lexsort((ctx.service_ids, -np.where(known, funding, -np.inf)))] = np.arange(n_svc)
-    svc_order = np.argsort(row_cq * n_svc + best_funded[row_svc])
+    svc_order = np.argsort(row_cq * n_svc + best_funded[row_svc], kind="stable")  # rows by clique already
     row_ptr = csr(row_cq, n_cq)
     svc_sorted = row_svc[svc_order]
     tg = cq_tg[chosen]
@@ -470,13 +537,13 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     starts, ends = row_ptr[chosen], row_ptr[chosen + 1]
     out["service_ids"] = _slices(ctx.service_ids, starts, ends, svc_sorted)
     out["services"] = _slices(prep.svc_name, starts, ends, svc_sorted)
-    comm_which, comm_at = gather(partners.comm_ptr, comm_set)  # every (clique row, commissioner) pair
-    named = partners.provider[row_svc] >= 0
-    for col, names, cq_of, item in (
-            ("commissioners", partners.comm_names, row_cq[comm_which], partners.comm_items[comm_at]),
-            ("providers", partners.provider_names, row_cq[named], partners.provider[row_svc][named])):
-        span = max(len(names), 1)
-        pairs = unique(cq_of * span + item)
+    # Each clique's commissioners: those of its distinct commissioner sets (found above, as its providers were).
+    comm_which, comm_at = gather(partners.comm_ptr, cq_comm_sets % n_comm_sets)
+    n_names = max(len(partners.comm_names), 1)
+    cq_comms = _unique(cq_comm_sets[comm_which] // n_comm_sets * n_names + partners.comm_items[comm_at],
+                       grouped=True)
+    for col, names, pairs, span in (("commissioners", partners.comm_names, cq_comms, n_names),
+                                    ("providers", partners.provider_names, cq_providers, n_prov)):
         lists = csr(pairs // span, n_cq)
         out[col] = _slices(names, lists[chosen], lists[chosen + 1], pairs % span)
         out[f"n_{col}"] = (lists[chosen + 1] - lists[chosen]).astype(np.int64)
@@ -487,7 +554,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     out["wide"] = out["force_wide"] | (n_shared * 2 > len(units))
     out = {c: out[c] for c in GROUP_COLUMNS}
     return out, _pairs(ctx, row_cq, row_svc, row_node, group_id, cq_tg, n_groups, group_vocab,
-                       row_start, place, node_jaccard)
+                       row_start, place, node_jaccard, row_ptr, chosen)
 
 
 def _inside_another(row_cq: np.ndarray, row_svc: np.ndarray, cq_theme: np.ndarray, n_members: np.ndarray,
@@ -501,7 +568,10 @@ def _inside_another(row_cq: np.ndarray, row_svc: np.ndarray, cq_theme: np.ndarra
     order = np.argsort((theme * n_svc + svc) * n_cq + cq)
     cq, key = cq[order], theme[order] * n_svc + svc[order]
     i, j = within_group_pairs(key)
-    pair, shared = unique_counts(cq[i] * n_cq + cq[j])  # cq[i] < cq[j]: rows sorted by clique in a group
+    # cq[i] < cq[j]: rows sorted by clique in a group, so each group's pairs ascending (a stable sort merges them)
+    keys = np.sort(cq[i] * n_cq + cq[j], kind="stable")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, dtype=np.int64)
+    pair, shared = keys[starts], np.diff(np.r_[starts, len(keys)])
     a, b = pair // n_cq, pair % n_cq
     inside = np.zeros(n_cq, dtype=bool)
     inside[a[(shared == n_members[a]) & (n_members[b] > shared)]] = True
@@ -611,12 +681,11 @@ def _every_theme_and_group(ctx: Context, group_vocab: list[str], chosen: np.ndar
     return themes, groups
 
 
-def _distinct_per(key: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
-    """How many different non-negative values each key has (rows keyed by `key` in 0..n-1)."""
+def _distinct_pairs(key: np.ndarray, value: np.ndarray, span: int) -> np.ndarray:
+    """The distinct (key, value) pairs of the rows with a non-negative value (below `span`), as sorted
+    key * span + value; the rows come by key."""
     ok = value >= 0
-    span = int(value.max()) + 1 if ok.any() else 1
-    pairs = unique(key[ok] * span + value[ok])
-    return np.bincount(pairs // span, minlength=n)
+    return _unique(key[ok] * span + value[ok], grouped=True)
 
 
 def _cliques(nb: int, size: np.ndarray, ea: np.ndarray, eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -674,7 +743,7 @@ def _set_cells(ctx: Context, atom: np.ndarray, n_atoms: int, sa_set: np.ndarray,
     ac_lsoas = np.bincount(ac_of, minlength=len(ac))
     ac_pop = np.bincount(ac_of, weights=pop, minlength=len(ac))
     which, at = gather(csr(ac // n_cells, n_atoms), sa_atom)
-    sc, inv = _unique_inverse(sa_set[which] * n_cells + ac[at] % n_cells)
+    sc, inv = _unique_inverse(sa_set[which] * n_cells + ac[at] % n_cells, grouped=True)  # rows by set
     lsoas = np.bincount(inv, weights=ac_lsoas[at], minlength=len(sc))
     return (sc, lsoas >= np.bincount(cell_of_lsoa, minlength=n_cells)[sc % n_cells],
             np.bincount(inv, weights=ac_pop[at], minlength=len(sc)), n_cells)
@@ -686,10 +755,12 @@ def _candidate_pairs(sc: np.ndarray, n_cells: int, n_sets: int, b_tg: np.ndarray
     nb = len(b_tg)
     which, at = gather(csr(sc // n_cells, n_sets), b_set)
     cell = sc[at] % n_cells
-    order = np.argsort((b_tg[which] * n_cells + cell) * nb + which)
+    # Stable sorts: the rows come by bucket (so by (theme, group)), each bucket's cells ascending, and the pairs
+    # of each (tg, cell) ascending: runs that NumPy's stable sort merges.
+    order = np.argsort((b_tg[which] * n_cells + cell) * nb + which, kind="stable")
     which, cell = which[order], cell[order]
     i, j = within_group_pairs(b_tg[which] * n_cells + cell)
-    return unique(which[i] * nb + which[j])  # which[i] < which[j]: rows sorted by bucket in a (tg, cell)
+    return _unique(which[i] * nb + which[j], grouped=True)  # which[i] < which[j]: rows sorted by bucket in a (tg, cell)
 
 
 class _Bitmap:
@@ -775,7 +846,7 @@ def _force_wide(ctx: Context, atom: np.ndarray, n_atoms: int, i_cq: np.ndarray, 
     enough = size[i_cq] >= (total[total > 0].min() if (total > 0).any() else np.inf)
     i_cq, i_atom = i_cq[enough], i_atom[enough]
     which, at = gather(csr(f_atom, n_atoms), i_atom)
-    cf, inv = _unique_inverse(i_cq[which] * n_forces + f_unit[at])
+    cf, inv = _unique_inverse(i_cq[which] * n_forces + f_unit[at], grouped=True)  # rows by combination
     got = np.bincount(inv, weights=f_count[at], minlength=len(cf))
     whole = (got >= total[cf % n_forces]) & (total[cf % n_forces] > 0)
     out = np.zeros(n_cq, dtype=bool)
@@ -785,11 +856,13 @@ def _force_wide(ctx: Context, atom: np.ndarray, n_atoms: int, i_cq: np.ndarray, 
 
 def _pairs(ctx: Context, row_cq: np.ndarray, row_svc: np.ndarray, row_node: np.ndarray, group_id: np.ndarray,
            cq_tg: np.ndarray, n_groups: int, group_vocab: list[str], row_start: np.ndarray, place: np.ndarray,
-           node_jaccard: np.ndarray) -> dict:
+           node_jaccard: np.ndarray, row_ptr: np.ndarray, chosen: np.ndarray) -> dict:
     """Every pair of members of each reported group, with their Jaccard overlap (1 for the same coverage): the
-    overlap of nodes a < b of a clique is node_jaccard[row_start[a] + place[b]]."""
-    keep = np.flatnonzero(group_id[row_cq] > 0)
-    order = keep[np.argsort(group_id[row_cq[keep]] * max(len(ctx.service_ids), 1) + row_svc[keep])]
+    overlap of nodes a < b of a clique is node_jaccard[row_start[a] + place[b]]. The groups' rows (`row_ptr`,
+    rows by clique) are taken in rank order (`chosen`: the cliques of groups 1, 2, ...), then each group's by
+    service: a stable sort of rows that come by group already."""
+    rank, keep = gather(row_ptr, chosen)
+    order = keep[np.argsort(rank * max(len(ctx.service_ids), 1) + row_svc[keep], kind="stable")]
     g, sid, node = group_id[row_cq[order]], ctx.service_ids[row_svc[order]], row_node[order]
     i, j = within_group_pairs(g)
     a, b = np.minimum(node[i], node[j]), np.maximum(node[i], node[j])
