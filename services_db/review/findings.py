@@ -209,9 +209,19 @@ def _finding(kind: str, sentence: Any, importance: float, theme_key: str | None,
     its state set directly (the same as its constructor's, key for key): a national review builds tens of thousands
     of duplication findings, and the frozen constructor sets each field through `object.__setattr__`."""
     new = object.__new__(Finding)
-    new.__dict__.update(kind=kind, _sentence_value=sentence, importance=importance, area_code=None, area_name=None,
-                        theme_key=theme_key, _figures_value=figures, _texts_value=texts, is_estimate=False,
-                        _question_value="", scope="area", row_key=row_key)
+    put = object.__setattr__
+    put(new, "kind", kind)
+    put(new, "_sentence_value", sentence)
+    put(new, "importance", importance)
+    put(new, "area_code", None)
+    put(new, "area_name", None)
+    put(new, "theme_key", theme_key)
+    put(new, "_figures_value", figures)
+    put(new, "_texts_value", texts)
+    put(new, "is_estimate", False)
+    put(new, "_question_value", "")
+    put(new, "scope", "area")
+    put(new, "row_key", row_key)
     return new
 
 
@@ -367,7 +377,7 @@ class Findings:
 def _known_start(finding: Finding) -> str:
     """Text the finding's sentence is known to start with, without building it: the sentence itself once built
     (or given), a lazy sentence's opening (`_BuiltText`), else "" (known to start with nothing)."""
-    value = finding.__dict__.get("_sentence_value")  # the deferred field's slot (`_Deferred`), left unread
+    value = getattr(finding, "_sentence_value", None)  # the deferred field's slot (`_Deferred`), left unread
     if isinstance(value, str):
         return value
     opening = getattr(value, "opening_text", None)
@@ -562,8 +572,8 @@ def _duplication_findings(groups: dict, level: str, force_name: str, *, area: bo
                      {"group_id": int(gid[i])})
         if asker is not None:
             parts.asker, parts.finding = asker, f
-            state = f.__dict__
-            state["_question_value"], state["scope"] = parts, asker.scope(f)
+            object.__setattr__(f, "_question_value", parts)
+            object.__setattr__(f, "scope", asker.scope(f))
         out.append(f)
     return out
 

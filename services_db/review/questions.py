@@ -173,24 +173,30 @@ class Asker:
         return _Rows(raw("duplication") if raw is not None else self.tables.get("duplication"))
 
     @cached_property
-    def _group_index(self) -> tuple[dict[tuple[str | None, int], int], dict[int, int]]:
-        """The position of the first duplication row of each (theme, group id), and of each group id in any theme
-        (themes in the order `_groups` takes them), from the table's columns: a national review has tens of
-        thousands of groups and findings (a scan per finding took minutes; a row dict per group, seconds)."""
+    def _group_index(self) -> tuple[dict[str | None, dict[int, int]], dict[int, int]]:
+        """The position of the first duplication row of each group id per theme (`by_theme[theme][group_id]`), and
+        of each group id in any theme (themes in the order `_groups` takes them), from the table's columns: a
+        national review has tens of thousands of groups and findings (a scan per finding took minutes; a row dict
+        per group, seconds; a (theme, group id) key per group, a tuple for the garbage collector to count)."""
         rows = self._group_rows
         themes, gids = rows.column("theme_key", None), rows.column("group_id", -1)
         per_theme: dict[str | None, list[int]] = {}
         for i, theme in enumerate(themes):
-            per_theme.setdefault(theme, []).append(i)
-        by_theme: dict[tuple[str | None, int], int] = {}
+            at = per_theme.get(theme)
+            if at is None:
+                per_theme[theme] = [i]
+            else:
+                at.append(i)
+        by_theme: dict[str | None, dict[int, int]] = {}
         anywhere: dict[int, int] = {}
         for theme, at in per_theme.items():
+            first = by_theme[theme] = {}
             for i in at:
                 try:
                     gid = int(gids[i])
                 except (TypeError, ValueError):  # no usable id: such a row is matched by its figures only
                     continue
-                by_theme.setdefault((theme, gid), i)
+                first.setdefault(gid, i)
                 anywhere.setdefault(gid, i)
         return by_theme, anywhere
 
@@ -368,7 +374,11 @@ class Asker:
     def _group_at(self, theme_key: str | None, group_id: Any) -> int | None:
         """The position of the duplication row of a finding's theme and group id (any theme's when it has none)."""
         by_theme, anywhere = self._group_index
-        return by_theme.get((theme_key, int(group_id))) if theme_key else anywhere.get(int(group_id))
+        gid = int(group_id)
+        if not theme_key:
+            return anywhere.get(gid)
+        first = by_theme.get(theme_key)
+        return None if first is None else first.get(gid)
 
     def is_force_wide(self, row: Mapping) -> bool:
         """A group for the force's section: force-wide, or over most of its areas (`wide`)."""
