@@ -25,11 +25,9 @@ import numpy as np
 import pandas as pd
 
 from services_db.review.apportion import split_pence
-from services_db.review.context import Context, csr, gather, objects
+from services_db.review.context import Context, csr, gather, objects, stable_order, unique_inverse
 from services_db.review.data import ReviewData
 from services_db.review.dates import DateLike
-from services_db.review.duplication import _unique_inverse as unique_inverse
-from services_db.review.duplication import stable_order
 from services_db.review.geography import check_level, frame_property
 
 MONTHS = 12

@@ -152,21 +152,55 @@ def explode(lists: list[tuple], vocabulary: dict[str, int]) -> tuple[np.ndarray,
 # NumPy 2's hash-based np.unique is slow on millions of integers (seconds where a sort takes tens of
 # milliseconds), so integer keys are made unique by sorting.
 
-def unique(x: np.ndarray) -> np.ndarray:
-    """Sorted unique values of an integer array."""
-    s = np.sort(np.asarray(x))
+def _dense(x: np.ndarray) -> bool:
+    """Whether an integer array's values are non-negative and small enough (below about eight times its length)
+    to be marked in a table rather than sorted: a pass over the table costs far less than a sort of the rows."""
+    return bool(len(x)) and x.dtype.kind == "i" and int(x.min()) >= 0 and int(x.max()) < 8 * len(x) + 4096
+
+
+def _present(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values of a `_dense` array, by marking them in a table."""
+    mark = np.zeros(int(x.max()) + 1, dtype=bool)
+    mark[x] = True
+    return np.flatnonzero(mark).astype(x.dtype, copy=False)
+
+
+def unique(x: np.ndarray, grouped: bool = False) -> np.ndarray:
+    """Sorted unique values of an integer array. Values few enough are marked in a table (see
+    `_dense`); rows `grouped` by a leading part of the key (runs of ascending keys) are sorted by NumPy's stable
+    sort, which merges runs (a few times faster than its default sort on such rows; slower on others)."""
+    x = np.asarray(x)
+    if _dense(x):
+        return _present(x)
+    s = np.sort(x, kind="stable" if grouped else None)
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
-def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique values, index of each element's value) of an integer array."""
+def unique_inverse(x: np.ndarray, grouped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique values, index of each element's value) of an integer array, by
+    NumPy's default sort: equal values may come in any order, which changes nothing here, and it is
+    several times faster than a stable sort on a few hundred thousand random keys. Values few enough are marked
+    in a table instead (see `_dense`), and `grouped` rows (see `unique`) are sorted by the stable sort."""
     x = np.asarray(x)
-    order = np.argsort(x, kind="stable")
+    if _dense(x):
+        values = _present(x)
+        rank = np.empty(int(values[-1]) + 1, dtype=np.int64)
+        rank[values] = np.arange(len(values))
+        return values, rank[x]
+    order = np.argsort(x, kind="stable" if grouped else None)
     s = x[order]
     new = np.r_[True, s[1:] != s[:-1]] if len(s) else np.empty(0, dtype=bool)
     inverse = np.empty(len(x), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return s[new], inverse
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")`: the same order, by NumPy's radix sort when the keys fit in 16 bits."""
+    keys = np.asarray(keys)
+    if len(keys) and keys.dtype.kind in "iu" and int(keys.min()) >= 0 and int(keys.max()) < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def unique_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

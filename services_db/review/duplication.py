@@ -55,6 +55,7 @@ from services_db.review.context import (
     gather,
     objects,
     unique,
+    unique_inverse,
     unique_rows,
 )
 from services_db.review.data import ReviewData
@@ -99,30 +100,6 @@ def within_group_pairs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
-def _dense(x: np.ndarray) -> bool:
-    """Whether an integer array's values are non-negative and small enough (below about eight times its length)
-    to be marked in a table rather than sorted: a pass over the table costs far less than a sort of the rows."""
-    return bool(len(x)) and x.dtype.kind == "i" and int(x.min()) >= 0 and int(x.max()) < 8 * len(x) + 4096
-
-
-def _present(x: np.ndarray) -> np.ndarray:
-    """Sorted unique values of a `_dense` array, by marking them in a table."""
-    mark = np.zeros(int(x.max()) + 1, dtype=bool)
-    mark[x] = True
-    return np.flatnonzero(mark).astype(x.dtype, copy=False)
-
-
-def _unique(x: np.ndarray, grouped: bool = False) -> np.ndarray:
-    """`context.unique` (sorted unique values of an integer array). Values few enough are marked in a table (see
-    `_dense`); rows `grouped` by a leading part of the key (runs of ascending keys) are sorted by NumPy's stable
-    sort, which merges runs (a few times faster than its default sort on such rows; slower on others)."""
-    x = np.asarray(x)
-    if _dense(x):
-        return _present(x)
-    s = np.sort(x, kind="stable" if grouped else None)
-    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
-
-
 def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`context.unique_rows` (first occurrence of each distinct row, rows in lexicographic order; each row's
     number), for rows whose first column nearly always tells different rows apart (hashes): one sort of that
@@ -146,33 +123,6 @@ def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse = np.empty(len(rows), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return np.minimum.reduceat(order, np.flatnonzero(new)).astype(np.int64, copy=False), inverse
-
-
-def stable_order(keys: np.ndarray) -> np.ndarray:
-    """`np.argsort(keys, kind="stable")`: the same order, by NumPy's radix sort when the keys fit in 16 bits."""
-    keys = np.asarray(keys)
-    if len(keys) and keys.dtype.kind in "iu" and int(keys.min()) >= 0 and int(keys.max()) < 2**16:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
-
-
-def _unique_inverse(x: np.ndarray, grouped: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique values, index of each element's value) of an integer array, as `context.unique_inverse`
-    but by NumPy's default sort: equal values may come in any order, which changes nothing here, and it is
-    several times faster than a stable sort on a few hundred thousand random keys. Values few enough are marked
-    in a table instead (see `_dense`), and `grouped` rows (see `_unique`) are sorted by the stable sort."""
-    x = np.asarray(x)
-    if _dense(x):
-        values = _present(x)
-        rank = np.empty(int(values[-1]) + 1, dtype=np.int64)
-        rank[values] = np.arange(len(values))
-        return values, rank[x]
-    order = np.argsort(x, kind="stable" if grouped else None)
-    s = x[order]
-    new = np.r_[True, s[1:] != s[:-1]] if len(s) else np.empty(0, dtype=bool)
-    inverse = np.empty(len(x), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return s[new], inverse
 
 
 def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -346,7 +296,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     n_atoms = int(atom.max()) + 1 if len(atom) else 1
     atom_weight = np.bincount(atom, weights=pop, minlength=n_atoms)
     atom_count = np.bincount(atom, minlength=n_atoms).astype(float)
-    pairs_sa = _unique(set_of_row * n_atoms + atom[fine.first[fine_of_row]], grouped=True)  # rows by set
+    pairs_sa = unique(set_of_row * n_atoms + atom[fine.first[fine_of_row]], grouped=True)  # rows by set
     sa_set, sa_atom = pairs_sa // n_atoms, pairs_sa % n_atoms  # sorted by set
     set_ptr = csr(sa_set, n_sets)
     holds = _Bitmap(sa_set, sa_atom, n_sets, n_atoms)
@@ -360,7 +310,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     which, at = gather(g_ptr, st_svc)
     # One sort of (theme and group, set, service) keys: no row twice, each bucket's rows together, by position.
     svc = st_svc[which]
-    trip = _unique(((st_theme[which] * n_groups + sg_group[at]) * n_sets + svc_set[svc]) * n_svc + svc)
+    trip = unique(((st_theme[which] * n_groups + sg_group[at]) * n_sets + svc_set[svc]) * n_svc + svc)
     if len(trip) == 0:
         return _empty()
     bucket_key, members = trip // n_svc, trip % n_svc  # members: each bucket's services, by position
@@ -378,7 +328,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     cand = _candidate_pairs(sc, n_cells, n_sets, b_tg, b_set)
     ca, cb = cand // nb, cand % nb
     lo, hi = np.minimum(b_set[ca], b_set[cb]), np.maximum(b_set[ca], b_set[cb])
-    set_pairs, pair_of_cand = _unique_inverse(lo * n_sets + hi, grouped=True)  # ascending in each (theme, group)
+    set_pairs, pair_of_cand = unique_inverse(lo * n_sets + hi, grouped=True)  # ascending in each (theme, group)
     p_lo, p_hi = set_pairs // n_sets, set_pairs % n_sets
     n_at = np.diff(set_ptr)
     small = np.where(n_at[p_lo] <= n_at[p_hi], p_lo, p_hi)
@@ -501,7 +451,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     n_units = max(len(units), 1)
     u_atom, u_unit, u_weight = _atom_units(atom, n_atoms, units.of_lsoa, pop, len(units))
     which, at = gather(csr(u_atom, n_atoms), i_atom)
-    cell, cell_inv = _unique_inverse(i_combo[which] * n_units + u_unit[at], grouped=True)  # rows by combination
+    cell, cell_inv = unique_inverse(i_combo[which] * n_units + u_unit[at], grouped=True)  # rows by combination
     cell_weight = np.bincount(cell_inv, weights=u_weight[at], minlength=len(cell))
     order = np.lexsort((cell % n_units, -cell_weight, cell // n_units))  # by combination, most residents first
     cell_unit, cell_combo = cell[order] % n_units, cell[order] // n_units
@@ -540,7 +490,7 @@ def _compute(ctx: Context, min_overlap: float, level: str, known: np.ndarray) ->
     # Each clique's commissioners: those of its distinct commissioner sets (found above, as its providers were).
     comm_which, comm_at = gather(partners.comm_ptr, cq_comm_sets % n_comm_sets)
     n_names = max(len(partners.comm_names), 1)
-    cq_comms = _unique(cq_comm_sets[comm_which] // n_comm_sets * n_names + partners.comm_items[comm_at],
+    cq_comms = unique(cq_comm_sets[comm_which] // n_comm_sets * n_names + partners.comm_items[comm_at],
                        grouped=True)
     for col, names, pairs, span in (("commissioners", partners.comm_names, cq_comms, n_names),
                                     ("providers", partners.provider_names, cq_providers, n_prov)):
@@ -685,7 +635,7 @@ def _distinct_pairs(key: np.ndarray, value: np.ndarray, span: int) -> np.ndarray
     """The distinct (key, value) pairs of the rows with a non-negative value (below `span`), as sorted
     key * span + value; the rows come by key."""
     ok = value >= 0
-    return _unique(key[ok] * span + value[ok], grouped=True)
+    return unique(key[ok] * span + value[ok], grouped=True)
 
 
 def _cliques(nb: int, size: np.ndarray, ea: np.ndarray, eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -697,7 +647,7 @@ def _cliques(nb: int, size: np.ndarray, ea: np.ndarray, eb: np.ndarray) -> tuple
     with the same first node (see `_compute`): those of one component, which the ids below number as
     `maximal_cliques` lists them (it lists a tree's edges by first node, then second, as the edges come here)."""
     label = components(nb, ea, eb)
-    _, node_comp = _unique_inverse(label)
+    _, node_comp = unique_inverse(label)
     n_comp = int(node_comp.max()) + 1 if nb else 0
     comp_nodes = np.bincount(node_comp, minlength=n_comp)
     comp_edges = np.bincount(node_comp[ea], minlength=n_comp)
@@ -739,11 +689,11 @@ def _set_cells(ctx: Context, atom: np.ndarray, n_atoms: int, sa_set: np.ndarray,
     n_lsoa = len(atom)
     cell_of_lsoa = np.where(districts.of_lsoa >= 0, districts.of_lsoa, len(districts) + np.arange(n_lsoa))
     n_cells = len(districts) + n_lsoa
-    ac, ac_of = _unique_inverse(atom * n_cells + cell_of_lsoa)  # (atom, cell), sorted by atom
+    ac, ac_of = unique_inverse(atom * n_cells + cell_of_lsoa)  # (atom, cell), sorted by atom
     ac_lsoas = np.bincount(ac_of, minlength=len(ac))
     ac_pop = np.bincount(ac_of, weights=pop, minlength=len(ac))
     which, at = gather(csr(ac // n_cells, n_atoms), sa_atom)
-    sc, inv = _unique_inverse(sa_set[which] * n_cells + ac[at] % n_cells, grouped=True)  # rows by set
+    sc, inv = unique_inverse(sa_set[which] * n_cells + ac[at] % n_cells, grouped=True)  # rows by set
     lsoas = np.bincount(inv, weights=ac_lsoas[at], minlength=len(sc))
     return (sc, lsoas >= np.bincount(cell_of_lsoa, minlength=n_cells)[sc % n_cells],
             np.bincount(inv, weights=ac_pop[at], minlength=len(sc)), n_cells)
@@ -760,7 +710,7 @@ def _candidate_pairs(sc: np.ndarray, n_cells: int, n_sets: int, b_tg: np.ndarray
     order = np.argsort((b_tg[which] * n_cells + cell) * nb + which, kind="stable")
     which, cell = which[order], cell[order]
     i, j = within_group_pairs(b_tg[which] * n_cells + cell)
-    return _unique(which[i] * nb + which[j], grouped=True)  # which[i] < which[j]: rows sorted by bucket in a (tg, cell)
+    return unique(which[i] * nb + which[j], grouped=True)  # which[i] < which[j]: rows sorted by bucket in a (tg, cell)
 
 
 class _Bitmap:
@@ -828,7 +778,7 @@ def _atom_units(atom: np.ndarray, n_atoms: int, of_lsoa: np.ndarray, pop: np.nda
     """(atom, unit, residents) rows sorted by atom: which units each atom's LSOAs lie in."""
     ok = of_lsoa >= 0
     n_units = max(n_units, 1)
-    au, inv = _unique_inverse(atom[ok] * n_units + of_lsoa[ok])
+    au, inv = unique_inverse(atom[ok] * n_units + of_lsoa[ok])
     return au // n_units, au % n_units, np.bincount(inv, weights=pop[ok], minlength=len(au))
 
 
@@ -846,7 +796,7 @@ def _force_wide(ctx: Context, atom: np.ndarray, n_atoms: int, i_cq: np.ndarray, 
     enough = size[i_cq] >= (total[total > 0].min() if (total > 0).any() else np.inf)
     i_cq, i_atom = i_cq[enough], i_atom[enough]
     which, at = gather(csr(f_atom, n_atoms), i_atom)
-    cf, inv = _unique_inverse(i_cq[which] * n_forces + f_unit[at], grouped=True)  # rows by combination
+    cf, inv = unique_inverse(i_cq[which] * n_forces + f_unit[at], grouped=True)  # rows by combination
     got = np.bincount(inv, weights=f_count[at], minlength=len(cf))
     whole = (got >= total[cf % n_forces]) & (total[cf % n_forces] > 0)
     out = np.zeros(n_cq, dtype=bool)
